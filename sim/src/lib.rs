@@ -1,0 +1,4 @@
+//! A local Kubernetes API server and workload simulator, for tests and the demo.
+//!
+//! The product never depends on it: everything in Sluice talks to Kubernetes over HTTP through
+//! `kube` clients, so it runs the same against this simulator and a real cluster.
