@@ -1,9 +1,10 @@
 //! `sluice`: the progressive delivery controller and its tools.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod commands;
 
 /// Sluice: progressive delivery for Kubernetes, driven by Git.
 #[derive(Debug, Parser)]
@@ -17,24 +18,26 @@ struct Cli {
 enum Command {
     /// Print every CustomResourceDefinition as YAML (pipe into `kubectl apply -f -`).
     Crds,
+    /// Run a local simulated Kubernetes API server until stopped (for tests, demos and trying things out).
+    Sim(commands::sim::SimArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Crds => match crds::crdgen::render_all() {
-            Ok(yaml) => {
-                let mut out = std::io::stdout().lock();
-                if let Err(err) = out.write_all(yaml.as_bytes()) {
-                    eprintln!("sluice crds: cannot write output: {err}");
-                    return ExitCode::FAILURE;
-                }
-                ExitCode::SUCCESS
+    let result = match cli.command {
+        Command::Crds => commands::crds::run(),
+        Command::Sim(args) => commands::sim::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("sluice: {err}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
             }
-            Err(err) => {
-                eprintln!("sluice crds: {err}");
-                ExitCode::FAILURE
-            }
-        },
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,4 +1,10 @@
 //! A local Kubernetes API server and workload simulator, for tests and the demo.
 //!
 //! The product never depends on it: everything in Sluice talks to Kubernetes over HTTP through
-//! `kube` clients, so it runs the same against this simulator and a real cluster.
+//! `kube` clients, so it runs the same against this simulator and a real cluster. Start one with
+//! [`Sim::start`]; point any client at [`Sim::kubeconfig_yaml`].
+
+pub mod api;
+mod server;
+
+pub use server::{Sim, SimError};

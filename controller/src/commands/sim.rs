@@ -1,0 +1,58 @@
+//! `sluice sim`: a local simulated API server, serving until Ctrl-C or SIGTERM.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::CommandError;
+
+/// Options of `sluice sim`.
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: String,
+    /// Write a kubeconfig (context `sluice-sim`) for the server to this file.
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+}
+
+/// Runs the simulator until stopped.
+///
+/// # Errors
+/// When the address cannot be opened or the kubeconfig cannot be written.
+pub fn run(args: &SimArgs) -> Result<(), CommandError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CommandError::Runtime)?;
+    runtime.block_on(async {
+        let sim = ::sim::Sim::start_on(&args.addr).await?;
+        if let Some(path) = &args.kubeconfig {
+            sim.write_kubeconfig(path)?;
+        }
+        // These lines only inform; a closed stdout must not stop the server.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "sluice sim: serving the Kubernetes API on {}", sim.url());
+        if let Some(path) = &args.kubeconfig {
+            let _ = writeln!(
+                out,
+                "sluice sim: kubeconfig written to {} (context sluice-sim)",
+                path.display()
+            );
+        }
+        let _ = out.flush();
+        drop(out);
+        wait_for_stop().await?;
+        sim.stop().await;
+        Ok(())
+    })
+}
+
+async fn wait_for_stop() -> Result<(), CommandError> {
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(CommandError::Signal)?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.map_err(CommandError::Signal),
+        _ = term.recv() => Ok(()),
+    }
+}

@@ -1,0 +1,192 @@
+//! Real `kubectl` against `sluice sim`, both run as processes: the CRDs Sluice prints install with
+//! plain client-side `kubectl apply` (dry run and for real), `kubectl explain` shows their
+//! descriptions, and the manifests users already write apply and read back unchanged.
+
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// A `sluice sim` process, killed when dropped.
+struct SimProcess {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl SimProcess {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["sim", "--addr", "127.0.0.1:0", "--kubeconfig"])
+            .arg(&kubeconfig)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        reader.read_line(&mut first).unwrap();
+        assert!(
+            first.starts_with("sluice sim: serving the Kubernetes API on http://127.0.0.1:"),
+            "{first}"
+        );
+        // Keep draining stdout so the server never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        Self { child, dir }
+    }
+
+    fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    /// Runs kubectl with this server's kubeconfig and a private cache, optionally feeding stdin.
+    fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new("kubectl")
+            .args(args)
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .env("KUBECONFIG", self.kubeconfig())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl must be installed (scripts/test-all.sh installs it)");
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            // kubectl may exit before reading everything; its exit status tells what happened.
+            let _ = input.write_all(text.as_bytes());
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
+
+    fn kubectl_ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let out = self.kubectl(args, stdin);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "kubectl {args:?} failed: {stderr}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sluice_crds() -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice")).arg("crds").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const CRD_NAMES: [&str; 7] = [
+    "rollouts.argoproj.io",
+    "analysistemplates.argoproj.io",
+    "clusteranalysistemplates.argoproj.io",
+    "analysisruns.argoproj.io",
+    "applications.argoproj.io",
+    "appprojects.argoproj.io",
+    "applicationsets.argoproj.io",
+];
+
+#[test]
+fn sluice_crds_piped_into_kubectl_apply_dry_run_client() {
+    let sim = SimProcess::start();
+    let out = sim.kubectl_ok(&["apply", "--dry-run=client", "-f", "-"], Some(&sluice_crds()));
+    let expected: Vec<String> = CRD_NAMES
+        .iter()
+        .map(|n| format!("customresourcedefinition.apiextensions.k8s.io/{n} created (dry run)"))
+        .collect();
+    assert_eq!(out.lines().collect::<Vec<_>>(), expected);
+    // A client-side dry run creates nothing.
+    let listed = sim.kubectl_ok(&["get", "crd", "-o", "name"], None);
+    assert_eq!(listed, "");
+}
+
+#[test]
+fn crds_install_with_plain_apply_and_serve_their_resources() {
+    let sim = SimProcess::start();
+    let crds = sluice_crds();
+    sim.kubectl_ok(&["apply", "--dry-run=server", "-f", "-"], Some(&crds));
+    let applied = sim.kubectl_ok(&["apply", "-f", "-"], Some(&crds));
+    assert_eq!(
+        applied.lines().filter(|l| l.ends_with(" created")).count(),
+        7,
+        "{applied}"
+    );
+    let again = sim.kubectl_ok(&["apply", "-f", "-"], Some(&crds));
+    assert_eq!(
+        again.lines().filter(|l| l.ends_with(" unchanged")).count(),
+        7,
+        "{again}"
+    );
+    let resources = sim.kubectl_ok(&["api-resources", "--api-group=argoproj.io", "-o", "name"], None);
+    let mut names: Vec<&str> = resources.lines().collect();
+    names.sort_unstable();
+    let mut want = CRD_NAMES.to_vec();
+    want.sort_unstable();
+    assert_eq!(names, want);
+
+    // The descriptions written in the Rust types reach `kubectl explain`.
+    let explained = sim.kubectl_ok(&["explain", "rollouts.spec.strategy.canary.maxSurge"], None);
+    assert!(explained.contains("always a percentage of replicas"), "{explained}");
+
+    // The complete example applies, prints Argo's columns, and reads back as written.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rollout-api.yaml");
+    let example = example.to_str().unwrap();
+    sim.kubectl_ok(&["apply", "-f", example], None);
+    let table = sim.kubectl_ok(&["get", "ro"], None);
+    assert!(
+        table.starts_with("NAME   DESIRED   CURRENT   UP-TO-DATE   AVAILABLE   AGE\napi    10"),
+        "{table}"
+    );
+    let stored: serde_json::Value =
+        serde_json::from_str(&sim.kubectl_ok(&["get", "rollout", "api", "-o", "json"], None)).unwrap();
+    let written: serde_json::Value = serde_yaml::from_str(
+        std::fs::read_to_string(example)
+            .unwrap()
+            .split("\n---\n")
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(stored["spec"], written["spec"]);
+    assert_eq!(stored["metadata"]["generation"], 1);
+    let reapplied = sim.kubectl_ok(&["apply", "-f", example], None);
+    assert!(reapplied.contains("rollout.argoproj.io/api unchanged"), "{reapplied}");
+}
+
+#[test]
+fn every_conformance_manifest_applies_and_reads_back() {
+    let sim = SimProcess::start();
+    sim.kubectl_ok(&["apply", "-f", "-"], Some(&sluice_crds()));
+    sim.kubectl_ok(
+        &["apply", "-f", "-"],
+        Some("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: argocd\n"),
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
+    for dir in ["seeds", "argo-rollouts"] {
+        let dir = root.join(dir);
+        let out = sim.kubectl_ok(&["apply", "-f", dir.to_str().unwrap()], None);
+        assert!(out.lines().all(|l| l.ends_with(" created")), "{out}");
+    }
+    let apps = sim.kubectl_ok(&["get", "applications", "-n", "argocd", "-o", "name"], None);
+    assert_eq!(apps.lines().count(), 3, "{apps}");
+    let rollouts = sim.kubectl_ok(&["get", "rollouts", "-o", "name"], None);
+    assert_eq!(rollouts.lines().count(), 5, "{rollouts}");
+    let cat = sim.kubectl_ok(
+        &[
+            "get",
+            "clusteranalysistemplate",
+            "always-pass",
+            "-o",
+            "jsonpath={.spec.metrics[0].provider.job.spec.backoffLimit}",
+        ],
+        None,
+    );
+    assert_eq!(cat, "0");
+}

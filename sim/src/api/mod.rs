@@ -1,0 +1,161 @@
+//! The API server: Kubernetes' REST protocol over HTTP/1.1 and JSON, backed by an in-memory store.
+
+pub mod crd;
+pub mod discovery;
+pub mod objects;
+pub mod openapi;
+pub mod patch;
+pub mod path;
+mod read;
+pub mod registry;
+pub mod resources;
+pub mod selectors;
+pub mod status;
+pub mod store;
+pub mod table;
+mod watch;
+mod write;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
+use serde_json::Value;
+
+use self::path::{Route, Target};
+use self::status::ApiError;
+use self::store::Store;
+
+/// Largest request body accepted (the real API server's limit is 3 MiB).
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// Shared state of a running server.
+#[derive(Debug)]
+pub struct App {
+    /// The cluster state.
+    pub store: Mutex<Store>,
+    /// `host:port` the server listens on, reported in discovery.
+    pub address: String,
+}
+
+/// The router serving the whole API.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().fallback(handle).with_state(app)
+}
+
+/// The parts of a request the handlers use.
+pub(crate) struct Call {
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub query: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Call {
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.query.get(key).map(String::as_str)
+    }
+
+    pub fn header(&self, name: header::HeaderName) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.param("dryRun") == Some("All")
+    }
+
+    /// The body as JSON (or YAML, which some clients send).
+    pub fn json_body(&self) -> Result<Value, ApiError> {
+        if self.body.is_empty() {
+            return Err(ApiError::bad_request("the request body is empty"));
+        }
+        if self.header(header::CONTENT_TYPE).contains("protobuf") {
+            let mut err = ApiError::unsupported_media_type("application/vnd.kubernetes.protobuf");
+            err.message = "the simulated API server accepts JSON and YAML bodies, not protobuf (use `kubectl apply -f` or `kubectl create -f` instead of kubectl's generators)".into();
+            return Err(err);
+        }
+        serde_json::from_slice(&self.body).or_else(|json_err| {
+            if self.header(header::CONTENT_TYPE).contains("yaml") {
+                serde_yaml::from_slice(&self.body)
+                    .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))
+            } else {
+                Err(ApiError::bad_request(format!(
+                    "error decoding the request body as JSON: {json_err}"
+                )))
+            }
+        })
+    }
+}
+
+pub(crate) fn json(code: StatusCode, value: &Value) -> Response {
+    (code, [(header::CONTENT_TYPE, "application/json")], value.to_string()).into_response()
+}
+
+async fn handle(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes.to_vec(),
+        Err(_) => return ApiError::too_large(MAX_BODY).into_response(),
+    };
+    let call = Call {
+        method: parts.method,
+        headers: parts.headers,
+        query,
+        body,
+    };
+    let route = path::parse(&app.store.lock().registry, parts.uri.path());
+    let result = match route {
+        Route::Resource(target) => resource(&app, &call, *target).await,
+        other if call.method == Method::GET => discovery_doc(&app, other, parts.uri.path()),
+        _ => Err(ApiError::method_not_allowed(format!(
+            "{} is not supported on {}",
+            call.method,
+            parts.uri.path()
+        ))),
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn discovery_doc(app: &App, route: Route, path: &str) -> Result<Response, ApiError> {
+    let store = app.store.lock();
+    let doc = match route {
+        Route::Version => Some(discovery::version()),
+        Route::OpenApiV3 => Some(openapi::index(&store.registry, store.resource_version())),
+        Route::OpenApiV3GroupVersion(group, version) => openapi::group_version(&store.registry, &group, &version),
+        Route::Health => return Ok((StatusCode::OK, "ok").into_response()),
+        Route::CoreVersions => Some(discovery::core_versions(&app.address)),
+        Route::Groups => Some(discovery::group_list(&store.registry)),
+        Route::Group(group) => discovery::group(&store.registry, &group),
+        Route::GroupVersion(group, version) => discovery::resource_list(&store.registry, &group, &version),
+        Route::Resource(_) | Route::Unknown => None,
+    };
+    doc.map(|d| json(StatusCode::OK, &d))
+        .ok_or_else(|| ApiError::no_route(path))
+}
+
+async fn resource(app: &Arc<App>, call: &Call, target: Target) -> Result<Response, ApiError> {
+    let is_watch = matches!(call.param("watch"), Some("true" | "1"));
+    match (&call.method, target.name.is_some()) {
+        (&Method::GET, false) if is_watch => watch::start(app.clone(), call, target),
+        (&Method::GET, false) => read::list(app, call, &target),
+        (&Method::GET, true) => read::get(app, call, &target),
+        (&Method::POST, false) => write::create(app, call, &target),
+        (&Method::POST, true) => write::post_subresource(app, call, &target),
+        (&Method::PUT, true) => write::update(app, call, &target),
+        (&Method::PATCH, true) => write::patch(app, call, &target),
+        (&Method::DELETE, true) => write::delete(app, call, &target),
+        (&Method::DELETE, false) => write::delete_collection(app, call, &target),
+        (method, _) => Err(ApiError::method_not_allowed(format!(
+            "{method} is not supported on {}",
+            target.rt.qualified()
+        ))),
+    }
+}

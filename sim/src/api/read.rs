@@ -1,0 +1,136 @@
+//! get and list (with selectors, pagination and Table output).
+
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::path::Target;
+use super::selectors::{FieldSelector, LabelSelector};
+use super::status::ApiError;
+use super::{App, Call, json as respond, table, write};
+
+/// `GET .../{name}[/{subresource}]`.
+pub(super) fn get(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+    let store = app.store.lock();
+    let name = target.name.as_deref().unwrap_or_default();
+    let obj = store.get(&target.rt, target.namespace.as_deref().unwrap_or_default(), name)?;
+    match target.subresource.as_deref() {
+        None | Some("status") => {}
+        Some("scale") => return Ok(respond(StatusCode::OK, &write::scale_of(&target.rt, &obj)?)),
+        Some(other) => return Err(ApiError::no_route(&format!("{}/{other}", target.rt.qualified()))),
+    }
+    if table::wanted(call.header(header::ACCEPT)) {
+        return Ok(respond(
+            StatusCode::OK,
+            &table::render(&target.rt, &[obj], store.resource_version()),
+        ));
+    }
+    Ok(respond(StatusCode::OK, &obj))
+}
+
+/// Selectors from the query string.
+pub(super) fn selectors(call: &Call) -> Result<(LabelSelector, FieldSelector), ApiError> {
+    Ok((
+        LabelSelector::parse(call.param("labelSelector").unwrap_or_default())?,
+        FieldSelector::parse(call.param("fieldSelector").unwrap_or_default())?,
+    ))
+}
+
+fn continue_token(namespace: &str, name: &str) -> String {
+    format!("{namespace}/{name}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_token(token: &str) -> Result<(String, String), ApiError> {
+    let bad = || ApiError::bad_request(format!("invalid continue token {token:?}"));
+    let bytes: Result<Vec<u8>, _> = (0..token.len())
+        .step_by(2)
+        .map(|i| {
+            token
+                .get(i..i + 2)
+                .ok_or_else(bad)
+                .and_then(|h| u8::from_str_radix(h, 16).map_err(|_| bad()))
+        })
+        .collect();
+    let text = String::from_utf8(bytes?).map_err(|_| bad())?;
+    let (ns, name) = text.split_once('/').ok_or_else(bad)?;
+    Ok((ns.to_owned(), name.to_owned()))
+}
+
+/// `GET` on a collection.
+pub(super) fn list(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(call)?;
+    let store = app.store.lock();
+    let mut items: Vec<Value> = store
+        .list(&target.rt, target.namespace.as_deref())
+        .into_iter()
+        .filter(|o| labels.matches(o) && fields.matches(o))
+        .collect();
+    let rv = store.resource_version();
+    drop(store);
+    if let Some(token) = call.param("continue").filter(|t| !t.is_empty()) {
+        let after = decode_token(token)?;
+        items.retain(|o| {
+            let key = (
+                o.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                o.pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+            key > after
+        });
+    }
+    let limit = call
+        .param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l > 0);
+    let mut metadata = json!({"resourceVersion": rv.to_string()});
+    if let Some(limit) = limit.filter(|l| items.len() > *l) {
+        let remaining = items.len() - limit;
+        items.truncate(limit);
+        if let Some(last) = items.last() {
+            let ns = last
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let name = last
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            metadata["continue"] = json!(continue_token(ns, name));
+            metadata["remainingItemCount"] = json!(remaining);
+        }
+    }
+    if table::wanted(call.header(header::ACCEPT)) {
+        let mut table = table::render(&target.rt, &items, rv);
+        table["metadata"] = metadata;
+        return Ok(respond(StatusCode::OK, &table));
+    }
+    let list = json!({
+        "kind": target.rt.list_kind(),
+        "apiVersion": target.rt.api_version(),
+        "metadata": metadata,
+        "items": items,
+    });
+    Ok(respond(StatusCode::OK, &list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continue_tokens_round_trip() {
+        assert_eq!(
+            decode_token(&continue_token("default", "web-1")).unwrap(),
+            ("default".into(), "web-1".into())
+        );
+        assert_eq!(decode_token("zz").unwrap_err().code, 400);
+    }
+}

@@ -1,0 +1,181 @@
+//! API errors and their `meta.k8s.io/v1 Status` bodies, with the reasons and codes of the real server.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// An error returned to a client.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{reason} ({code}): {message}")]
+pub struct ApiError {
+    /// HTTP status code.
+    pub code: u16,
+    /// Machine-readable reason, e.g. `NotFound`.
+    pub reason: &'static str,
+    /// Human-readable message, worded as kube-apiserver words it.
+    pub message: String,
+    /// `details` of the Status (name, group, kind, causes).
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// 404 for an object: `pods "x" not found`.
+    #[must_use]
+    pub fn not_found(group: &str, resource: &str, name: &str) -> Self {
+        let qualified = if group.is_empty() {
+            resource.to_owned()
+        } else {
+            format!("{resource}.{group}")
+        };
+        Self::new(404, "NotFound", format!("{qualified} \"{name}\" not found"))
+            .with_details(json!({"name": name, "group": group, "kind": resource}))
+    }
+
+    /// 404 for a path the server does not serve.
+    #[must_use]
+    pub fn no_route(path: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("the server could not find the requested resource ({path})"),
+        )
+    }
+
+    /// 409 when creating an object that exists.
+    #[must_use]
+    pub fn already_exists(group: &str, resource: &str, name: &str) -> Self {
+        let qualified = if group.is_empty() {
+            resource.to_owned()
+        } else {
+            format!("{resource}.{group}")
+        };
+        Self::new(409, "AlreadyExists", format!("{qualified} \"{name}\" already exists"))
+            .with_details(json!({"name": name, "group": group, "kind": resource}))
+    }
+
+    /// 409 on a stale resourceVersion.
+    #[must_use]
+    pub fn conflict(group: &str, resource: &str, name: &str) -> Self {
+        let qualified = if group.is_empty() {
+            resource.to_owned()
+        } else {
+            format!("{resource}.{group}")
+        };
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {qualified} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+            ),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": resource}))
+    }
+
+    /// 422 with one cause per invalid field.
+    #[must_use]
+    pub fn invalid(group: &str, kind: &str, name: &str, causes: &[(String, String)]) -> Self {
+        let list: Vec<String> = causes.iter().map(|(field, msg)| format!("{field}: {msg}")).collect();
+        let message = match list.as_slice() {
+            [one] => format!("{kind}.{group} \"{name}\" is invalid: {one}"),
+            many => format!("{kind}.{group} \"{name}\" is invalid: [{}]", many.join(", ")),
+        };
+        let message = message.replace(&format!("{kind}. \""), &format!("{kind} \""));
+        let causes: Vec<Value> = causes
+            .iter()
+            .map(|(field, msg)| json!({"reason": "FieldValueInvalid", "message": msg, "field": field}))
+            .collect();
+        Self::new(422, "Invalid", message)
+            .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
+    }
+
+    /// 400 for a malformed request.
+    #[must_use]
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message)
+    }
+
+    /// 405 for a verb the resource does not support.
+    #[must_use]
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self::new(405, "MethodNotAllowed", message)
+    }
+
+    /// 415 for a patch content type the server does not accept.
+    #[must_use]
+    pub fn unsupported_media_type(content_type: &str) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type:?})"
+            ),
+        )
+    }
+
+    /// 413 for an oversized body.
+    #[must_use]
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("the request body exceeds the limit of {limit} bytes"),
+        )
+    }
+
+    /// 410 when a watch asks for a resourceVersion that was compacted.
+    #[must_use]
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(410, "Expired", message)
+    }
+
+    /// 500 for a bug in the simulator.
+    #[must_use]
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "InternalError", message)
+    }
+
+    /// The Status object for this error.
+    #[must_use]
+    pub fn to_status(&self) -> Value {
+        let mut status = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        });
+        if let Some(details) = &self.details {
+            status["details"] = details.clone();
+        }
+        status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (code, axum::Json(self.to_status())).into_response()
+    }
+}
+
+/// The success Status returned by some deletes.
+#[must_use]
+pub fn success_status(details: Value) -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})
+}

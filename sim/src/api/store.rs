@@ -1,0 +1,419 @@
+//! The object store: every object by type, namespace and name, the resourceVersion counter, and the
+//! event history that watches replay.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::crd;
+use super::objects::changed;
+use super::registry::Registry;
+use super::resources::ResourceType;
+use super::status::ApiError;
+
+/// How many past events are kept for watches that resume from a resourceVersion.
+pub const HISTORY: usize = 20_000;
+/// How many events a watcher may fall behind before it is cut off with 410 Gone.
+pub const WATCH_BUFFER: usize = 10_000;
+
+/// A change, as watches report it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatchEvent {
+    /// resourceVersion of the change.
+    pub rv: u64,
+    /// Group of the object's type.
+    pub group: String,
+    /// Plural of the object's type.
+    pub plural: String,
+    /// Namespace ("" for cluster-scoped objects).
+    pub namespace: String,
+    /// ADDED, MODIFIED or DELETED.
+    pub event_type: &'static str,
+    /// The object after the change (before it, for DELETED).
+    pub object: Value,
+}
+
+/// How dependents are treated when their owner is deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Propagation {
+    /// Dependents are deleted after the owner (the default).
+    Background,
+    /// Dependents are deleted before the owner.
+    Foreground,
+    /// Dependents lose their owner reference and stay.
+    Orphan,
+}
+
+type TypeKey = (String, String);
+type ObjKey = (String, String);
+
+/// The state of the simulated cluster.
+#[derive(Debug)]
+pub struct Store {
+    /// Served resource types.
+    pub registry: Registry,
+    objects: HashMap<TypeKey, BTreeMap<ObjKey, Value>>,
+    rv: u64,
+    history: VecDeque<Arc<WatchEvent>>,
+    tx: broadcast::Sender<Arc<WatchEvent>>,
+}
+
+fn type_key(rt: &ResourceType) -> TypeKey {
+    (rt.group.clone(), rt.plural.clone())
+}
+
+fn meta<'a>(obj: &'a Value, key: &str) -> &'a str {
+    obj.get("metadata")
+        .and_then(|m| m.get(key))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// Current time as Kubernetes writes timestamps (RFC 3339, seconds).
+#[must_use]
+pub fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Store {
+    /// A store with the namespaces every cluster has.
+    #[must_use]
+    pub fn new() -> Self {
+        let (tx, _) = broadcast::channel(WATCH_BUFFER);
+        let mut store = Self {
+            registry: Registry::default(),
+            objects: HashMap::new(),
+            rv: 1,
+            history: VecDeque::new(),
+            tx,
+        };
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            let obj = json!({
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": ns, "uid": uuid::Uuid::new_v4().to_string(), "creationTimestamp": now(), "labels": {"kubernetes.io/metadata.name": ns}},
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"}
+            });
+            store.rv += 1;
+            let mut obj = obj;
+            obj["metadata"]["resourceVersion"] = json!(store.rv.to_string());
+            store
+                .objects
+                .entry((String::new(), "namespaces".into()))
+                .or_default()
+                .insert((String::new(), ns.into()), obj);
+        }
+        store
+    }
+
+    /// The latest resourceVersion.
+    #[must_use]
+    pub fn resource_version(&self) -> u64 {
+        self.rv
+    }
+
+    /// A receiver of every future change.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<WatchEvent>> {
+        self.tx.subscribe()
+    }
+
+    /// Events after `rv`, or 410 Gone when they are no longer kept.
+    ///
+    /// # Errors
+    /// [`ApiError::gone`] when `rv` is older than the history.
+    pub fn events_since(&self, rv: u64) -> Result<Vec<Arc<WatchEvent>>, ApiError> {
+        let oldest = self.history.front().map_or(self.rv + 1, |e| e.rv);
+        if rv + 1 < oldest && rv < self.rv {
+            return Err(ApiError::gone(format!(
+                "too old resource version: {rv} ({})",
+                oldest - 1
+            )));
+        }
+        Ok(self.history.iter().filter(|e| e.rv > rv).cloned().collect())
+    }
+
+    fn record(&mut self, rt: &ResourceType, event_type: &'static str, object: Value) {
+        let event = Arc::new(WatchEvent {
+            rv: self.rv,
+            group: rt.group.clone(),
+            plural: rt.plural.clone(),
+            namespace: meta(&object, "namespace").to_owned(),
+            event_type,
+            object,
+        });
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(event.clone());
+        // Nobody listening is fine.
+        let _ = self.tx.send(event);
+    }
+
+    fn next_rv(&mut self, obj: &mut Value) {
+        self.rv += 1;
+        if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.insert("resourceVersion".into(), json!(self.rv.to_string()));
+        }
+    }
+
+    /// One object.
+    ///
+    /// # Errors
+    /// 404 when it does not exist.
+    pub fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, ApiError> {
+        self.objects
+            .get(&type_key(rt))
+            .and_then(|objs| objs.get(&(namespace.to_owned(), name.to_owned())))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
+    }
+
+    /// Objects of a type, in one namespace or all, sorted by namespace and name.
+    #[must_use]
+    pub fn list(&self, rt: &ResourceType, namespace: Option<&str>) -> Vec<Value> {
+        self.objects
+            .get(&type_key(rt))
+            .map(|objs| {
+                objs.iter()
+                    .filter(|((ns, _), _)| namespace.is_none_or(|want| want == ns))
+                    .map(|(_, o)| o.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn namespace_exists(&self, namespace: &str) -> bool {
+        self.objects
+            .get(&(String::new(), "namespaces".into()))
+            .is_some_and(|ns| ns.contains_key(&(String::new(), namespace.to_owned())))
+    }
+
+    /// Stores a prepared new object.
+    ///
+    /// # Errors
+    /// 409 when it exists, 404 when its namespace does not.
+    pub fn create(&mut self, rt: &ResourceType, mut obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+        let (namespace, name) = (meta(&obj, "namespace").to_owned(), meta(&obj, "name").to_owned());
+        if rt.namespaced && !self.namespace_exists(&namespace) {
+            return Err(ApiError::not_found("", "namespaces", &namespace));
+        }
+        let key = (namespace, name.clone());
+        if self
+            .objects
+            .get(&type_key(rt))
+            .is_some_and(|objs| objs.contains_key(&key))
+        {
+            return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
+        }
+        if is_crd(rt)
+            && let Some(map) = obj.as_object_mut()
+        {
+            map.insert(
+                "status".into(),
+                crd::accepted_status(&Value::Object(map.clone()), &now()),
+            );
+        }
+        if dry_run {
+            return Ok(obj);
+        }
+        self.next_rv(&mut obj);
+        self.objects.entry(type_key(rt)).or_default().insert(key, obj.clone());
+        self.record(rt, "ADDED", obj.clone());
+        if is_crd(rt) {
+            self.sync_crd(&obj);
+        }
+        Ok(obj)
+    }
+
+    /// Replaces a stored object with a prepared new version; a version equal to the stored one is
+    /// not written (no new resourceVersion, no event), as on a real server.
+    ///
+    /// # Errors
+    /// 404 when the object is gone.
+    pub fn replace(&mut self, rt: &ResourceType, mut obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+        let key = (meta(&obj, "namespace").to_owned(), meta(&obj, "name").to_owned());
+        let old = self.get(rt, &key.0, &key.1)?;
+        if let Some(rv) = old.pointer("/metadata/resourceVersion").cloned() {
+            obj["metadata"]["resourceVersion"] = rv;
+        }
+        if !changed(&old, &obj) || dry_run {
+            return Ok(if dry_run { obj } else { old });
+        }
+        let finalizers_left = obj
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty());
+        if obj.pointer("/metadata/deletionTimestamp").is_some() && !finalizers_left {
+            return self.remove(rt, &key.0, &key.1);
+        }
+        self.next_rv(&mut obj);
+        self.objects.entry(type_key(rt)).or_default().insert(key, obj.clone());
+        self.record(rt, "MODIFIED", obj.clone());
+        if is_crd(rt) {
+            self.sync_crd(&obj);
+        }
+        Ok(obj)
+    }
+
+    /// Deletes an object: marks it when finalizers remain, otherwise removes it and collects its
+    /// dependents as `propagation` says.
+    ///
+    /// # Errors
+    /// 404 when it does not exist.
+    pub fn delete(
+        &mut self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        propagation: Propagation,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        let mut obj = self.get(rt, namespace, name)?;
+        if dry_run {
+            return Ok(obj);
+        }
+        let uid = meta(&obj, "uid").to_owned();
+        if propagation == Propagation::Orphan {
+            self.orphan_dependents(&uid);
+        }
+        let has_finalizers = obj
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty());
+        if has_finalizers {
+            if obj.pointer("/metadata/deletionTimestamp").is_none() {
+                if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.insert("deletionTimestamp".into(), json!(now()));
+                    m.insert("deletionGracePeriodSeconds".into(), json!(0));
+                }
+                self.next_rv(&mut obj);
+                self.objects
+                    .entry(type_key(rt))
+                    .or_default()
+                    .insert((namespace.to_owned(), name.to_owned()), obj.clone());
+                self.record(rt, "MODIFIED", obj.clone());
+            }
+            return Ok(obj);
+        }
+        if rt.group.is_empty() && rt.plural == "namespaces" {
+            self.empty_namespace(name);
+        }
+        self.remove(rt, namespace, name)
+    }
+
+    fn remove(&mut self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, ApiError> {
+        let mut obj = self
+            .objects
+            .get_mut(&type_key(rt))
+            .and_then(|objs| objs.remove(&(namespace.to_owned(), name.to_owned())))
+            .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+        self.next_rv(&mut obj);
+        self.record(rt, "DELETED", obj.clone());
+        if is_crd(rt) {
+            self.drop_crd(&obj);
+        }
+        self.collect_dependents(meta(&obj, "uid").to_owned());
+        Ok(obj)
+    }
+
+    /// Every stored object whose ownerReferences name `uid`, with its type.
+    fn dependents_of(&self, uid: &str) -> Vec<(ResourceType, String, String)> {
+        let mut found = Vec::new();
+        for rt in self.registry.all() {
+            for ((ns, name), obj) in self.objects.get(&type_key(rt)).into_iter().flatten() {
+                let owned = obj
+                    .pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(|refs| refs.iter().any(|r| r.get("uid").and_then(Value::as_str) == Some(uid)));
+                if owned {
+                    found.push((rt.clone(), ns.clone(), name.clone()));
+                }
+            }
+        }
+        found
+    }
+
+    /// Background garbage collection: dependents whose every owner is gone are deleted.
+    fn collect_dependents(&mut self, uid: String) {
+        let mut pending = vec![uid];
+        while let Some(owner) = pending.pop() {
+            for (rt, ns, name) in self.dependents_of(&owner) {
+                let Ok(obj) = self.get(&rt, &ns, &name) else { continue };
+                let refs = obj
+                    .pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let alive = refs.iter().any(|r| {
+                    let other = r.get("uid").and_then(Value::as_str).unwrap_or_default();
+                    other != owner && self.uid_exists(other)
+                });
+                if !alive {
+                    let _ = self.delete(&rt, &ns, &name, Propagation::Background, false);
+                }
+            }
+        }
+    }
+
+    fn uid_exists(&self, uid: &str) -> bool {
+        self.objects
+            .values()
+            .flat_map(BTreeMap::values)
+            .any(|o| meta(o, "uid") == uid)
+    }
+
+    fn orphan_dependents(&mut self, uid: &str) {
+        for (rt, ns, name) in self.dependents_of(uid) {
+            let Ok(mut obj) = self.get(&rt, &ns, &name) else {
+                continue;
+            };
+            if let Some(refs) = obj
+                .pointer_mut("/metadata/ownerReferences")
+                .and_then(Value::as_array_mut)
+            {
+                refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid));
+            }
+            let _ = self.replace(&rt, obj, false);
+        }
+    }
+
+    fn empty_namespace(&mut self, namespace: &str) {
+        let types: Vec<ResourceType> = self.registry.all().filter(|t| t.namespaced).cloned().collect();
+        for rt in types {
+            for obj in self.list(&rt, Some(namespace)) {
+                let name = meta(&obj, "name").to_owned();
+                let _ = self.remove(&rt, namespace, &name);
+            }
+        }
+    }
+
+    fn sync_crd(&mut self, crd_obj: &Value) {
+        if let Some(rt) = crd::resource_type(crd_obj) {
+            self.registry.register(rt);
+        }
+    }
+
+    /// Deleting a CRD deletes its objects (each with a DELETED event) and stops serving the type.
+    fn drop_crd(&mut self, crd_obj: &Value) {
+        if let Some(rt) = crd::resource_type(crd_obj) {
+            for obj in self.list(&rt, None) {
+                let _ = self.remove(&rt, meta(&obj, "namespace"), meta(&obj, "name"));
+            }
+            self.objects.remove(&type_key(&rt));
+            self.registry.unregister(&rt.group, &rt.plural);
+        }
+    }
+}
+
+fn is_crd(rt: &ResourceType) -> bool {
+    rt.group == "apiextensions.k8s.io" && rt.plural == "customresourcedefinitions"
+}

@@ -1,0 +1,178 @@
+//! Watches: a chunked stream of `{"type": ..., "object": ...}` lines, resumable from a
+//! resourceVersion, with bookmarks, timeouts, and a 410 for watchers that fall too far behind.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::path::Target;
+use super::selectors::{FieldSelector, LabelSelector};
+use super::status::ApiError;
+use super::store::WatchEvent;
+use super::{App, Call, read, table};
+
+/// Seconds between bookmarks when the client allows them.
+const BOOKMARK_EVERY: Duration = Duration::from_secs(10);
+/// A watch without `timeoutSeconds` ends after this long, as real servers end watches.
+const DEFAULT_TIMEOUT_SECONDS: u64 = 1800;
+
+struct Filter {
+    target: Target,
+    labels: LabelSelector,
+    fields: FieldSelector,
+    /// Send each object as a one-row Table (what `kubectl get -w` asks for).
+    as_table: bool,
+}
+
+impl Filter {
+    fn wants(&self, event: &WatchEvent) -> bool {
+        event.group == self.target.rt.group
+            && event.plural == self.target.rt.plural
+            && self.target.namespace.as_deref().is_none_or(|ns| ns == event.namespace)
+            && self.labels.matches(&event.object)
+            && self.fields.matches(&event.object)
+    }
+
+    /// The watch line for an object.
+    fn line(&self, event_type: &str, object: &Value) -> Value {
+        let object = if self.as_table {
+            table::render(&self.target.rt, std::slice::from_ref(object), 0)
+        } else {
+            object.clone()
+        };
+        json!({"type": event_type, "object": object})
+    }
+
+    fn bookmark(&self, rv: u64, initial_end: bool) -> Value {
+        let mut metadata = json!({"resourceVersion": rv.to_string()});
+        if initial_end {
+            metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        json!({"type": "BOOKMARK", "object": {"kind": self.target.rt.kind, "apiVersion": self.target.rt.api_version(), "metadata": metadata}})
+    }
+}
+
+fn line(value: &Value) -> Result<Bytes, Infallible> {
+    let mut text = value.to_string();
+    text.push('\n');
+    Ok(Bytes::from(text))
+}
+
+/// Starts a watch on a collection.
+pub(super) fn start(app: Arc<App>, call: &Call, target: Target) -> Result<Response, ApiError> {
+    let (labels, fields) = read::selectors(call)?;
+    let as_table = table::wanted(call.header(header::ACCEPT));
+    let filter = Filter {
+        target,
+        labels,
+        fields,
+        as_table,
+    };
+    let bookmarks = call.param("allowWatchBookmarks") == Some("true");
+    let send_initial = call.param("sendInitialEvents") == Some("true");
+    let timeout = call
+        .param("timeoutSeconds")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+    let requested = call.param("resourceVersion").unwrap_or_default();
+    let (initial, rx, start_rv) = {
+        let store = app.store.lock();
+        let rx = store.subscribe();
+        let rv = store.resource_version();
+        let initial: Vec<Value> = if requested.is_empty() || requested == "0" || send_initial {
+            store
+                .list(&filter.target.rt, filter.target.namespace.as_deref())
+                .into_iter()
+                .filter(|o| filter.labels.matches(o) && filter.fields.matches(o))
+                .map(|o| filter.line("ADDED", &o))
+                .collect()
+        } else {
+            let from: u64 = requested
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {requested:?}")))?;
+            store
+                .events_since(from)?
+                .iter()
+                .filter(|e| filter.wants(e))
+                .map(|e| filter.line(e.event_type, &e.object))
+                .collect()
+        };
+        (initial, rx, rv)
+    };
+    let (tx, out) = mpsc::channel(256);
+    tokio::spawn(stream(
+        tx,
+        rx,
+        filter,
+        initial,
+        start_rv,
+        bookmarks,
+        send_initial,
+        timeout,
+    ));
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(ReceiverStream::new(out)),
+    )
+        .into_response())
+}
+
+#[allow(clippy::too_many_arguments)] // the parameters of one watch, passed once to its task
+async fn stream(
+    tx: mpsc::Sender<Result<Bytes, Infallible>>,
+    mut rx: broadcast::Receiver<Arc<WatchEvent>>,
+    filter: Filter,
+    initial: Vec<Value>,
+    start_rv: u64,
+    bookmarks: bool,
+    send_initial: bool,
+    timeout: u64,
+) {
+    for event in &initial {
+        if tx.send(line(event)).await.is_err() {
+            return;
+        }
+    }
+    if send_initial && tx.send(line(&filter.bookmark(start_rv, true))).await.is_err() {
+        return;
+    }
+    let deadline = tokio::time::sleep(Duration::from_secs(timeout));
+    tokio::pin!(deadline);
+    let mut ticker = tokio::time::interval(BOOKMARK_EVERY);
+    ticker.tick().await;
+    let mut last_rv = start_rv;
+    loop {
+        let next = tokio::select! {
+            () = &mut deadline => return,
+            _ = ticker.tick() => {
+                if bookmarks { Some(filter.bookmark(last_rv, false)) } else { None }
+            }
+            received = rx.recv() => match received {
+                Ok(event) if event.rv > last_rv => {
+                    last_rv = event.rv;
+                    filter.wants(&event).then(|| filter.line(event.event_type, &event.object))
+                }
+                Ok(_) => None,
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let gone = ApiError::gone("the watch fell too far behind and was closed; list again and restart the watch");
+                    let _ = tx.send(line(&json!({"type": "ERROR", "object": gone.to_status()}))).await;
+                    return;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        };
+        if let Some(value) = next
+            && tx.send(line(&value)).await.is_err()
+        {
+            return;
+        }
+    }
+}

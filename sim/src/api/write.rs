@@ -1,0 +1,253 @@
+//! create, update, patch, delete and deletecollection, plus the scale and eviction subresources.
+
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use rand::Rng;
+use serde_json::{Value, json};
+
+use super::objects::{NewIdentity, Part, prepare_create, prepare_update};
+use super::patch::{self, PatchKind};
+use super::path::Target;
+use super::resources::ResourceType;
+use super::status::{ApiError, success_status};
+use super::store::{Propagation, now};
+use super::{App, Call, json as respond, read};
+
+fn random_suffix() -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut rng = rand::rng();
+    (0..5)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+fn namespace(target: &Target) -> &str {
+    target.namespace.as_deref().unwrap_or_default()
+}
+
+fn part(target: &Target) -> Result<Part, ApiError> {
+    match target.subresource.as_deref() {
+        None => Ok(Part::Main),
+        Some("status") if target.rt.status_subresource => Ok(Part::Status),
+        Some("finalize") if target.rt.plural == "namespaces" => Ok(Part::Main),
+        Some(other) => Err(ApiError::no_route(&format!("{}/{other}", target.rt.qualified()))),
+    }
+}
+
+/// `POST` on a collection.
+pub(super) fn create(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+    let body = call.json_body()?;
+    let id = NewIdentity {
+        namespace: target.namespace.as_deref(),
+        uid: uuid::Uuid::new_v4().to_string(),
+        now: &now(),
+        suffix: &random_suffix(),
+    };
+    let obj = prepare_create(&target.rt, body, &id)?;
+    let created = app.store.lock().create(&target.rt, obj, call.dry_run())?;
+    Ok(respond(StatusCode::CREATED, &created))
+}
+
+/// `PUT` on an object or its status.
+pub(super) fn update(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+    if target.subresource.as_deref() == Some("scale") {
+        return scale_write(app, call, target, |_| call.json_body());
+    }
+    let part = part(target)?;
+    let body = call.json_body()?;
+    let name = target.name.as_deref().unwrap_or_default();
+    let mut store = app.store.lock();
+    let old = store.get(&target.rt, namespace(target), name)?;
+    let new = prepare_update(&target.rt, &old, body, part)?;
+    let stored = store.replace(&target.rt, new, call.dry_run())?;
+    Ok(respond(StatusCode::OK, &stored))
+}
+
+/// `PATCH` on an object, its status or its scale.
+pub(super) fn patch(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+    let kind = PatchKind::from_content_type(call.header(header::CONTENT_TYPE))?;
+    if target.subresource.as_deref() == Some("scale") {
+        return scale_write(app, call, target, |scale| patch::apply(kind, scale, &call.body));
+    }
+    let part = part(target)?;
+    let name = target.name.as_deref().unwrap_or_default();
+    let mut store = app.store.lock();
+    let old = store.get(&target.rt, namespace(target), name)?;
+    let patched = patch::apply(kind, &old, &call.body)?;
+    let new = prepare_update(&target.rt, &old, patched, part)?;
+    let stored = store.replace(&target.rt, new, call.dry_run())?;
+    Ok(respond(StatusCode::OK, &stored))
+}
+
+fn delete_options(call: &Call) -> Result<(Propagation, Option<Value>), ApiError> {
+    let body: Value = if call.body.is_empty() {
+        json!({})
+    } else {
+        call.json_body()?
+    };
+    let policy = call
+        .param("propagationPolicy")
+        .or_else(|| body.get("propagationPolicy").and_then(Value::as_str));
+    let propagation = match policy {
+        None | Some("Background") => Propagation::Background,
+        Some("Foreground") => Propagation::Foreground,
+        Some("Orphan") => Propagation::Orphan,
+        Some(other) => return Err(ApiError::bad_request(format!("invalid propagationPolicy {other:?}"))),
+    };
+    Ok((propagation, body.get("preconditions").cloned()))
+}
+
+/// `DELETE` on an object.
+pub(super) fn delete(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+    let (propagation, preconditions) = delete_options(call)?;
+    let name = target.name.as_deref().unwrap_or_default();
+    let mut store = app.store.lock();
+    if let Some(pre) = preconditions {
+        let current = store.get(&target.rt, namespace(target), name)?;
+        for (field, pointer) in [
+            ("uid", "/metadata/uid"),
+            ("resourceVersion", "/metadata/resourceVersion"),
+        ] {
+            if let Some(want) = pre.get(field).and_then(Value::as_str)
+                && current.pointer(pointer).and_then(Value::as_str) != Some(want)
+            {
+                return Err(ApiError::conflict(&target.rt.group, &target.rt.plural, name));
+            }
+        }
+    }
+    let obj = store.delete(&target.rt, namespace(target), name, propagation, call.dry_run())?;
+    Ok(respond(StatusCode::OK, &obj))
+}
+
+/// `DELETE` on a collection: every object matching the selectors.
+pub(super) fn delete_collection(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+    let (labels, fields) = read::selectors(call)?;
+    let (propagation, _) = delete_options(call)?;
+    let mut store = app.store.lock();
+    let victims: Vec<Value> = store
+        .list(&target.rt, target.namespace.as_deref())
+        .into_iter()
+        .filter(|o| labels.matches(o) && fields.matches(o))
+        .collect();
+    let mut deleted = Vec::new();
+    for obj in victims {
+        let ns = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let name = obj
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        deleted.push(store.delete(&target.rt, &ns, &name, propagation, call.dry_run())?);
+    }
+    let list = json!({
+        "kind": target.rt.list_kind(), "apiVersion": target.rt.api_version(),
+        "metadata": {"resourceVersion": store.resource_version().to_string()}, "items": deleted,
+    });
+    Ok(respond(StatusCode::OK, &list))
+}
+
+/// `POST` on an object's subresource: `pods/{name}/eviction`.
+pub(super) fn post_subresource(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+    let name = target.name.as_deref().unwrap_or_default();
+    if target.rt.group.is_empty() && target.rt.plural == "pods" && target.subresource.as_deref() == Some("eviction") {
+        app.store.lock().delete(
+            &target.rt,
+            namespace(target),
+            name,
+            Propagation::Background,
+            call.dry_run(),
+        )?;
+        return Ok(respond(
+            StatusCode::CREATED,
+            &success_status(json!({"name": name, "kind": "pods"})),
+        ));
+    }
+    Err(ApiError::method_not_allowed(format!(
+        "POST is not supported on {}/{name}",
+        target.rt.qualified()
+    )))
+}
+
+fn pointer(json_path: &str) -> String {
+    json_path
+        .trim_start_matches('.')
+        .split('.')
+        .fold(String::new(), |acc, key| format!("{acc}/{key}"))
+}
+
+/// The `autoscaling/v1 Scale` view of an object.
+///
+/// # Errors
+/// 404 when the type has no scale subresource.
+pub fn scale_of(rt: &ResourceType, obj: &Value) -> Result<Value, ApiError> {
+    let paths = rt
+        .scale
+        .as_ref()
+        .ok_or_else(|| ApiError::no_route(&format!("{}/scale", rt.qualified())))?;
+    let meta = obj.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    let field = |key: &str| meta.get(key).cloned().unwrap_or(Value::Null);
+    let mut status = json!({"replicas": obj.pointer(&pointer(&paths.status_replicas)).cloned().unwrap_or(json!(0))});
+    if let Some(sel) = paths.label_selector.as_deref().and_then(|p| obj.pointer(&pointer(p))) {
+        status["selector"] = sel.clone();
+    }
+    Ok(json!({
+        "kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": field("name"), "namespace": field("namespace"), "uid": field("uid"), "resourceVersion": field("resourceVersion"), "creationTimestamp": field("creationTimestamp")},
+        "spec": {"replicas": obj.pointer(&pointer(&paths.spec_replicas)).cloned().unwrap_or(json!(0))},
+        "status": status,
+    }))
+}
+
+/// Writes the scale subresource: `change` turns the current Scale into the desired one.
+fn scale_write(
+    app: &App,
+    call: &Call,
+    target: &Target,
+    change: impl FnOnce(&Value) -> Result<Value, ApiError>,
+) -> Result<Response, ApiError> {
+    let name = target.name.as_deref().unwrap_or_default();
+    let mut store = app.store.lock();
+    let old = store.get(&target.rt, namespace(target), name)?;
+    let desired = change(&scale_of(&target.rt, &old)?)?;
+    let replicas = desired
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "autoscaling",
+                "Scale",
+                name,
+                &[("spec.replicas".into(), "Required value".into())],
+            )
+        })?;
+    if replicas < 0 {
+        return Err(ApiError::invalid(
+            "autoscaling",
+            "Scale",
+            name,
+            &[(
+                "spec.replicas".into(),
+                format!("Invalid value: {replicas}: must be greater than or equal to 0"),
+            )],
+        ));
+    }
+    if let Some(rv) = desired.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+        && old.pointer("/metadata/resourceVersion").and_then(Value::as_str) != Some(rv)
+    {
+        return Err(ApiError::conflict(&target.rt.group, &target.rt.plural, name));
+    }
+    let paths = target.rt.scale.clone().ok_or_else(|| ApiError::no_route("scale"))?;
+    let mut new = old.clone();
+    let ptr = pointer(&paths.spec_replicas);
+    let (parent, key) = ptr.rsplit_once('/').unwrap_or(("", ""));
+    if let Some(map) = new.pointer_mut(parent).and_then(Value::as_object_mut) {
+        map.insert(key.to_owned(), json!(replicas));
+    }
+    let prepared = prepare_update(&target.rt, &old, new, Part::Main)?;
+    let stored = store.replace(&target.rt, prepared, call.dry_run())?;
+    Ok(respond(StatusCode::OK, &scale_of(&target.rt, &stored)?))
+}

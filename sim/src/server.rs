@@ -1,0 +1,136 @@
+//! Starting and stopping a simulator, and the kubeconfig that reaches it.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api::{App, router, store::Store};
+
+/// Errors starting or describing a simulator.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The listening socket could not be opened.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The requested address.
+        addr: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The kubeconfig could not be written.
+    #[error("cannot write kubeconfig {path}")]
+    Kubeconfig {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A running simulated cluster. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Sim {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Sim {
+    /// Starts a simulator on a free port of 127.0.0.1.
+    ///
+    /// # Errors
+    /// [`SimError::Bind`] when no port can be opened.
+    pub async fn start() -> Result<Self, SimError> {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Starts a simulator on the given address (`127.0.0.1:0` picks a free port).
+    ///
+    /// # Errors
+    /// [`SimError::Bind`] when the address cannot be opened.
+    pub async fn start_on(addr: &str) -> Result<Self, SimError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| SimError::Bind {
+                addr: addr.to_owned(),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| SimError::Bind {
+            addr: addr.to_owned(),
+            source,
+        })?;
+        let app = Arc::new(App {
+            store: Mutex::new(Store::new()),
+            address: local.to_string(),
+        });
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, router(app)).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(err) = serve.await {
+                tracing::error!(%err, "simulated API server stopped");
+            }
+        });
+        Ok(Self {
+            addr: local,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// The address the server listens on.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The server's base URL.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A kubeconfig with a context named `sluice-sim` that reaches this server.
+    #[must_use]
+    pub fn kubeconfig_yaml(&self) -> String {
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sluice-sim\n  cluster:\n    server: {url}\nusers:\n- name: sluice-sim\n  user: {{}}\ncontexts:\n- name: sluice-sim\n  context:\n    cluster: sluice-sim\n    user: sluice-sim\n    namespace: default\ncurrent-context: sluice-sim\n",
+            url = self.url()
+        )
+    }
+
+    /// Writes [`Self::kubeconfig_yaml`] to a file.
+    ///
+    /// # Errors
+    /// [`SimError::Kubeconfig`] when the file cannot be written.
+    pub fn write_kubeconfig(&self, path: &Path) -> Result<(), SimError> {
+        std::fs::write(path, self.kubeconfig_yaml()).map_err(|source| SimError::Kubeconfig {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.abort();
+    }
+}
