@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use axum::http::uri as http_uri;
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -22,6 +23,9 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
+    /// A client could not be built.
+    #[error("cannot build a client for the simulator: {0}")]
+    Client(String),
     /// The kubeconfig could not be written.
     #[error("cannot write kubeconfig {path}")]
     Kubeconfig {
@@ -95,6 +99,19 @@ impl Sim {
     #[must_use]
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// A `kube` client for this server, with `default` as its namespace.
+    ///
+    /// # Errors
+    /// [`SimError::Client`] when the client cannot be built.
+    pub fn client(&self) -> Result<kube::Client, SimError> {
+        let url = self
+            .url()
+            .parse()
+            .map_err(|e: http_uri::InvalidUri| SimError::Client(e.to_string()))?;
+        let config = kube::Config::new(url);
+        kube::Client::try_from(config).map_err(|e| SimError::Client(e.to_string()))
     }
 
     /// A kubeconfig with a context named `sluice-sim` that reaches this server.
