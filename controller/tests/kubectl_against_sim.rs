@@ -190,3 +190,29 @@ fn every_conformance_manifest_applies_and_reads_back() {
     );
     assert_eq!(cat, "0");
 }
+
+#[test]
+fn server_side_apply_reports_conflicts_with_client_side_apply() {
+    let sim = SimProcess::start();
+    sim.kubectl_ok(&["apply", "--server-side", "-f", "-"], Some(&sluice_crds()));
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/rollout-api.yaml");
+    let example = std::fs::read_to_string(example).unwrap();
+    sim.kubectl_ok(&["apply", "-f", "-"], Some(&example));
+    let changed = example.replace("replicas: 10", "replicas: 4");
+    // kube-apiserver refuses to let a second manager change a field kubectl's client-side apply owns.
+    let out = sim.kubectl(&["apply", "--server-side", "-f", "-"], Some(&changed));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using argoproj.io/v1alpha1: .spec.replicas"),
+        "{stderr}"
+    );
+    sim.kubectl_ok(
+        &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+        Some(&changed),
+    );
+    assert_eq!(
+        sim.kubectl_ok(&["get", "ro", "api", "-o", "jsonpath={.spec.replicas}"], None),
+        "4"
+    );
+}

@@ -277,3 +277,83 @@ async fn controller_reconciles_each_object() {
     assert_eq!(reconciled.load(Ordering::SeqCst), 2);
     task.abort();
 }
+
+#[tokio::test]
+async fn server_side_apply_conflicts_force_and_field_removal() {
+    let sim = Sim::start().await.unwrap();
+    let client = sim.client().unwrap();
+    let api: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(client, "default");
+    let deployment = |replicas: i64, containers: serde_json::Value| {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": containers}}
+            }
+        })
+    };
+    let two = json!([{"name": "app", "image": "app:1"}, {"name": "sidecar", "image": "proxy:1"}]);
+    // Apply creates the object; the manager owns what it applied.
+    let created = api
+        .patch("web", &PatchParams::apply("gitops"), &Patch::Apply(deployment(2, two)))
+        .await
+        .unwrap();
+    let owners: Vec<_> = created
+        .metadata
+        .managed_fields
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.manager.unwrap(), m.operation.unwrap()))
+        .collect();
+    assert_eq!(owners, [("gitops".to_owned(), "Apply".to_owned())]);
+    // Another manager changing a field the first one owns conflicts, naming the owner and field.
+    let one = json!([{"name": "app", "image": "app:1"}]);
+    let err = api
+        .patch(
+            "web",
+            &PatchParams::apply("autoscaler"),
+            &Patch::Apply(deployment(5, one.clone())),
+        )
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = err else {
+        panic!("expected a Status")
+    };
+    assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
+    assert_eq!(
+        status.message,
+        "Apply failed with 1 conflict: conflict with \"gitops\" using apps/v1: .spec.replicas"
+    );
+    // force takes ownership.
+    let forced = api
+        .patch(
+            "web",
+            &PatchParams::apply("autoscaler").force(),
+            &Patch::Apply(json!({
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicas": 5}
+            })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(forced.spec.replicas, Some(5));
+    // The first manager re-applies without the sidecar and without replicas: the sidecar goes,
+    // replicas stay (now owned by the autoscaler).
+    let mut config = deployment(0, one);
+    config["spec"].as_object_mut().unwrap().remove("replicas");
+    let after = api
+        .patch("web", &PatchParams::apply("gitops"), &Patch::Apply(config))
+        .await
+        .unwrap();
+    let spec = after.spec;
+    assert_eq!(spec.replicas, Some(5));
+    let names: Vec<String> = spec
+        .template
+        .spec
+        .unwrap()
+        .containers
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["app"]);
+}

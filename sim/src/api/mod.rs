@@ -2,6 +2,7 @@
 
 pub mod crd;
 pub mod discovery;
+pub mod managed;
 pub mod objects;
 pub mod openapi;
 pub mod patch;

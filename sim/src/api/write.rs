@@ -5,6 +5,7 @@ use axum::response::Response;
 use rand::Rng;
 use serde_json::{Value, json};
 
+use super::managed;
 use super::objects::{NewIdentity, Part, prepare_create, prepare_update};
 use super::patch::{self, PatchKind};
 use super::path::Target;
@@ -34,16 +35,22 @@ fn part(target: &Target) -> Result<Part, ApiError> {
     }
 }
 
+fn manager(call: &Call) -> String {
+    managed::manager_name(call.param("fieldManager"), call.header(header::USER_AGENT))
+}
+
 /// `POST` on a collection.
 pub(super) fn create(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
     let body = call.json_body()?;
+    let now = now();
     let id = NewIdentity {
         namespace: target.namespace.as_deref(),
         uid: uuid::Uuid::new_v4().to_string(),
-        now: &now(),
+        now: &now,
         suffix: &random_suffix(),
     };
-    let obj = prepare_create(&target.rt, body, &id)?;
+    let mut obj = prepare_create(&target.rt, body, &id)?;
+    managed::record_update(&target.rt, None, &mut obj, &manager(call), Part::Main, &now);
     let created = app.store.lock().create(&target.rt, obj, call.dry_run())?;
     Ok(respond(StatusCode::CREATED, &created))
 }
@@ -58,7 +65,8 @@ pub(super) fn update(app: &App, call: &Call, target: &Target) -> Result<Response
     let name = target.name.as_deref().unwrap_or_default();
     let mut store = app.store.lock();
     let old = store.get(&target.rt, namespace(target), name)?;
-    let new = prepare_update(&target.rt, &old, body, part)?;
+    let mut new = prepare_update(&target.rt, &old, body, part)?;
+    managed::record_update(&target.rt, Some(&old), &mut new, &manager(call), part, &now());
     let stored = store.replace(&target.rt, new, call.dry_run())?;
     Ok(respond(StatusCode::OK, &stored))
 }
@@ -70,11 +78,70 @@ pub(super) fn patch(app: &App, call: &Call, target: &Target) -> Result<Response,
         return scale_write(app, call, target, |scale| patch::apply(kind, scale, &call.body));
     }
     let part = part(target)?;
+    if kind == PatchKind::Apply {
+        return server_side_apply(app, call, target, part);
+    }
     let name = target.name.as_deref().unwrap_or_default();
     let mut store = app.store.lock();
     let old = store.get(&target.rt, namespace(target), name)?;
     let patched = patch::apply(kind, &old, &call.body)?;
-    let new = prepare_update(&target.rt, &old, patched, part)?;
+    let mut new = prepare_update(&target.rt, &old, patched, part)?;
+    managed::record_update(&target.rt, Some(&old), &mut new, &manager(call), part, &now());
+    let stored = store.replace(&target.rt, new, call.dry_run())?;
+    Ok(respond(StatusCode::OK, &stored))
+}
+
+/// `PATCH` with `application/apply-patch+yaml`: server-side apply, creating the object if needed.
+fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) -> Result<Response, ApiError> {
+    let manager = call.param("fieldManager").filter(|m| !m.is_empty()).ok_or_else(|| {
+        ApiError::bad_request("fieldManager is required for apply requests (application/apply-patch+yaml)")
+    })?;
+    let force = call.param("force") == Some("true");
+    let applied: Value = serde_yaml::from_slice(&call.body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding the apply configuration: {e}")))?;
+    if !applied.is_object() {
+        return Err(ApiError::bad_request("the apply configuration must be an object"));
+    }
+    let name = target.name.as_deref().unwrap_or_default();
+    match applied.pointer("/metadata/name").and_then(Value::as_str) {
+        Some(n) if n == name => {}
+        Some(n) => {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({n}) does not match the name on the URL ({name})"
+            )));
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "metadata.name is required in an apply configuration",
+            ));
+        }
+    }
+    let now = now();
+    let mut store = app.store.lock();
+    let live = match store.get(&target.rt, namespace(target), name) {
+        Ok(obj) => Some(obj),
+        Err(e) if e.code == 404 && part == Part::Main => None,
+        Err(e) => return Err(e),
+    };
+    let merged = managed::apply(&target.rt, live.as_ref(), &applied, manager, force, part, &now)?;
+    let Some(live) = live else {
+        let id = NewIdentity {
+            namespace: target.namespace.as_deref(),
+            uid: uuid::Uuid::new_v4().to_string(),
+            now: &now,
+            suffix: "",
+        };
+        let obj = prepare_create(&target.rt, merged, &id)?;
+        let created = store.create(&target.rt, obj, call.dry_run())?;
+        return Ok(respond(StatusCode::CREATED, &created));
+    };
+    let mut new = prepare_update(&target.rt, &live, merged.clone(), part)?;
+    if let (Some(meta), Some(fields)) = (
+        new.get_mut("metadata").and_then(Value::as_object_mut),
+        merged.pointer("/metadata/managedFields"),
+    ) {
+        meta.insert("managedFields".into(), fields.clone());
+    }
     let stored = store.replace(&target.rt, new, call.dry_run())?;
     Ok(respond(StatusCode::OK, &stored))
 }
