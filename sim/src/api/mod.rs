@@ -10,6 +10,7 @@ pub mod path;
 mod read;
 pub mod registry;
 pub mod resources;
+pub mod schema;
 pub mod selectors;
 pub mod status;
 pub mod store;

@@ -10,6 +10,7 @@ use super::objects::{NewIdentity, Part, prepare_create, prepare_update};
 use super::patch::{self, PatchKind};
 use super::path::Target;
 use super::resources::ResourceType;
+use super::schema;
 use super::status::{ApiError, success_status};
 use super::store::{Propagation, now};
 use super::{App, Call, json as respond, read};
@@ -35,6 +36,46 @@ fn part(target: &Target) -> Result<Part, ApiError> {
     }
 }
 
+/// Checks a custom resource against its CRD schema: prunes unknown fields, applies defaults, and
+/// rejects invalid fields. Returns the warnings to send (unknown fields under `fieldValidation=Warn`,
+/// the default); `Strict` turns unknown fields into a 400, `Ignore` drops them silently.
+fn admit(call: &Call, rt: &ResourceType, obj: &mut Value) -> Result<Vec<String>, ApiError> {
+    let Some(schema) = rt.schema.as_ref().filter(|_| rt.custom) else {
+        return Ok(Vec::new());
+    };
+    let found = schema::admit(schema, obj);
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !found.invalid.is_empty() {
+        return Err(ApiError::invalid(&rt.group, &rt.kind, name, &found.invalid));
+    }
+    let unknown: Vec<String> = found.unknown.iter().map(|p| format!("unknown field \"{p}\"")).collect();
+    match call.param("fieldValidation") {
+        Some("Strict") if !unknown.is_empty() => Err(ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+            unknown.join(", "),
+            kind = rt.kind,
+            version = rt.version
+        ))),
+        Some("Ignore") => Ok(Vec::new()),
+        _ => Ok(unknown),
+    }
+}
+
+/// A JSON response with `Warning` headers, as kube-apiserver sends them.
+fn respond_warned(code: StatusCode, value: &Value, warnings: &[String]) -> Response {
+    let mut response = respond(code, value);
+    for warning in warnings {
+        let text = format!("299 - {}", serde_json::Value::String(warning.clone()));
+        if let Ok(header_value) = header::HeaderValue::from_str(&text) {
+            response.headers_mut().append(header::WARNING, header_value);
+        }
+    }
+    response
+}
+
 fn manager(call: &Call) -> String {
     managed::manager_name(call.param("fieldManager"), call.header(header::USER_AGENT))
 }
@@ -50,9 +91,10 @@ pub(super) fn create(app: &App, call: &Call, target: &Target) -> Result<Response
         suffix: &random_suffix(),
     };
     let mut obj = prepare_create(&target.rt, body, &id)?;
+    let warnings = admit(call, &target.rt, &mut obj)?;
     managed::record_update(&target.rt, None, &mut obj, &manager(call), Part::Main, &now);
     let created = app.store.lock().create(&target.rt, obj, call.dry_run())?;
-    Ok(respond(StatusCode::CREATED, &created))
+    Ok(respond_warned(StatusCode::CREATED, &created, &warnings))
 }
 
 /// `PUT` on an object or its status.
@@ -66,9 +108,10 @@ pub(super) fn update(app: &App, call: &Call, target: &Target) -> Result<Response
     let mut store = app.store.lock();
     let old = store.get(&target.rt, namespace(target), name)?;
     let mut new = prepare_update(&target.rt, &old, body, part)?;
+    let warnings = admit(call, &target.rt, &mut new)?;
     managed::record_update(&target.rt, Some(&old), &mut new, &manager(call), part, &now());
     let stored = store.replace(&target.rt, new, call.dry_run())?;
-    Ok(respond(StatusCode::OK, &stored))
+    Ok(respond_warned(StatusCode::OK, &stored, &warnings))
 }
 
 /// `PATCH` on an object, its status or its scale.
@@ -86,9 +129,10 @@ pub(super) fn patch(app: &App, call: &Call, target: &Target) -> Result<Response,
     let old = store.get(&target.rt, namespace(target), name)?;
     let patched = patch::apply(kind, &old, &call.body)?;
     let mut new = prepare_update(&target.rt, &old, patched, part)?;
+    let warnings = admit(call, &target.rt, &mut new)?;
     managed::record_update(&target.rt, Some(&old), &mut new, &manager(call), part, &now());
     let stored = store.replace(&target.rt, new, call.dry_run())?;
-    Ok(respond(StatusCode::OK, &stored))
+    Ok(respond_warned(StatusCode::OK, &stored, &warnings))
 }
 
 /// `PATCH` with `application/apply-patch+yaml`: server-side apply, creating the object if needed.
@@ -131,9 +175,10 @@ fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) -> Res
             now: &now,
             suffix: "",
         };
-        let obj = prepare_create(&target.rt, merged, &id)?;
+        let mut obj = prepare_create(&target.rt, merged, &id)?;
+        let warnings = admit(call, &target.rt, &mut obj)?;
         let created = store.create(&target.rt, obj, call.dry_run())?;
-        return Ok(respond(StatusCode::CREATED, &created));
+        return Ok(respond_warned(StatusCode::CREATED, &created, &warnings));
     };
     let mut new = prepare_update(&target.rt, &live, merged.clone(), part)?;
     if let (Some(meta), Some(fields)) = (
@@ -142,8 +187,9 @@ fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) -> Res
     ) {
         meta.insert("managedFields".into(), fields.clone());
     }
+    let warnings = admit(call, &target.rt, &mut new)?;
     let stored = store.replace(&target.rt, new, call.dry_run())?;
-    Ok(respond(StatusCode::OK, &stored))
+    Ok(respond_warned(StatusCode::OK, &stored, &warnings))
 }
 
 fn delete_options(call: &Call) -> Result<(Propagation, Option<Value>), ApiError> {
