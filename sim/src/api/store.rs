@@ -33,6 +33,9 @@ pub struct WatchEvent {
     pub event_type: &'static str,
     /// The object after the change (before it, for DELETED).
     pub object: Value,
+    /// The object before a MODIFIED change, so watches with selectors can tell an object that
+    /// entered or left the selection.
+    pub previous: Option<Value>,
 }
 
 /// How dependents are treated when their owner is deleted.
@@ -47,6 +50,9 @@ pub enum Propagation {
 }
 
 type TypeKey = (String, String);
+
+/// The finalizer that keeps an owner while its dependents are deleted first.
+const FOREGROUND: &str = "foregroundDeletion";
 type ObjKey = (String, String);
 
 /// The state of the simulated cluster.
@@ -141,7 +147,7 @@ impl Store {
         Ok(self.history.iter().filter(|e| e.rv > rv).cloned().collect())
     }
 
-    fn record(&mut self, rt: &ResourceType, event_type: &'static str, object: Value) {
+    fn record(&mut self, rt: &ResourceType, event_type: &'static str, object: Value, previous: Option<Value>) {
         let event = Arc::new(WatchEvent {
             rv: self.rv,
             group: rt.group.clone(),
@@ -149,6 +155,7 @@ impl Store {
             namespace: meta(&object, "namespace").to_owned(),
             event_type,
             object,
+            previous,
         });
         if self.history.len() == HISTORY {
             self.history.pop_front();
@@ -227,7 +234,7 @@ impl Store {
         }
         self.next_rv(&mut obj);
         self.objects.entry(type_key(rt)).or_default().insert(key, obj.clone());
-        self.record(rt, "ADDED", obj.clone());
+        self.record(rt, "ADDED", obj.clone(), None);
         if is_crd(rt) {
             self.sync_crd(&obj);
         }
@@ -257,7 +264,7 @@ impl Store {
         }
         self.next_rv(&mut obj);
         self.objects.entry(type_key(rt)).or_default().insert(key, obj.clone());
-        self.record(rt, "MODIFIED", obj.clone());
+        self.record(rt, "MODIFIED", obj.clone(), Some(old));
         if is_crd(rt) {
             self.sync_crd(&obj);
         }
@@ -277,37 +284,95 @@ impl Store {
         propagation: Propagation,
         dry_run: bool,
     ) -> Result<Value, ApiError> {
-        let mut obj = self.get(rt, namespace, name)?;
+        let obj = self.get(rt, namespace, name)?;
         if dry_run {
             return Ok(obj);
         }
         let uid = meta(&obj, "uid").to_owned();
-        if propagation == Propagation::Orphan {
-            self.orphan_dependents(&uid);
+        match propagation {
+            Propagation::Orphan => self.orphan_dependents(&uid),
+            Propagation::Foreground if !self.dependents_of(&uid).is_empty() => {
+                // The owner stays, marked, until its dependents are gone (they are deleted now;
+                // those with finalizers of their own keep it waiting).
+                let marked = self.mark_deleting(rt, obj, Some(FOREGROUND))?;
+                for (dep_rt, ns, dep) in self.dependents_of(&uid) {
+                    let _ = self.delete(&dep_rt, &ns, &dep, Propagation::Foreground, false);
+                }
+                self.finish_foreground(&uid);
+                return Ok(self.get(rt, namespace, name).unwrap_or(marked));
+            }
+            Propagation::Foreground | Propagation::Background => {}
         }
         let has_finalizers = obj
             .pointer("/metadata/finalizers")
             .and_then(Value::as_array)
             .is_some_and(|f| !f.is_empty());
         if has_finalizers {
-            if obj.pointer("/metadata/deletionTimestamp").is_none() {
-                if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-                    m.insert("deletionTimestamp".into(), json!(now()));
-                    m.insert("deletionGracePeriodSeconds".into(), json!(0));
-                }
-                self.next_rv(&mut obj);
-                self.objects
-                    .entry(type_key(rt))
-                    .or_default()
-                    .insert((namespace.to_owned(), name.to_owned()), obj.clone());
-                self.record(rt, "MODIFIED", obj.clone());
-            }
-            return Ok(obj);
+            return self.mark_deleting(rt, obj, None);
         }
         if rt.group.is_empty() && rt.plural == "namespaces" {
             self.empty_namespace(name);
         }
         self.remove(rt, namespace, name)
+    }
+
+    /// Sets `deletionTimestamp` (once) and optionally adds a finalizer, keeping the object.
+    fn mark_deleting(&mut self, rt: &ResourceType, mut obj: Value, finalizer: Option<&str>) -> Result<Value, ApiError> {
+        let previous = obj.clone();
+        if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.entry("deletionTimestamp").or_insert_with(|| json!(now()));
+            m.entry("deletionGracePeriodSeconds").or_insert(json!(0));
+            if let Some(f) = finalizer {
+                let list = m.entry("finalizers").or_insert_with(|| json!([]));
+                if let Some(items) = list.as_array_mut()
+                    && !items.iter().any(|x| x == f)
+                {
+                    items.push(json!(f));
+                }
+            }
+        }
+        if !changed(&previous, &obj) {
+            return Ok(obj);
+        }
+        self.next_rv(&mut obj);
+        let key = (meta(&obj, "namespace").to_owned(), meta(&obj, "name").to_owned());
+        self.objects.entry(type_key(rt)).or_default().insert(key, obj.clone());
+        self.record(rt, "MODIFIED", obj.clone(), Some(previous));
+        Ok(obj)
+    }
+
+    /// Removes an owner in foreground deletion once none of its dependents is left.
+    fn finish_foreground(&mut self, owner_uid: &str) {
+        if !self.dependents_of(owner_uid).is_empty() {
+            return;
+        }
+        let Some((rt, ns, name)) = self.find_uid(owner_uid) else {
+            return;
+        };
+        let Ok(mut owner) = self.get(&rt, &ns, &name) else {
+            return;
+        };
+        let waiting = owner
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| f.iter().any(|x| x == FOREGROUND));
+        if !waiting || owner.pointer("/metadata/deletionTimestamp").is_none() {
+            return;
+        }
+        if let Some(items) = owner.pointer_mut("/metadata/finalizers").and_then(Value::as_array_mut) {
+            items.retain(|x| x != FOREGROUND);
+        }
+        let _ = self.replace(&rt, owner, false);
+    }
+
+    fn find_uid(&self, uid: &str) -> Option<(ResourceType, String, String)> {
+        self.registry.all().find_map(|rt| {
+            self.objects
+                .get(&type_key(rt))?
+                .iter()
+                .find(|(_, o)| meta(o, "uid") == uid)
+                .map(|((ns, name), _)| (rt.clone(), ns.clone(), name.clone()))
+        })
     }
 
     fn remove(&mut self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, ApiError> {
@@ -317,11 +382,23 @@ impl Store {
             .and_then(|objs| objs.remove(&(namespace.to_owned(), name.to_owned())))
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
         self.next_rv(&mut obj);
-        self.record(rt, "DELETED", obj.clone());
+        self.record(rt, "DELETED", obj.clone(), None);
         if is_crd(rt) {
             self.drop_crd(&obj);
         }
         self.collect_dependents(meta(&obj, "uid").to_owned());
+        let owners: Vec<String> = obj
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .map(|refs| {
+                refs.iter()
+                    .filter_map(|r| r.get("uid").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for owner in owners {
+            self.finish_foreground(&owner);
+        }
         Ok(obj)
     }
 

@@ -32,12 +32,27 @@ struct Filter {
 }
 
 impl Filter {
-    fn wants(&self, event: &WatchEvent) -> bool {
-        event.group == self.target.rt.group
+    fn selects(&self, object: &Value) -> bool {
+        self.labels.matches(object) && self.fields.matches(object)
+    }
+
+    /// The event type this watch reports for a change, if any. An object that starts or stops
+    /// matching the selectors is reported as ADDED or DELETED, as kube-apiserver does.
+    fn event_type(&self, event: &WatchEvent) -> Option<&'static str> {
+        let ours = event.group == self.target.rt.group
             && event.plural == self.target.rt.plural
-            && self.target.namespace.as_deref().is_none_or(|ns| ns == event.namespace)
-            && self.labels.matches(&event.object)
-            && self.fields.matches(&event.object)
+            && self.target.namespace.as_deref().is_none_or(|ns| ns == event.namespace);
+        if !ours {
+            return None;
+        }
+        let now = self.selects(&event.object);
+        let before = event.previous.as_ref().map(|p| self.selects(p));
+        match (event.event_type, before, now) {
+            ("MODIFIED", Some(false), true) => Some("ADDED"),
+            ("MODIFIED", Some(true), false) => Some("DELETED"),
+            (kind, _, true) => Some(kind),
+            _ => None,
+        }
     }
 
     /// The watch line for an object.
@@ -90,7 +105,7 @@ pub(super) fn start(app: Arc<App>, call: &Call, target: Target) -> Result<Respon
             store
                 .list(&filter.target.rt, filter.target.namespace.as_deref())
                 .into_iter()
-                .filter(|o| filter.labels.matches(o) && filter.fields.matches(o))
+                .filter(|o| filter.selects(o))
                 .map(|o| filter.line("ADDED", &o))
                 .collect()
         } else {
@@ -100,8 +115,7 @@ pub(super) fn start(app: Arc<App>, call: &Call, target: Target) -> Result<Respon
             store
                 .events_since(from)?
                 .iter()
-                .filter(|e| filter.wants(e))
-                .map(|e| filter.line(e.event_type, &e.object))
+                .filter_map(|e| filter.event_type(e).map(|t| filter.line(t, &e.object)))
                 .collect()
         };
         (initial, rx, rv)
@@ -158,7 +172,7 @@ async fn stream(
             received = rx.recv() => match received {
                 Ok(event) if event.rv > last_rv => {
                     last_rv = event.rv;
-                    filter.wants(&event).then(|| filter.line(event.event_type, &event.object))
+                    filter.event_type(&event).map(|t| filter.line(t, &event.object))
                 }
                 Ok(_) => None,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
