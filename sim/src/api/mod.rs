@@ -1,6 +1,7 @@
 //! The API server: Kubernetes' REST protocol over HTTP/1.1 and JSON, backed by an in-memory store.
 
 pub mod crd;
+pub mod defaults;
 pub mod discovery;
 pub mod managed;
 pub mod objects;

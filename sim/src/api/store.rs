@@ -7,11 +7,11 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::crd;
 use super::objects::changed;
 use super::registry::Registry;
 use super::resources::ResourceType;
 use super::status::ApiError;
+use super::{crd, defaults};
 
 /// How many past events are kept for watches that resume from a resourceVersion.
 pub const HISTORY: usize = 20_000;
@@ -62,6 +62,7 @@ pub struct Store {
     pub registry: Registry,
     objects: HashMap<TypeKey, BTreeMap<ObjKey, Value>>,
     rv: u64,
+    cluster_ips: u64,
     history: VecDeque<Arc<WatchEvent>>,
     tx: broadcast::Sender<Arc<WatchEvent>>,
 }
@@ -98,6 +99,7 @@ impl Store {
             registry: Registry::default(),
             objects: HashMap::new(),
             rv: 1,
+            cluster_ips: 0,
             history: VecDeque::new(),
             tx,
         };
@@ -220,6 +222,12 @@ impl Store {
             .is_some_and(|objs| objs.contains_key(&key))
         {
             return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
+        }
+        // Simulated ClusterIPs come from 10.96.0.0/16 and are never routed anywhere.
+        let n = self.cluster_ips;
+        defaults::initial_status(rt, &mut obj, || format!("10.96.{}.{}", n / 250, n % 250 + 1));
+        if rt.group.is_empty() && rt.plural == "services" && !dry_run {
+            self.cluster_ips += 1;
         }
         if is_crd(rt)
             && let Some(map) = obj.as_object_mut()

@@ -5,7 +5,6 @@ use axum::response::Response;
 use rand::Rng;
 use serde_json::{Value, json};
 
-use super::managed;
 use super::objects::{NewIdentity, Part, prepare_create, prepare_update};
 use super::patch::{self, PatchKind};
 use super::path::Target;
@@ -14,6 +13,7 @@ use super::schema;
 use super::status::{ApiError, success_status};
 use super::store::{Propagation, now};
 use super::{App, Call, json as respond, read};
+use super::{defaults, managed};
 
 fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -36,10 +36,11 @@ fn part(target: &Target) -> Result<Part, ApiError> {
     }
 }
 
-/// Checks a custom resource against its CRD schema: prunes unknown fields, applies defaults, and
+/// Applies the defaults of a built-in kind, or checks a custom resource against its CRD schema: prunes unknown fields, applies defaults, and
 /// rejects invalid fields. Returns the warnings to send (unknown fields under `fieldValidation=Warn`,
 /// the default); `Strict` turns unknown fields into a 400, `Ignore` drops them silently.
 fn admit(call: &Call, rt: &ResourceType, obj: &mut Value) -> Result<Vec<String>, ApiError> {
+    defaults::apply(rt, obj);
     let Some(schema) = rt.schema.as_ref().filter(|_| rt.custom) else {
         return Ok(Vec::new());
     };
