@@ -84,7 +84,7 @@ proptest! {
             prop_assert_eq!(rv_in_object, event.rv);
             match event.event_type {
                 "DELETED" => { replay.remove(&name); }
-                _ => { replay.insert(name, event.object.clone()); }
+                _ => { replay.insert(name, Value::clone(&event.object)); }
             }
         }
         let rt = Registry::default().find("", "v1", "configmaps").unwrap().clone();

@@ -63,11 +63,9 @@ fn decode_token(token: &str) -> Result<(String, String), ApiError> {
 pub(super) fn list(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(call)?;
     let store = app.store.lock();
-    let mut items: Vec<Value> = store
-        .list(&target.rt, target.namespace.as_deref())
-        .into_iter()
-        .filter(|o| labels.matches(o) && fields.matches(o))
-        .collect();
+    let mut items: Vec<Value> = store.list_where(&target.rt, target.namespace.as_deref(), |o| {
+        labels.matches(o) && fields.matches(o)
+    });
     let rv = store.resource_version();
     drop(store);
     if let Some(token) = call.param("continue").filter(|t| !t.is_empty()) {

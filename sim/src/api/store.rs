@@ -31,11 +31,11 @@ pub struct WatchEvent {
     pub namespace: String,
     /// ADDED, MODIFIED or DELETED.
     pub event_type: &'static str,
-    /// The object after the change (before it, for DELETED).
-    pub object: Value,
+    /// The object after the change (before it, for DELETED), shared with the store.
+    pub object: Arc<Value>,
     /// The object before a MODIFIED change, so watches with selectors can tell an object that
     /// entered or left the selection.
-    pub previous: Option<Value>,
+    pub previous: Option<Arc<Value>>,
 }
 
 /// How dependents are treated when their owner is deleted.
@@ -60,7 +60,7 @@ type ObjKey = (String, String);
 pub struct Store {
     /// Served resource types.
     pub registry: Registry,
-    objects: HashMap<TypeKey, BTreeMap<ObjKey, Value>>,
+    objects: HashMap<TypeKey, BTreeMap<ObjKey, Arc<Value>>>,
     rv: u64,
     cluster_ips: u64,
     history: VecDeque<Arc<WatchEvent>>,
@@ -117,7 +117,7 @@ impl Store {
                 .objects
                 .entry((String::new(), "namespaces".into()))
                 .or_default()
-                .insert((String::new(), ns.into()), obj);
+                .insert((String::new(), ns.into()), Arc::new(obj));
         }
         store
     }
@@ -149,7 +149,13 @@ impl Store {
         Ok(self.history.iter().filter(|e| e.rv > rv).cloned().collect())
     }
 
-    fn record(&mut self, rt: &ResourceType, event_type: &'static str, object: Value, previous: Option<Value>) {
+    fn record(
+        &mut self,
+        rt: &ResourceType,
+        event_type: &'static str,
+        object: Arc<Value>,
+        previous: Option<Arc<Value>>,
+    ) {
         let event = Arc::new(WatchEvent {
             rv: self.rv,
             group: rt.group.clone(),
@@ -167,6 +173,21 @@ impl Store {
         let _ = self.tx.send(event);
     }
 
+    /// Stores a new version of an object (with the next resourceVersion) and records the event;
+    /// the map and the watch history share one copy.
+    fn put(&mut self, rt: &ResourceType, mut obj: Value, event_type: &'static str) -> Value {
+        self.next_rv(&mut obj);
+        let key = (meta(&obj, "namespace").to_owned(), meta(&obj, "name").to_owned());
+        let shared = Arc::new(obj);
+        let previous = self
+            .objects
+            .entry(type_key(rt))
+            .or_default()
+            .insert(key, shared.clone());
+        self.record(rt, event_type, shared.clone(), previous);
+        Arc::unwrap_or_clone(shared)
+    }
+
     fn next_rv(&mut self, obj: &mut Value) {
         self.rv += 1;
         if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -182,19 +203,24 @@ impl Store {
         self.objects
             .get(&type_key(rt))
             .and_then(|objs| objs.get(&(namespace.to_owned(), name.to_owned())))
-            .cloned()
+            .map(|o| Value::clone(o))
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
     }
 
     /// Objects of a type, in one namespace or all, sorted by namespace and name.
     #[must_use]
     pub fn list(&self, rt: &ResourceType, namespace: Option<&str>) -> Vec<Value> {
+        self.list_where(rt, namespace, |_| true)
+    }
+
+    /// Objects of a type that satisfy `keep`, filtered before they are copied.
+    pub fn list_where(&self, rt: &ResourceType, namespace: Option<&str>, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
         self.objects
             .get(&type_key(rt))
             .map(|objs| {
                 objs.iter()
-                    .filter(|((ns, _), _)| namespace.is_none_or(|want| want == ns))
-                    .map(|(_, o)| o.clone())
+                    .filter(|((ns, _), o)| namespace.is_none_or(|want| want == ns) && keep(o))
+                    .map(|(_, o)| Value::clone(o))
                     .collect()
             })
             .unwrap_or_default()
@@ -240,9 +266,7 @@ impl Store {
         if dry_run {
             return Ok(obj);
         }
-        self.next_rv(&mut obj);
-        self.objects.entry(type_key(rt)).or_default().insert(key, obj.clone());
-        self.record(rt, "ADDED", obj.clone(), None);
+        let obj = self.put(rt, obj, "ADDED");
         if is_crd(rt) {
             self.sync_crd(&obj);
         }
@@ -270,9 +294,7 @@ impl Store {
         if obj.pointer("/metadata/deletionTimestamp").is_some() && !finalizers_left {
             return self.remove(rt, &key.0, &key.1);
         }
-        self.next_rv(&mut obj);
-        self.objects.entry(type_key(rt)).or_default().insert(key, obj.clone());
-        self.record(rt, "MODIFIED", obj.clone(), Some(old));
+        let obj = self.put(rt, obj, "MODIFIED");
         if is_crd(rt) {
             self.sync_crd(&obj);
         }
@@ -342,11 +364,7 @@ impl Store {
         if !changed(&previous, &obj) {
             return Ok(obj);
         }
-        self.next_rv(&mut obj);
-        let key = (meta(&obj, "namespace").to_owned(), meta(&obj, "name").to_owned());
-        self.objects.entry(type_key(rt)).or_default().insert(key, obj.clone());
-        self.record(rt, "MODIFIED", obj.clone(), Some(previous));
-        Ok(obj)
+        Ok(self.put(rt, obj, "MODIFIED"))
     }
 
     /// Removes an owner in foreground deletion once none of its dependents is left.
@@ -384,13 +402,16 @@ impl Store {
     }
 
     fn remove(&mut self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, ApiError> {
-        let mut obj = self
+        let removed = self
             .objects
             .get_mut(&type_key(rt))
             .and_then(|objs| objs.remove(&(namespace.to_owned(), name.to_owned())))
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+        let mut obj = Arc::unwrap_or_clone(removed);
         self.next_rv(&mut obj);
-        self.record(rt, "DELETED", obj.clone(), None);
+        let shared = Arc::new(obj);
+        self.record(rt, "DELETED", shared.clone(), None);
+        let obj = Arc::unwrap_or_clone(shared);
         if is_crd(rt) {
             self.drop_crd(&obj);
         }

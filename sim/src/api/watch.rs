@@ -103,10 +103,11 @@ pub(super) fn start(app: Arc<App>, call: &Call, target: Target) -> Result<Respon
         let rv = store.resource_version();
         let initial: Vec<Value> = if requested.is_empty() || requested == "0" || send_initial {
             store
-                .list(&filter.target.rt, filter.target.namespace.as_deref())
-                .into_iter()
-                .filter(|o| filter.selects(o))
-                .map(|o| filter.line("ADDED", &o))
+                .list_where(&filter.target.rt, filter.target.namespace.as_deref(), |o| {
+                    filter.selects(o)
+                })
+                .iter()
+                .map(|o| filter.line("ADDED", o))
                 .collect()
         } else {
             let from: u64 = requested

@@ -238,11 +238,9 @@ pub(super) fn delete_collection(app: &App, call: &Call, target: &Target) -> Resu
     let (labels, fields) = read::selectors(call)?;
     let (propagation, _) = delete_options(call)?;
     let mut store = app.store.lock();
-    let victims: Vec<Value> = store
-        .list(&target.rt, target.namespace.as_deref())
-        .into_iter()
-        .filter(|o| labels.matches(o) && fields.matches(o))
-        .collect();
+    let victims: Vec<Value> = store.list_where(&target.rt, target.namespace.as_deref(), |o| {
+        labels.matches(o) && fields.matches(o)
+    });
     let mut deleted = Vec::new();
     for obj in victims {
         let ns = obj
