@@ -255,3 +255,136 @@ fn server_side_apply_reports_conflicts_with_client_side_apply() {
         "4"
     );
 }
+
+#[test]
+fn kubectl_everyday_verbs_behave_as_on_a_real_cluster() {
+    let sim = SimProcess::start();
+    sim.kubectl_ok(&["apply", "-f", "-"], Some(&sluice_crds()));
+    // `kubectl wait` reads the CRD's Established condition, which the server sets on creation.
+    let waited = sim.kubectl_ok(
+        &[
+            "wait",
+            "--for=condition=Established",
+            "crd/rollouts.argoproj.io",
+            "--timeout=10s",
+        ],
+        None,
+    );
+    assert_eq!(
+        waited.trim(),
+        "customresourcedefinition.apiextensions.k8s.io/rollouts.argoproj.io condition met"
+    );
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, labels: {app: web}}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - {name: app, image: 'app:1', env: [{name: A, value: '1'}]}\n      - {name: sidecar, image: 'proxy:1'}\n";
+    sim.kubectl_ok(&["apply", "-f", "-"], Some(deployment));
+    // The server applies the Deployment defaults a real API server applies.
+    assert_eq!(
+        sim.kubectl_ok(
+            &[
+                "get",
+                "deploy",
+                "web",
+                "-o",
+                "jsonpath={.spec.replicas} {.spec.strategy.type} {.spec.template.spec.restartPolicy}"
+            ],
+            None
+        ),
+        "1 RollingUpdate Always"
+    );
+    // Strategic merge patch merges containers by name (the sidecar stays, env merges by name).
+    sim.kubectl_ok(&["patch", "deploy", "web", "-p", r#"{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"app:2","env":[{"name":"B","value":"2"}]}]}}}}"#], None);
+    let containers = sim.kubectl_ok(&["get", "deploy", "web", "-o", "jsonpath={range .spec.template.spec.containers[*]}{.name}={.image} {end}|{.spec.template.spec.containers[0].env[*].name}"], None);
+    assert_eq!(containers, "app=app:2 sidecar=proxy:1 |A B");
+    // Merge patch replaces lists; JSON patch edits by path.
+    sim.kubectl_ok(
+        &[
+            "patch",
+            "deploy",
+            "web",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"metadata":{"labels":{"tier":"front"}}}"#,
+        ],
+        None,
+    );
+    sim.kubectl_ok(
+        &[
+            "patch",
+            "deploy",
+            "web",
+            "--type",
+            "json",
+            "-p",
+            r#"[{"op":"replace","path":"/spec/replicas","value":4}]"#,
+        ],
+        None,
+    );
+    // A failing JSON patch test is refused and changes nothing.
+    let out = sim.kubectl(
+        &[
+            "patch",
+            "deploy",
+            "web",
+            "--type",
+            "json",
+            "-p",
+            r#"[{"op":"test","path":"/spec/replicas","value":9},{"op":"replace","path":"/spec/replicas","value":1}]"#,
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    // The scale subresource.
+    sim.kubectl_ok(&["scale", "deploy", "web", "--replicas=6"], None);
+    assert_eq!(
+        sim.kubectl_ok(
+            &[
+                "get",
+                "deploy",
+                "web",
+                "-o",
+                "jsonpath={.spec.replicas} {.metadata.labels.tier} {.metadata.generation}"
+            ],
+            None
+        ),
+        "6 front 4"
+    );
+    // Label selectors on get.
+    assert_eq!(
+        sim.kubectl_ok(&["get", "deploy", "-l", "tier=front", "-o", "name"], None),
+        "deployment.apps/web\n"
+    );
+    assert_eq!(
+        sim.kubectl_ok(&["get", "deploy", "-l", "tier!=front", "-o", "name"], None),
+        ""
+    );
+    // `get -w` streams the change after the current state.
+    let mut watch = Command::new("kubectl")
+        .args([
+            "get",
+            "deploy",
+            "web",
+            "-w",
+            "-o",
+            "jsonpath={.spec.replicas}{\"\\n\"}",
+            "--request-timeout=5s",
+            "--cache-dir",
+        ])
+        .arg(sim.dir.path().join("cache"))
+        .env("KUBECONFIG", sim.kubeconfig())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "6");
+    sim.kubectl_ok(&["scale", "deploy", "web", "--replicas=2"], None);
+    assert_eq!(lines.next().unwrap().unwrap(), "2");
+    let _ = watch.kill();
+    let _ = watch.wait();
+    // delete, and 404 afterwards with kube-apiserver's message.
+    sim.kubectl_ok(&["delete", "deploy", "web"], None);
+    let out = sim.kubectl(&["get", "deploy", "web"], None);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "Error from server (NotFound): deployments.apps \"web\" not found"
+    );
+}
