@@ -237,16 +237,17 @@ pub fn apply(
     let applied_set = FieldSet::of_object(&applied_view, rt.custom);
     let sub = subresource_name(part);
     let mine = |e: &Entry| e.manager == manager && e.operation == "Apply" && e.subresource == sub;
+    let new_entry = |fields: FieldSet| Entry {
+        manager: manager.into(),
+        operation: "Apply".into(),
+        api_version: rt.api_version(),
+        subresource: sub.clone(),
+        time: now.into(),
+        fields,
+    };
     let Some(live) = live else {
         let mut obj = applied.clone();
-        let entry = Entry {
-            manager: manager.into(),
-            operation: "Apply".into(),
-            api_version: rt.api_version(),
-            subresource: sub,
-            time: now.into(),
-            fields: applied_set,
-        };
+        let entry = new_entry(applied_set);
         if obj.get("metadata").is_none() {
             obj["metadata"] = json!({});
         }
@@ -285,14 +286,7 @@ pub fn apply(
         .fold(FieldSet::default(), |acc, e| acc.union(&e.fields));
     remove_dropped(&mut merged, &previous.difference(&applied_set).difference(&others));
     list.retain(|e| !mine(e));
-    list.push(Entry {
-        manager: manager.into(),
-        operation: "Apply".into(),
-        api_version: rt.api_version(),
-        subresource: sub,
-        time: now.into(),
-        fields: applied_set,
-    });
+    list.push(new_entry(applied_set));
     set_entries(&mut merged, &list);
     Ok(merged)
 }
