@@ -17,24 +17,35 @@ struct SimProcess {
 
 impl SimProcess {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(["sim", "--addr", "127.0.0.1:0", "--kubeconfig"])
+        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["sim", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .arg("--kubeconfig")
             .arg(&kubeconfig)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
+        // The guard exists before any assertion, so a failure still stops the process.
+        let mut sim = Self { child, dir };
         let mut first = String::new();
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut reader = BufReader::new(sim.child.stdout.take().unwrap());
         reader.read_line(&mut first).unwrap();
+        let scheme = if extra.contains(&"--tls") { "https" } else { "http" };
         assert!(
-            first.starts_with("sluice sim: serving the Kubernetes API on http://127.0.0.1:"),
+            first.starts_with(&format!(
+                "sluice sim: serving the Kubernetes API on {scheme}://127.0.0.1:"
+            )),
             "{first}"
         );
         // Keep draining stdout so the server never writes into a closed pipe.
         std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        Self { child, dir }
+        sim
     }
 
     fn kubeconfig(&self) -> PathBuf {
@@ -386,5 +397,18 @@ fn kubectl_everyday_verbs_behave_as_on_a_real_cluster() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
         "Error from server (NotFound): deployments.apps \"web\" not found"
+    );
+}
+
+#[test]
+fn kubectl_over_https_with_the_generated_ca() {
+    let sim = SimProcess::start_with(&["--tls"]);
+    let kubeconfig = std::fs::read_to_string(sim.kubeconfig()).unwrap();
+    assert!(kubeconfig.contains("server: https://127.0.0.1:") && kubeconfig.contains("certificate-authority-data:"));
+    let out = sim.kubectl_ok(&["apply", "-f", "-"], Some(&sluice_crds()));
+    assert_eq!(out.lines().count(), 7, "{out}");
+    assert!(
+        sim.kubectl_ok(&["get", "ns", "-o", "name"], None)
+            .contains("namespace/default")
     );
 }

@@ -6,5 +6,6 @@
 
 pub mod api;
 mod server;
+pub mod tls;
 
 pub use server::{Sim, SimError};

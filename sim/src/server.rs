@@ -5,11 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::http::uri as http_uri;
+use base64::Engine;
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::{App, router, store::Store};
+use crate::tls::{self, Tls, TlsError};
 
 /// Errors starting or describing a simulator.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,9 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// A client could not be built.
     #[error("cannot build a client for the simulator: {0}")]
     Client(String),
@@ -41,49 +46,68 @@ pub enum SimError {
 #[derive(Debug)]
 pub struct Sim {
     addr: SocketAddr,
+    tls: Option<Tls>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
 impl Sim {
-    /// Starts a simulator on a free port of 127.0.0.1.
+    /// Starts a simulator over plain HTTP on a free port of 127.0.0.1.
     ///
     /// # Errors
     /// [`SimError::Bind`] when no port can be opened.
     pub async fn start() -> Result<Self, SimError> {
-        Self::start_on("127.0.0.1:0").await
+        Self::start_on("127.0.0.1:0", false).await
     }
 
-    /// Starts a simulator on the given address (`127.0.0.1:0` picks a free port).
+    /// Starts a simulator on the given address (`127.0.0.1:0` picks a free port), over HTTPS with a
+    /// freshly generated CA when `https` is true.
     ///
     /// # Errors
-    /// [`SimError::Bind`] when the address cannot be opened.
-    pub async fn start_on(addr: &str) -> Result<Self, SimError> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| SimError::Bind {
-                addr: addr.to_owned(),
-                source,
-            })?;
-        let local = listener.local_addr().map_err(|source| SimError::Bind {
+    /// [`SimError::Bind`] when the address cannot be opened, [`SimError::Tls`] when certificates
+    /// cannot be generated.
+    pub async fn start_on(addr: &str, https: bool) -> Result<Self, SimError> {
+        let bind_err = |source| SimError::Bind {
             addr: addr.to_owned(),
             source,
-        })?;
+        };
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind_err)?;
+        let local = listener.local_addr().map_err(bind_err)?;
         let app = Arc::new(App {
             store: Mutex::new(Store::new()),
             address: local.to_string(),
         });
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, router(app)).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(err) = serve.await {
-                tracing::error!(%err, "simulated API server stopped");
+        let tls = if https { Some(tls::generate()?) } else { None };
+        let task = match &tls {
+            None => tokio::spawn(async move {
+                let serve = axum::serve(listener, router(app)).with_graceful_shutdown(async {
+                    let _ = rx.await;
+                });
+                if let Err(err) = serve.await {
+                    tracing::error!(%err, "simulated API server stopped");
+                }
+            }),
+            Some(tls) => {
+                let std_listener = listener.into_std().map_err(bind_err)?;
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config.clone());
+                let server = axum_server::from_tcp_rustls(std_listener, config).map_err(bind_err)?;
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    let _ = rx.await;
+                    stopper.graceful_shutdown(None);
+                });
+                tokio::spawn(async move {
+                    if let Err(err) = server.handle(handle).serve(router(app).into_make_service()).await {
+                        tracing::error!(%err, "simulated API server stopped");
+                    }
+                })
             }
-        });
+        };
         Ok(Self {
             addr: local,
+            tls,
             shutdown: Some(tx),
             task,
         })
@@ -98,10 +122,11 @@ impl Sim {
     /// The server's base URL.
     #[must_use]
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
-    /// A `kube` client for this server, with `default` as its namespace.
+    /// A `kube` client for this server (trusting its CA over HTTPS), with `default` as its namespace.
     ///
     /// # Errors
     /// [`SimError::Client`] when the client cannot be built.
@@ -110,15 +135,25 @@ impl Sim {
             .url()
             .parse()
             .map_err(|e: http_uri::InvalidUri| SimError::Client(e.to_string()))?;
-        let config = kube::Config::new(url);
+        let mut config = kube::Config::new(url);
+        if let Some(tls) = &self.tls {
+            config.root_cert = Some(vec![tls.ca_der.clone()]);
+        }
         kube::Client::try_from(config).map_err(|e| SimError::Client(e.to_string()))
     }
 
-    /// A kubeconfig with a context named `sluice-sim` that reaches this server.
+    /// A kubeconfig with a context named `sluice-sim` that reaches this server. Its user carries a
+    /// token only so that kubectl does not prompt for credentials; the simulator does not check it.
     #[must_use]
     pub fn kubeconfig_yaml(&self) -> String {
+        let ca = self.tls.as_ref().map_or_else(String::new, |tls| {
+            format!(
+                "    certificate-authority-data: {}\n",
+                base64::engine::general_purpose::STANDARD.encode(&tls.ca_pem)
+            )
+        });
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: sluice-sim\n  cluster:\n    server: {url}\nusers:\n- name: sluice-sim\n  user: {{}}\ncontexts:\n- name: sluice-sim\n  context:\n    cluster: sluice-sim\n    user: sluice-sim\n    namespace: default\ncurrent-context: sluice-sim\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sluice-sim\n  cluster:\n    server: {url}\n{ca}users:\n- name: sluice-sim\n  user:\n    token: sluice-sim\ncontexts:\n- name: sluice-sim\n  context:\n    cluster: sluice-sim\n    user: sluice-sim\n    namespace: default\ncurrent-context: sluice-sim\n",
             url = self.url()
         )
     }

@@ -14,6 +14,9 @@ pub struct SimArgs {
     /// Write a kubeconfig (context `sluice-sim`) for the server to this file.
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
+    /// Serve HTTPS with a freshly generated CA (written into the kubeconfig).
+    #[arg(long)]
+    tls: bool,
 }
 
 /// Runs the simulator until stopped.
@@ -26,7 +29,7 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
         .build()
         .map_err(CommandError::Runtime)?;
     runtime.block_on(async {
-        let sim = ::sim::Sim::start_on(&args.addr).await?;
+        let sim = ::sim::Sim::start_on(&args.addr, args.tls).await?;
         if let Some(path) = &args.kubeconfig {
             sim.write_kubeconfig(path)?;
         }
