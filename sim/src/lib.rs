@@ -7,5 +7,6 @@
 pub mod api;
 mod server;
 pub mod tls;
+pub mod workloads;
 
 pub use server::{Sim, SimError};

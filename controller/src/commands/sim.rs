@@ -17,6 +17,9 @@ pub struct SimArgs {
     /// Serve HTTPS with a freshly generated CA (written into the kubeconfig).
     #[arg(long)]
     tls: bool,
+    /// Serve only the API: no simulated kubelet or ReplicaSet controller.
+    #[arg(long)]
+    no_workloads: bool,
 }
 
 /// Runs the simulator until stopped.
@@ -33,6 +36,12 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
         if let Some(path) = &args.kubeconfig {
             sim.write_kubeconfig(path)?;
         }
+        // The workload simulator is a client of the API like any other.
+        let workloads = if args.no_workloads {
+            None
+        } else {
+            Some(::sim::workloads::runner::spawn(sim.client()?))
+        };
         // These lines only inform; a closed stdout must not stop the server.
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "sluice sim: serving the Kubernetes API on {}", sim.url());
@@ -46,6 +55,9 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
         let _ = out.flush();
         drop(out);
         wait_for_stop().await?;
+        if let Some(task) = workloads {
+            task.abort();
+        }
         sim.stop().await;
         Ok(())
     })

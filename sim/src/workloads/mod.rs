@@ -1,0 +1,8 @@
+//! The workload simulator: the parts of a cluster that make workloads live (a kubelet, the
+//! ReplicaSet controller), acting only through the Kubernetes API like any other client, so it works
+//! against the simulated API server or a real one.
+
+pub mod behaviour;
+pub mod kubelet;
+pub mod replicaset;
+pub mod runner;
