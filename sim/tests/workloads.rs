@@ -168,3 +168,45 @@ async fn run_to_completion_pods_finish_by_exit_code() {
     .await;
     workloads.abort();
 }
+
+#[tokio::test]
+async fn jobs_complete_or_fail_after_their_backoff_limit() {
+    use k8s_openapi::api::batch::v1::Job;
+    let sim = Sim::start().await.unwrap();
+    let client = sim.client().unwrap();
+    let workloads = sim::workloads::runner::spawn(client.clone());
+    let jobs: Api<Job> = Api::namespaced(client.clone(), "default");
+    let job = |name: &str, image: &str| -> Job {
+        serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "spec": {"backoffLimit": 1, "template": {
+                "metadata": {"annotations": {"sim.sluice.dev/start-delay": "100ms"}},
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "check", "image": image}]}
+            }}
+        }))
+        .unwrap()
+    };
+    jobs.create(&PostParams::default(), &job("passes", "check:1"))
+        .await
+        .unwrap();
+    jobs.create(&PostParams::default(), &job("fails", "check:1-fail"))
+        .await
+        .unwrap();
+    let condition = |j: Job| -> Option<String> {
+        j.status?
+            .conditions?
+            .into_iter()
+            .find(|c| c.status == "True")
+            .map(|c| c.type_)
+    };
+    eventually("both jobs finished", || async {
+        condition(jobs.get("passes").await.unwrap()).as_deref() == Some("Complete")
+            && condition(jobs.get("fails").await.unwrap()).as_deref() == Some("Failed")
+    })
+    .await;
+    // backoffLimit 1: the failing job ran two pods before giving up.
+    let status = jobs.get("fails").await.unwrap().status.unwrap();
+    assert_eq!((status.failed, status.succeeded.unwrap_or(0)), (Some(2), 0));
+    assert_eq!(jobs.get("passes").await.unwrap().status.unwrap().succeeded, Some(1));
+    workloads.abort();
+}

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
@@ -13,7 +14,7 @@ use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 use tokio::task::JoinHandle;
 
-use super::{kubelet, replicaset};
+use super::{job, kubelet, replicaset};
 
 /// Field manager of the simulator's writes.
 const MANAGER: &str = "sluice-sim";
@@ -58,6 +59,32 @@ async fn reconcile_pod(pod: Arc<Pod>, client: Arc<Client>) -> Result<Action, Wor
     Ok(requeue(decision.requeue))
 }
 
+/// Creates `count` pods from a pod document.
+async fn create_pods(api: &Api<Pod>, pod: serde_json::Value, count: usize) -> Result<(), WorkloadError> {
+    let pod: Pod = serde_json::from_value(pod)?;
+    for _ in 0..count {
+        api.create(
+            &PostParams {
+                field_manager: Some(MANAGER.into()),
+                ..PostParams::default()
+            },
+            &pod,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes a status through the status subresource.
+async fn write_status<K>(api: &Api<K>, name: &str, status: serde_json::Value) -> Result<(), WorkloadError>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.patch_status(name, &PatchParams::default(), &Patch::Merge(json!({"status": status})))
+        .await?;
+    Ok(())
+}
+
 async fn reconcile_replicaset(rs: Arc<ReplicaSet>, client: Arc<Client>) -> Result<Action, WorkloadError> {
     let ns = rs.namespace().ok_or(WorkloadError::Missing("namespace"))?;
     let pods_api: Api<Pod> = Api::namespaced((*client).clone(), &ns);
@@ -73,18 +100,7 @@ async fn reconcile_replicaset(rs: Arc<ReplicaSet>, client: Arc<Client>) -> Resul
     let pods = pods_api.list(&ListParams::default().labels(&selector)).await?.items;
     let owned: Vec<&Pod> = replicaset::owned(&rs, &pods);
     let decision = replicaset::decide(&rs, &owned, jiff::Timestamp::now());
-    for _ in 0..decision.create {
-        let pod: Pod = serde_json::from_value(replicaset::new_pod(&rs))?;
-        pods_api
-            .create(
-                &PostParams {
-                    field_manager: Some(MANAGER.into()),
-                    ..PostParams::default()
-                },
-                &pod,
-            )
-            .await?;
-    }
+    create_pods(&pods_api, replicaset::new_pod(&rs), decision.create).await?;
     for name in &decision.delete {
         match pods_api.delete(name, &DeleteParams::default()).await {
             Ok(_) => {}
@@ -93,15 +109,30 @@ async fn reconcile_replicaset(rs: Arc<ReplicaSet>, client: Arc<Client>) -> Resul
         }
     }
     if let Some(status) = decision.status {
-        let api: Api<ReplicaSet> = Api::namespaced((*client).clone(), &ns);
-        api.patch_status(
+        write_status(
+            &Api::<ReplicaSet>::namespaced((*client).clone(), &ns),
             &rs.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(json!({"status": status})),
+            status,
         )
         .await?;
     }
     Ok(requeue(decision.requeue))
+}
+
+async fn reconcile_job(job: Arc<Job>, client: Arc<Client>) -> Result<Action, WorkloadError> {
+    let ns = job.namespace().ok_or(WorkloadError::Missing("namespace"))?;
+    let uid = job.uid().ok_or(WorkloadError::Missing("uid"))?;
+    let pods_api: Api<Pod> = Api::namespaced((*client).clone(), &ns);
+    let pods = pods_api
+        .list(&ListParams::default().labels(&format!("batch.kubernetes.io/controller-uid={uid}")))
+        .await?
+        .items;
+    let decision = job::decide(&job, &pods.iter().collect::<Vec<_>>(), jiff::Timestamp::now());
+    create_pods(&pods_api, job::new_pod(&job), decision.create).await?;
+    if let Some(status) = decision.status {
+        write_status(&Api::<Job>::namespaced((*client).clone(), &ns), &job.name_any(), status).await?;
+    }
+    Ok(Action::await_change())
 }
 
 fn retry<K>(_: Arc<K>, error: &WorkloadError, _: Arc<Client>) -> Action {
@@ -109,7 +140,7 @@ fn retry<K>(_: Arc<K>, error: &WorkloadError, _: Arc<Client>) -> Action {
     Action::requeue(Duration::from_millis(500))
 }
 
-/// Starts the kubelet and the ReplicaSet controller; they run until the handle is aborted.
+/// Starts the kubelet and the ReplicaSet and Job controllers; they run until the handle is aborted.
 #[must_use]
 pub fn spawn(client: Client) -> JoinHandle<()> {
     let ctx = Arc::new(client.clone());
@@ -117,10 +148,14 @@ pub fn spawn(client: Client) -> JoinHandle<()> {
         .run(reconcile_pod, retry, ctx.clone())
         .for_each(|_| async {});
     let replicasets = Controller::new(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
+        .run(reconcile_replicaset, retry, ctx.clone())
+        .for_each(|_| async {});
+    let jobs = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
         .owns(Api::<Pod>::all(client), watcher::Config::default())
-        .run(reconcile_replicaset, retry, ctx)
+        .run(reconcile_job, retry, ctx)
         .for_each(|_| async {});
     tokio::spawn(async move {
-        tokio::join!(kubelet, replicasets);
+        tokio::join!(kubelet, replicasets, jobs);
     })
 }
