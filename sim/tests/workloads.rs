@@ -210,3 +210,57 @@ async fn jobs_complete_or_fail_after_their_backoff_limit() {
     assert_eq!(jobs.get("passes").await.unwrap().status.unwrap().succeeded, Some(1));
     workloads.abort();
 }
+
+#[tokio::test]
+async fn services_get_endpoint_slices_of_the_pods_they_select() {
+    use k8s_openapi::api::core::v1::Service;
+    use k8s_openapi::api::discovery::v1::EndpointSlice;
+    let sim = Sim::start().await.unwrap();
+    let client = sim.client().unwrap();
+    let workloads = sim::workloads::runner::spawn(client.clone());
+    let rs_api: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
+    let services: Api<Service> = Api::namespaced(client.clone(), "default");
+    let slices: Api<EndpointSlice> = Api::namespaced(client, "default");
+    rs_api
+        .create(&PostParams::default(), &replicaset("api", 2, "api:1"))
+        .await
+        .unwrap();
+    let svc: Service = serde_json::from_value(json!({
+        "metadata": {"name": "api-stable"},
+        "spec": {"selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": 8080}]}
+    }))
+    .unwrap();
+    services.create(&PostParams::default(), &svc).await.unwrap();
+    let ready_endpoints = |slice: EndpointSlice| {
+        slice
+            .endpoints
+            .iter()
+            .flatten()
+            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready) == Some(true))
+            .count()
+    };
+    eventually("two ready endpoints", || async {
+        slices.get("api-stable").await.map(ready_endpoints).unwrap_or(0) == 2
+    })
+    .await;
+    let slice = slices.get("api-stable").await.unwrap();
+    assert_eq!(slice.labels()["kubernetes.io/service-name"], "api-stable");
+    assert_eq!(slice.ports.unwrap()[0].port, Some(8080));
+    // Pointing the selector elsewhere (as a rollout does with the pod-template hash) empties it.
+    services
+        .patch(
+            "api-stable",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"selector": {"app": "api", "rollouts-pod-template-hash": "none"}}})),
+        )
+        .await
+        .unwrap();
+    eventually("no endpoints", || async {
+        slices
+            .get("api-stable")
+            .await
+            .is_ok_and(|s| s.endpoints.is_none_or(|e| e.is_empty()))
+    })
+    .await;
+    workloads.abort();
+}

@@ -6,15 +6,17 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{Controller, watcher};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 use tokio::task::JoinHandle;
 
-use super::{job, kubelet, replicaset};
+use super::{endpoints, job, kubelet, replicaset};
 
 /// Field manager of the simulator's writes.
 const MANAGER: &str = "sluice-sim";
@@ -135,12 +137,39 @@ async fn reconcile_job(job: Arc<Job>, client: Arc<Client>) -> Result<Action, Wor
     Ok(Action::await_change())
 }
 
+async fn reconcile_service(service: Arc<Service>, client: Arc<Client>) -> Result<Action, WorkloadError> {
+    let ns = service.namespace().ok_or(WorkloadError::Missing("namespace"))?;
+    let pods = Api::<Pod>::namespaced((*client).clone(), &ns)
+        .list(&ListParams::default())
+        .await?
+        .items;
+    let slices: Api<EndpointSlice> = Api::namespaced((*client).clone(), &ns);
+    match endpoints::slice(&service, &pods) {
+        Some(slice) => {
+            slices
+                .patch(
+                    &service.name_any(),
+                    &PatchParams::apply(MANAGER).force(),
+                    &Patch::Apply(slice),
+                )
+                .await?;
+        }
+        None => match slices.delete(&service.name_any(), &DeleteParams::default()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => return Err(e.into()),
+        },
+    }
+    Ok(Action::await_change())
+}
+
 fn retry<K>(_: Arc<K>, error: &WorkloadError, _: Arc<Client>) -> Action {
     tracing::warn!(%error, "workload reconcile failed; retrying");
     Action::requeue(Duration::from_millis(500))
 }
 
-/// Starts the kubelet and the ReplicaSet and Job controllers; they run until the handle is aborted.
+/// Starts the kubelet and the ReplicaSet, Job and EndpointSlice controllers; they run until the
+/// handle is aborted.
 #[must_use]
 pub fn spawn(client: Client) -> JoinHandle<()> {
     let ctx = Arc::new(client.clone());
@@ -151,11 +180,25 @@ pub fn spawn(client: Client) -> JoinHandle<()> {
         .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
         .run(reconcile_replicaset, retry, ctx.clone())
         .for_each(|_| async {});
+    let ctx_services = ctx.clone();
     let jobs = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
-        .owns(Api::<Pod>::all(client), watcher::Config::default())
-        .run(reconcile_job, retry, ctx)
+        .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
+        .run(reconcile_job, retry, ctx.clone())
+        .for_each(|_| async {});
+    let services = Controller::new(Api::<Service>::all(client.clone()), watcher::Config::default());
+    let known = services.store();
+    let services = services
+        .watches(Api::<Pod>::all(client), watcher::Config::default(), move |pod: Pod| {
+            known
+                .state()
+                .iter()
+                .filter(|svc| endpoints::selects(svc, &pod))
+                .map(|svc| ObjectRef::from_obj(&**svc))
+                .collect::<Vec<_>>()
+        })
+        .run(reconcile_service, retry, ctx_services)
         .for_each(|_| async {});
     tokio::spawn(async move {
-        tokio::join!(kubelet, replicasets, jobs);
+        tokio::join!(kubelet, replicasets, jobs, services);
     })
 }
