@@ -264,3 +264,38 @@ async fn services_get_endpoint_slices_of_the_pods_they_select() {
     .await;
     workloads.abort();
 }
+
+#[tokio::test]
+async fn deleting_a_running_pod_terminates_it_gracefully() {
+    use kube::api::DeleteParams;
+    let sim = Sim::start().await.unwrap();
+    let client = sim.client().unwrap();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "web", "annotations": {"sim.sluice.dev/start-delay": "100ms"}},
+        "spec": {"terminationGracePeriodSeconds": 30, "containers": [{"name": "app", "image": "web:1"}]}
+    }))
+    .unwrap();
+    // Without a kubelet nobody binds the pod: deleting an unscheduled pod removes it at once.
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    pods.delete("web", &DeleteParams::default()).await.unwrap();
+    assert!(pods.get_opt("web").await.unwrap().is_none());
+    let workloads = sim::workloads::runner::spawn(client);
+    pods.create(&PostParams::default(), &pod).await.unwrap();
+    eventually("bound and running", || async {
+        let p = pods.get("web").await.unwrap();
+        p.spec.unwrap().node_name.is_some() && p.status.and_then(|s| s.phase).as_deref() == Some("Running")
+    })
+    .await;
+    // A bound, running pod is only marked: deletionTimestamp = now + grace period.
+    pods.delete("web", &DeleteParams::default()).await.unwrap();
+    let marked = pods.get("web").await.unwrap();
+    assert_eq!(marked.metadata.deletion_grace_period_seconds, Some(30));
+    assert!(marked.metadata.deletion_timestamp.is_some());
+    // The kubelet removes it after the sped-up grace period (30 s / 30).
+    eventually("gone after the grace period", || async {
+        pods.get_opt("web").await.unwrap().is_none()
+    })
+    .await;
+    workloads.abort();
+}

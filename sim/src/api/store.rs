@@ -324,7 +324,7 @@ impl Store {
             Propagation::Foreground if !self.dependents_of(&uid).is_empty() => {
                 // The owner stays, marked, until its dependents are gone (they are deleted now;
                 // those with finalizers of their own keep it waiting).
-                let marked = self.mark_deleting(rt, obj, Some(FOREGROUND))?;
+                let marked = self.mark_deleting(rt, obj, Some(FOREGROUND), 0)?;
                 for (dep_rt, ns, dep) in self.dependents_of(&uid) {
                     let _ = self.delete(&dep_rt, &ns, &dep, Propagation::Foreground, false);
                 }
@@ -338,7 +338,7 @@ impl Store {
             .and_then(Value::as_array)
             .is_some_and(|f| !f.is_empty());
         if has_finalizers {
-            return self.mark_deleting(rt, obj, None);
+            return self.mark_deleting(rt, obj, None, 0);
         }
         if rt.group.is_empty() && rt.plural == "namespaces" {
             self.empty_namespace(name);
@@ -346,12 +346,24 @@ impl Store {
         self.remove(rt, namespace, name)
     }
 
-    /// Sets `deletionTimestamp` (once) and optionally adds a finalizer, keeping the object.
-    fn mark_deleting(&mut self, rt: &ResourceType, mut obj: Value, finalizer: Option<&str>) -> Result<Value, ApiError> {
+    /// Sets `deletionTimestamp` (once) to now plus the grace period and optionally adds a
+    /// finalizer, keeping the object.
+    ///
+    /// # Errors
+    /// None today; the signature leaves room for storage errors.
+    pub fn mark_deleting(
+        &mut self,
+        rt: &ResourceType,
+        mut obj: Value,
+        finalizer: Option<&str>,
+        grace_seconds: i64,
+    ) -> Result<Value, ApiError> {
         let previous = obj.clone();
         if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-            m.entry("deletionTimestamp").or_insert_with(|| json!(now()));
-            m.entry("deletionGracePeriodSeconds").or_insert(json!(0));
+            let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace_seconds);
+            m.entry("deletionTimestamp")
+                .or_insert_with(|| json!(at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()));
+            m.entry("deletionGracePeriodSeconds").or_insert(json!(grace_seconds));
             if let Some(f) = finalizer {
                 let list = m.entry("finalizers").or_insert_with(|| json!([]));
                 if let Some(items) = list.as_array_mut()
@@ -365,6 +377,27 @@ impl Store {
             return Ok(obj);
         }
         Ok(self.put(rt, obj, "MODIFIED"))
+    }
+
+    /// Binds a pod to a node (`pods/{name}/binding`): the one write that may set `spec.nodeName`.
+    ///
+    /// # Errors
+    /// 404 when the pod is gone, 409 when it is bound already.
+    pub fn bind(&mut self, rt: &ResourceType, namespace: &str, name: &str, node: &str) -> Result<Value, ApiError> {
+        let mut pod = self.get(rt, namespace, name)?;
+        if pod
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty())
+        {
+            let mut err = ApiError::conflict("", "pods", name);
+            err.message = format!("pod {name} is already assigned to a node");
+            return Err(err);
+        }
+        if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.insert("nodeName".into(), json!(node));
+        }
+        Ok(self.put(rt, pod, "MODIFIED"))
     }
 
     /// Removes an owner in foreground deletion once none of its dependents is left.

@@ -229,8 +229,68 @@ pub(super) fn delete(app: &App, call: &Call, target: &Target) -> Result<Response
             }
         }
     }
+    if is_pod(&target.rt) && !call.dry_run() {
+        let grace = grace_override(call)?;
+        if let Some(marked) = terminate_gracefully(&mut store, &target.rt, namespace(target), name, grace)? {
+            return Ok(respond(StatusCode::OK, &marked));
+        }
+    }
     let obj = store.delete(&target.rt, namespace(target), name, propagation, call.dry_run())?;
     Ok(respond(StatusCode::OK, &obj))
+}
+
+fn is_pod(rt: &ResourceType) -> bool {
+    rt.group.is_empty() && rt.plural == "pods"
+}
+
+/// `gracePeriodSeconds` from the query or the DeleteOptions body.
+fn grace_override(call: &Call) -> Result<Option<i64>, ApiError> {
+    if let Some(q) = call.param("gracePeriodSeconds") {
+        return q
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds {q:?}")));
+    }
+    let body: Value = if call.body.is_empty() {
+        json!({})
+    } else {
+        call.json_body()?
+    };
+    Ok(body.get("gracePeriodSeconds").and_then(Value::as_i64))
+}
+
+/// Graceful pod deletion as kube-apiserver does it: a pod bound to a node and still running is only
+/// marked (deletionTimestamp = now + grace) for its kubelet to stop; unbound or finished pods, and a
+/// grace period of 0, delete at once (returns `None`).
+fn terminate_gracefully(
+    store: &mut super::store::Store,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+    grace: Option<i64>,
+) -> Result<Option<Value>, ApiError> {
+    let pod = store.get(rt, namespace, name)?;
+    let bound = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    let finished = matches!(
+        pod.pointer("/status/phase").and_then(Value::as_str),
+        Some("Succeeded" | "Failed")
+    );
+    let grace = grace
+        .or_else(|| {
+            pod.pointer("/spec/terminationGracePeriodSeconds")
+                .and_then(Value::as_i64)
+        })
+        .unwrap_or(30);
+    if !bound || finished || grace <= 0 {
+        return Ok(None);
+    }
+    if pod.pointer("/metadata/deletionTimestamp").is_some() {
+        return Ok(Some(pod));
+    }
+    store.mark_deleting(rt, pod, None, grace).map(Some)
 }
 
 /// `DELETE` on a collection: every object matching the selectors.
@@ -262,26 +322,49 @@ pub(super) fn delete_collection(app: &App, call: &Call, target: &Target) -> Resu
     Ok(respond(StatusCode::OK, &list))
 }
 
-/// `POST` on an object's subresource: `pods/{name}/eviction`.
+/// `POST` on an object's subresource: `pods/{name}/eviction` (a graceful delete) and
+/// `pods/{name}/binding` (what a scheduler does).
 pub(super) fn post_subresource(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
     let name = target.name.as_deref().unwrap_or_default();
-    if target.rt.group.is_empty() && target.rt.plural == "pods" && target.subresource.as_deref() == Some("eviction") {
-        app.store.lock().delete(
-            &target.rt,
-            namespace(target),
-            name,
-            Propagation::Background,
-            call.dry_run(),
-        )?;
-        return Ok(respond(
+    let done = || {
+        Ok(respond(
             StatusCode::CREATED,
             &success_status(json!({"name": name, "kind": "pods"})),
-        ));
+        ))
+    };
+    match (is_pod(&target.rt), target.subresource.as_deref()) {
+        (true, Some("eviction")) => {
+            let mut store = app.store.lock();
+            let graceful = !call.dry_run()
+                && terminate_gracefully(&mut store, &target.rt, namespace(target), name, None)?.is_some();
+            if !graceful {
+                store.delete(
+                    &target.rt,
+                    namespace(target),
+                    name,
+                    Propagation::Background,
+                    call.dry_run(),
+                )?;
+            }
+            done()
+        }
+        (true, Some("binding")) => {
+            let body = call.json_body()?;
+            let node = body
+                .pointer("/target/name")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    ApiError::invalid("", "Binding", name, &[("target.name".into(), "Required value".into())])
+                })?;
+            app.store.lock().bind(&target.rt, namespace(target), name, node)?;
+            done()
+        }
+        _ => Err(ApiError::method_not_allowed(format!(
+            "POST is not supported on {}/{name}",
+            target.rt.qualified()
+        ))),
     }
-    Err(ApiError::method_not_allowed(format!(
-        "POST is not supported on {}/{name}",
-        target.rt.qualified()
-    )))
 }
 
 fn pointer(json_path: &str) -> String {

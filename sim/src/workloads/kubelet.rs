@@ -11,12 +11,20 @@ use super::behaviour::Behaviour;
 
 /// How often a crash-looping container restarts in the simulation.
 pub const CRASH_RESTART_EVERY: Duration = Duration::from_secs(10);
+/// Simulated time runs this many times faster for termination: a 30 s grace period takes 1 s.
+pub const TERMINATION_SPEEDUP: i64 = 30;
+/// The node every simulated pod is bound to.
+pub const NODE: &str = "sluice-sim-node";
 
 /// What the kubelet does for one pod now.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Decision {
+    /// Bind the pod to [`NODE`] first (the scheduler's job).
+    pub bind: bool,
     /// The status to write, when it changes.
     pub status: Option<Value>,
+    /// The containers have stopped: remove the terminating pod (delete with grace 0).
+    pub delete: bool,
     /// When to look at the pod again.
     pub requeue: Option<Duration>,
 }
@@ -54,16 +62,33 @@ fn rfc3339(t: jiff::Timestamp) -> String {
 /// Decides the pod's status at `now`.
 #[must_use]
 pub fn decide(pod: &Pod, now: jiff::Timestamp) -> Decision {
-    let idle = Decision {
-        status: None,
-        requeue: None,
-    };
+    let idle = Decision::default();
     let Some(spec) = &pod.spec else { return idle };
     let Some(created) = pod.metadata.creation_timestamp.as_ref().map(|t| t.0) else {
         return idle;
     };
-    if pod.metadata.deletion_timestamp.is_some() {
-        return idle;
+    if let Some(deadline) = pod.metadata.deletion_timestamp.as_ref().map(|t| t.0) {
+        // Terminating: the containers stop once the grace period (sped up) has passed.
+        let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(0).max(0);
+        let stop_at = deadline - jiff::SignedDuration::from_secs(grace)
+            + jiff::SignedDuration::from_millis(grace * 1000 / TERMINATION_SPEEDUP);
+        if now >= stop_at {
+            return Decision {
+                delete: true,
+                ..Decision::default()
+            };
+        }
+        return Decision {
+            requeue: stop_at.duration_since(now).try_into().ok(),
+            ..Decision::default()
+        };
+    }
+    if spec.node_name.as_deref().is_none_or(str::is_empty) {
+        return Decision {
+            bind: true,
+            requeue: Some(Duration::ZERO),
+            ..Decision::default()
+        };
     }
     let annotations = pod.metadata.annotations.clone().unwrap_or_default();
     let image = spec
@@ -116,6 +141,7 @@ pub fn decide(pod: &Pod, now: jiff::Timestamp) -> Decision {
         return Decision {
             status,
             requeue: wait(ready_at),
+            ..Decision::default()
         };
     }
     let restart_always = spec.restart_policy.as_deref().is_none_or(|p| p == "Always");
@@ -125,9 +151,11 @@ pub fn decide(pod: &Pod, now: jiff::Timestamp) -> Decision {
         let waiting = json!({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off restarting failed container (simulated crash)"}});
         let status = base("Running", false, containers(&|_| waiting.clone(), false, restarts));
         let next = ready_at + Duration::from_secs(u64::try_from(restarts).unwrap_or(1) * CRASH_RESTART_EVERY.as_secs());
+        let status = (summary(current.as_ref()) != summary(Some(&status))).then_some(status);
         return Decision {
-            status: (summary(current.as_ref()) != summary(Some(&status))).then_some(status),
+            status,
             requeue: wait(next),
+            ..Decision::default()
         };
     } else if restart_always {
         base(
@@ -144,7 +172,7 @@ pub fn decide(pod: &Pod, now: jiff::Timestamp) -> Decision {
     let changed = summary(current.as_ref()) != summary(Some(&desired));
     Decision {
         status: changed.then_some(desired),
-        requeue: None,
+        ..Decision::default()
     }
 }
 
@@ -166,6 +194,7 @@ mod tests {
                 ..Container::default()
             }],
             restart_policy: restart.map(str::to_owned),
+            node_name: Some(NODE.into()),
             ..PodSpec::default()
         });
         pod
@@ -196,14 +225,7 @@ mod tests {
         );
         assert_eq!(ready["podIP"], pod_ip("uid-1"));
         let p = with_status(p, &ready);
-        assert_eq!(
-            decide(&p, at(100)),
-            Decision {
-                status: None,
-                requeue: None
-            },
-            "a ready pod needs nothing"
-        );
+        assert_eq!(decide(&p, at(100)), Decision::default(), "a ready pod needs nothing");
     }
 
     #[test]
@@ -223,6 +245,20 @@ mod tests {
             later["conditions"][3],
             json!({"type": "Ready", "status": "False", "lastTransitionTime": rfc3339(at(31))})
         );
+    }
+
+    #[test]
+    fn unbound_pods_are_bound_first_and_terminating_pods_stop_after_the_sped_up_grace() {
+        let mut p = pod("api:1", None, at(0));
+        p.spec.as_mut().unwrap().node_name = None;
+        assert!(decide(&p, at(0)).bind);
+        let mut p = pod("api:1", None, at(0));
+        // Deleted at t=10 with a 30 s grace period: deletionTimestamp is t=40; it stops at t=11.
+        p.metadata.deletion_timestamp = Some(Time(at(40)));
+        p.metadata.deletion_grace_period_seconds = Some(30);
+        let waiting = decide(&p, at(10));
+        assert_eq!((waiting.delete, waiting.requeue), (false, Some(Duration::from_secs(1))));
+        assert!(decide(&p, at(11)).delete);
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum WorkloadError {
     /// An object could not be converted.
     #[error("cannot convert object")]
     Convert(#[from] serde_json::Error),
+    /// A request could not be built.
+    #[error("cannot build request: {0}")]
+    Request(String),
     /// An object without namespace or name.
     #[error("object has no {0}")]
     Missing(&'static str),
@@ -39,24 +42,49 @@ fn requeue(after: Option<Duration>) -> Action {
     after.map_or_else(Action::await_change, Action::requeue)
 }
 
+/// Treats "the object is gone" as done: a pod deleted meanwhile needs nothing more.
+fn ignore_gone<T>(result: Result<T, kube::Error>) -> Result<(), WorkloadError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn reconcile_pod(pod: Arc<Pod>, client: Arc<Client>) -> Result<Action, WorkloadError> {
     let decision = kubelet::decide(&pod, jiff::Timestamp::now());
+    let ns = pod.namespace().ok_or(WorkloadError::Missing("namespace"))?;
+    let api: Api<Pod> = Api::namespaced((*client).clone(), &ns);
+    if decision.bind {
+        let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": pod.name_any()}, "target": {"kind": "Node", "name": kubelet::NODE}});
+        let request = http::Request::post(format!("/api/v1/namespaces/{ns}/pods/{}/binding", pod.name_any()))
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&binding)?)
+            .map_err(|e| WorkloadError::Request(e.to_string()))?;
+        ignore_gone(client.request_text(request).await)?;
+    }
+    if decision.delete {
+        ignore_gone(
+            api.delete(
+                &pod.name_any(),
+                &DeleteParams {
+                    grace_period_seconds: Some(0),
+                    ..DeleteParams::default()
+                },
+            )
+            .await,
+        )?;
+        return Ok(Action::await_change());
+    }
     if let Some(status) = decision.status {
-        let ns = pod.namespace().ok_or(WorkloadError::Missing("namespace"))?;
-        let api: Api<Pod> = Api::namespaced((*client).clone(), &ns);
-        match api
-            .patch_status(
+        ignore_gone(
+            api.patch_status(
                 &pod.name_any(),
                 &PatchParams::apply(MANAGER),
                 &Patch::Merge(json!({"status": status})),
             )
-            .await
-        {
-            Ok(_) => {}
-            // The pod went away meanwhile: nothing to do.
-            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(Action::await_change()),
-            Err(e) => return Err(e.into()),
-        }
+            .await,
+        )?;
     }
     Ok(requeue(decision.requeue))
 }
@@ -104,11 +132,7 @@ async fn reconcile_replicaset(rs: Arc<ReplicaSet>, client: Arc<Client>) -> Resul
     let decision = replicaset::decide(&rs, &owned, jiff::Timestamp::now());
     create_pods(&pods_api, replicaset::new_pod(&rs), decision.create).await?;
     for name in &decision.delete {
-        match pods_api.delete(name, &DeleteParams::default()).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => return Err(e.into()),
-        }
+        ignore_gone(pods_api.delete(name, &DeleteParams::default()).await)?;
     }
     if let Some(status) = decision.status {
         write_status(
@@ -154,11 +178,7 @@ async fn reconcile_service(service: Arc<Service>, client: Arc<Client>) -> Result
                 )
                 .await?;
         }
-        None => match slices.delete(&service.name_any(), &DeleteParams::default()).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => return Err(e.into()),
-        },
+        None => ignore_gone(slices.delete(&service.name_any(), &DeleteParams::default()).await)?,
     }
     Ok(Action::await_change())
 }
