@@ -299,3 +299,71 @@ async fn deleting_a_running_pod_terminates_it_gracefully() {
     .await;
     workloads.abort();
 }
+
+#[tokio::test]
+async fn deployments_roll_out_new_versions_through_replicasets() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    let sim = Sim::start().await.unwrap();
+    let client = sim.client().unwrap();
+    let workloads = sim::workloads::runner::spawn(client.clone());
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    let replicasets: Api<ReplicaSet> = Api::namespaced(client, "default");
+    let deploy: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": "shop"},
+        "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "shop"}},
+                 "template": {"metadata": {"labels": {"app": "shop"}, "annotations": {"sim.sluice.dev/start-delay": "100ms"}},
+                              "spec": {"terminationGracePeriodSeconds": 3, "containers": [{"name": "app", "image": "shop:1"}]}}}
+    }))
+    .unwrap();
+    deployments.create(&PostParams::default(), &deploy).await.unwrap();
+    let reason = |d: Deployment| -> String {
+        d.status
+            .and_then(|s| s.conditions)
+            .and_then(|c| c.into_iter().find(|c| c.type_.as_deref() == Some("Progressing")))
+            .and_then(|c| c.reason)
+            .unwrap_or_default()
+    };
+    eventually("first version available", || async {
+        let d = deployments.get("shop").await.unwrap();
+        d.status.as_ref().is_some_and(|s| s.available_replicas == Some(4)) && reason(d) == "NewReplicaSetAvailable"
+    })
+    .await;
+    deployments
+        .patch(
+            "shop",
+            &PatchParams::default(),
+            &Patch::Strategic(
+                json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "shop:2"}]}}}}),
+            ),
+        )
+        .await
+        .unwrap();
+    eventually("second version rolled out", || async {
+        let d = deployments.get("shop").await.unwrap();
+        // As `kubectl rollout status` does: only a status for the current generation counts.
+        let observed = d.status.as_ref().and_then(|s| s.observed_generation) == d.metadata.generation;
+        let done = observed
+            && d.status.as_ref().is_some_and(|s| {
+                s.updated_replicas == Some(4) && s.available_replicas == Some(4) && s.replicas == Some(4)
+            });
+        done && reason(d) == "NewReplicaSetAvailable"
+    })
+    .await;
+    // Two ReplicaSets, revisions 1 and 2; the old one scaled to zero.
+    let mut sets: Vec<(String, i32)> = replicasets
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|rs| {
+            (
+                rs.annotations()["deployment.kubernetes.io/revision"].clone(),
+                rs.spec.replicas.unwrap_or(0),
+            )
+        })
+        .collect();
+    sets.sort();
+    assert_eq!(sets, [("1".to_owned(), 0), ("2".to_owned(), 4)]);
+    workloads.abort();
+}

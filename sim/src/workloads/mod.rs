@@ -3,6 +3,7 @@
 //! against the simulated API server or a real one.
 
 pub mod behaviour;
+pub mod deployment;
 pub mod endpoints;
 pub mod job;
 pub mod kubelet;

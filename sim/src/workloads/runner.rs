@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -16,6 +16,7 @@ use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 use tokio::task::JoinHandle;
 
+use super::deployment::{self, Change};
 use super::{endpoints, job, kubelet, replicaset};
 
 /// Field manager of the simulator's writes.
@@ -145,6 +146,57 @@ async fn reconcile_replicaset(rs: Arc<ReplicaSet>, client: Arc<Client>) -> Resul
     Ok(requeue(decision.requeue))
 }
 
+async fn reconcile_deployment(deploy: Arc<Deployment>, client: Arc<Client>) -> Result<Action, WorkloadError> {
+    let ns = deploy.namespace().ok_or(WorkloadError::Missing("namespace"))?;
+    let uid = deploy.uid().ok_or(WorkloadError::Missing("uid"))?;
+    let rs_api: Api<ReplicaSet> = Api::namespaced((*client).clone(), &ns);
+    let all = rs_api.list(&ListParams::default()).await?.items;
+    let owned: Vec<&ReplicaSet> = all
+        .iter()
+        .filter(|rs| {
+            rs.owner_references()
+                .iter()
+                .any(|r| r.uid == uid && r.controller == Some(true))
+        })
+        .collect();
+    let decision = deployment::decide(&deploy, &owned, jiff::Timestamp::now());
+    for change in decision.changes {
+        match change {
+            Change::Create(rs) => {
+                let rs: ReplicaSet = serde_json::from_value(rs)?;
+                rs_api
+                    .create(
+                        &PostParams {
+                            field_manager: Some(MANAGER.into()),
+                            ..PostParams::default()
+                        },
+                        &rs,
+                    )
+                    .await?;
+            }
+            Change::Scale(name, replicas) => {
+                rs_api
+                    .patch(
+                        &name,
+                        &PatchParams::default(),
+                        &Patch::Merge(json!({"spec": {"replicas": replicas}})),
+                    )
+                    .await?;
+            }
+            Change::Delete(name) => ignore_gone(rs_api.delete(&name, &DeleteParams::default()).await)?,
+        }
+    }
+    if let Some(status) = decision.status {
+        write_status(
+            &Api::<Deployment>::namespaced((*client).clone(), &ns),
+            &deploy.name_any(),
+            status,
+        )
+        .await?;
+    }
+    Ok(requeue(decision.requeue))
+}
+
 async fn reconcile_job(job: Arc<Job>, client: Arc<Client>) -> Result<Action, WorkloadError> {
     let ns = job.namespace().ok_or(WorkloadError::Missing("namespace"))?;
     let uid = job.uid().ok_or(WorkloadError::Missing("uid"))?;
@@ -188,8 +240,8 @@ fn retry<K>(_: Arc<K>, error: &WorkloadError, _: Arc<Client>) -> Action {
     Action::requeue(Duration::from_millis(500))
 }
 
-/// Starts the kubelet and the ReplicaSet, Job and EndpointSlice controllers; they run until the
-/// handle is aborted.
+/// Starts the kubelet and the ReplicaSet, Deployment, Job and EndpointSlice controllers; they run
+/// until the handle is aborted.
 #[must_use]
 pub fn spawn(client: Client) -> JoinHandle<()> {
     let ctx = Arc::new(client.clone());
@@ -199,6 +251,10 @@ pub fn spawn(client: Client) -> JoinHandle<()> {
     let replicasets = Controller::new(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default())
         .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
         .run(reconcile_replicaset, retry, ctx.clone())
+        .for_each(|_| async {});
+    let deployments = Controller::new(Api::<Deployment>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default())
+        .run(reconcile_deployment, retry, ctx.clone())
         .for_each(|_| async {});
     let ctx_services = ctx.clone();
     let jobs = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
@@ -219,6 +275,6 @@ pub fn spawn(client: Client) -> JoinHandle<()> {
         .run(reconcile_service, retry, ctx_services)
         .for_each(|_| async {});
     tokio::spawn(async move {
-        tokio::join!(kubelet, replicasets, jobs, services);
+        tokio::join!(kubelet, replicasets, deployments, jobs, services);
     })
 }
