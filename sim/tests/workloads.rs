@@ -367,3 +367,58 @@ async fn deployments_roll_out_new_versions_through_replicasets() {
     assert_eq!(sets, [("1".to_owned(), 0), ("2".to_owned(), 4)]);
     workloads.abort();
 }
+
+#[tokio::test]
+async fn each_version_reports_its_own_success_rate() {
+    let sim = Sim::start().await.unwrap();
+    let client = sim.client().unwrap();
+    let workloads = sim::workloads::runner::spawn(client.clone());
+    let (addr, metrics) = sim::workloads::metrics_server::serve(client.clone(), "127.0.0.1:0", 50.0)
+        .await
+        .unwrap();
+    let rs_api: Api<ReplicaSet> = Api::namespaced(client, "default");
+    for (name, hash, image) in [("api-good", "good1", "api:1.0.0"), ("api-bad", "bad1", "api:1.1.0-bad")] {
+        let mut rs = replicaset(name, 2, image);
+        let labels = json!({"app": "api", "rollouts-pod-template-hash": hash});
+        let mut value = serde_json::to_value(&rs).unwrap();
+        value["spec"]["selector"]["matchLabels"] = labels.clone();
+        value["spec"]["template"]["metadata"]["labels"] = labels;
+        rs = serde_json::from_value(value).unwrap();
+        rs_api.create(&PostParams::default(), &rs).await.unwrap();
+    }
+    let url = format!("http://{addr}/metrics");
+    let rate_of = |text: &str, hash: &str| -> Option<f64> {
+        let sum = |status: &str| -> f64 {
+            text.lines()
+                .filter(|l| {
+                    l.starts_with("http_requests_total{")
+                        && l.contains(&format!("rollouts_pod_template_hash=\"{hash}\""))
+                        && l.contains(&format!("status=\"{status}\""))
+                })
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum()
+        };
+        let (ok, err) = (sum("200"), sum("500"));
+        (ok + err > 0.0).then(|| ok / (ok + err))
+    };
+    let serving = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("http_requests_total{") && l.contains("status=\"200\""))
+            .count()
+    };
+    eventually("four pods serving", || async {
+        serving(&reqwest::get(&url).await.unwrap().text().await.unwrap()) == 4
+    })
+    .await;
+    let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    // The series carry the labels the seed query and a hash filter need.
+    assert!(text.contains("job=\"api\",namespace=\"default\""));
+    let good = rate_of(&text, "good1").unwrap();
+    let bad = rate_of(&text, "bad1").unwrap();
+    assert!(
+        (good - 0.97).abs() < 1e-6 && (bad - 0.80).abs() < 1e-6,
+        "good {good}, bad {bad}"
+    );
+    metrics.abort();
+    workloads.abort();
+}

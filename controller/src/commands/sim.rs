@@ -17,9 +17,18 @@ pub struct SimArgs {
     /// Serve HTTPS with a freshly generated CA (written into the kubeconfig).
     #[arg(long)]
     tls: bool,
-    /// Serve only the API: no simulated kubelet or ReplicaSet controller.
+    /// Serve only the API: no simulated kubelet, controllers or application metrics.
     #[arg(long)]
     no_workloads: bool,
+    /// Where the simulated applications' Prometheus metrics are served (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    metrics_addr: String,
+    /// Requests per second each ready simulated pod answers.
+    #[arg(long, default_value_t = ::sim::workloads::metrics_server::DEFAULT_REQUEST_RATE)]
+    request_rate: f64,
+    /// Print a Prometheus scrape configuration for the application metrics.
+    #[arg(long)]
+    print_scrape_config: bool,
 }
 
 /// Runs the simulator until stopped.
@@ -37,11 +46,20 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
             sim.write_kubeconfig(path)?;
         }
         // The workload simulator is a client of the API like any other.
-        let workloads = if args.no_workloads {
-            None
-        } else {
-            Some(::sim::workloads::runner::spawn(sim.client()?))
-        };
+        let mut tasks = Vec::new();
+        let mut metrics_url = None;
+        if !args.no_workloads {
+            tasks.push(::sim::workloads::runner::spawn(sim.client()?));
+            let (addr, task) =
+                ::sim::workloads::metrics_server::serve(sim.client()?, &args.metrics_addr, args.request_rate)
+                    .await
+                    .map_err(|source| ::sim::SimError::Bind {
+                        addr: args.metrics_addr.clone(),
+                        source,
+                    })?;
+            tasks.push(task);
+            metrics_url = Some(addr);
+        }
         // These lines only inform; a closed stdout must not stop the server.
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "sluice sim: serving the Kubernetes API on {}", sim.url());
@@ -52,10 +70,16 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
                 path.display()
             );
         }
+        if let Some(addr) = metrics_url {
+            let _ = writeln!(out, "sluice sim: application metrics on http://{addr}/metrics");
+            if args.print_scrape_config {
+                let _ = write!(out, "{}", ::sim::workloads::metrics::scrape_config(&addr.to_string()));
+            }
+        }
         let _ = out.flush();
         drop(out);
         wait_for_stop().await?;
-        if let Some(task) = workloads {
+        for task in tasks {
             task.abort();
         }
         sim.stop().await;

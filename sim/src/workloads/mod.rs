@@ -7,5 +7,7 @@ pub mod deployment;
 pub mod endpoints;
 pub mod job;
 pub mod kubelet;
+pub mod metrics;
+pub mod metrics_server;
 pub mod replicaset;
 pub mod runner;

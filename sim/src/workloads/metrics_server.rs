@@ -1,0 +1,65 @@
+//! Serves the application metrics of every simulated pod at `/metrics`, from a reflector over pods.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client};
+use tokio::task::JoinHandle;
+
+use super::metrics;
+
+/// Requests per second each ready pod answers, unless configured otherwise.
+pub const DEFAULT_REQUEST_RATE: f64 = 10.0;
+
+struct Shared {
+    pods: Store<Pod>,
+    rate: f64,
+}
+
+async fn exposition(State(shared): State<Arc<Shared>>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    let now = jiff::Timestamp::now();
+    let mut series: Vec<metrics::PodSeries> = shared
+        .pods
+        .state()
+        .iter()
+        .filter_map(|p| metrics::series(p, now))
+        .collect();
+    series.sort_by(|a, b| (&a.namespace, &a.pod).cmp(&(&b.namespace, &b.pod)));
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics::render(&series, shared.rate),
+    )
+}
+
+/// Starts the metrics endpoint on `addr` (`127.0.0.1:0` picks a free port); returns where it
+/// listens and the task serving it (and following pods).
+///
+/// # Errors
+/// When the address cannot be opened.
+pub async fn serve(client: Client, addr: &str, rate: f64) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let (reader, writer) = reflector::store();
+    let follow = reflector::reflector(writer, watcher(Api::<Pod>::all(client), watcher::Config::default()))
+        .applied_objects()
+        .for_each(|_| async {});
+    let app = Router::new()
+        .route("/metrics", get(exposition))
+        .with_state(Arc::new(Shared { pods: reader, rate }));
+    let task = tokio::spawn(async move {
+        let serve = async {
+            if let Err(err) = axum::serve(listener, app).await {
+                tracing::error!(%err, "metrics endpoint stopped");
+            }
+        };
+        tokio::join!(follow, serve);
+    });
+    Ok((local, task))
+}
