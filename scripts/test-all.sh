@@ -8,15 +8,23 @@ log() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the tests start or call. Installed only when missing; needs root (CI and the
 # developers' machines are root).
-DEB_PACKAGES=(git ca-certificates)
+# prometheus: the real server the metrics tests start on 127.0.0.1 (they never use the packaged service).
+DEB_PACKAGES=(git ca-certificates prometheus)
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
+  # A package must not start its service while installed here: prometheus would listen on every
+  # interface. policy-rc.d answering 101 forbids it, for this install only.
+  guard=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  [[ -n "$guard" ]] && rm -f /usr/sbin/policy-rc.d
 fi
 # kubectl is used by the tests that check real-client compatibility. It ships with the machine image;
 # install it from the configured apt sources if a machine lacks it.

@@ -373,7 +373,7 @@ async fn each_version_reports_its_own_success_rate() {
     let sim = Sim::start().await.unwrap();
     let client = sim.client().unwrap();
     let workloads = sim::workloads::runner::spawn(client.clone());
-    let (addr, metrics) = sim::workloads::metrics_server::serve(client.clone(), "127.0.0.1:0", 50.0)
+    let (addr, metrics) = sim::workloads::metrics_server::serve(client.clone(), "127.0.0.1:0", 50.0, None)
         .await
         .unwrap();
     let rs_api: Api<ReplicaSet> = Api::namespaced(client, "default");

@@ -26,6 +26,10 @@ pub struct SimArgs {
     /// Requests per second each ready simulated pod answers.
     #[arg(long, default_value_t = ::sim::workloads::metrics_server::DEFAULT_REQUEST_RATE)]
     request_rate: f64,
+    /// Also push the application metrics to this Prometheus remote-write URL
+    /// (e.g. `http://127.0.0.1:9090/api/v1/write`, with `--web.enable-remote-write-receiver`).
+    #[arg(long)]
+    remote_write: Option<String>,
     /// Print a Prometheus scrape configuration for the application metrics.
     #[arg(long)]
     print_scrape_config: bool,
@@ -50,13 +54,17 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
         let mut metrics_url = None;
         if !args.no_workloads {
             tasks.push(::sim::workloads::runner::spawn(sim.client()?));
-            let (addr, task) =
-                ::sim::workloads::metrics_server::serve(sim.client()?, &args.metrics_addr, args.request_rate)
-                    .await
-                    .map_err(|source| ::sim::SimError::Bind {
-                        addr: args.metrics_addr.clone(),
-                        source,
-                    })?;
+            let (addr, task) = ::sim::workloads::metrics_server::serve(
+                sim.client()?,
+                &args.metrics_addr,
+                args.request_rate,
+                args.remote_write.clone(),
+            )
+            .await
+            .map_err(|source| ::sim::SimError::Bind {
+                addr: args.metrics_addr.clone(),
+                source,
+            })?;
             tasks.push(task);
             metrics_url = Some(addr);
         }

@@ -13,7 +13,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 use tokio::task::JoinHandle;
 
-use super::metrics;
+use super::{metrics, remote_write};
 
 /// Requests per second each ready pod answers, unless configured otherwise.
 pub const DEFAULT_REQUEST_RATE: f64 = 10.0;
@@ -38,28 +38,57 @@ async fn exposition(State(shared): State<Arc<Shared>>) -> ([(axum::http::HeaderN
     )
 }
 
-/// Starts the metrics endpoint on `addr` (`127.0.0.1:0` picks a free port); returns where it
-/// listens and the task serving it (and following pods).
+/// How often samples are pushed with remote write.
+pub const PUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Starts the metrics endpoint on `addr` (`127.0.0.1:0` picks a free port) and, with
+/// `remote_write`, pushes the same samples to that Prometheus remote-write URL every
+/// [`PUSH_EVERY`]; returns where it listens and the task doing all of it.
 ///
 /// # Errors
 /// When the address cannot be opened.
-pub async fn serve(client: Client, addr: &str, rate: f64) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+pub async fn serve(
+    client: Client,
+    addr: &str,
+    rate: f64,
+    remote_write: Option<String>,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let (reader, writer) = reflector::store();
     let follow = reflector::reflector(writer, watcher(Api::<Pod>::all(client), watcher::Config::default()))
         .applied_objects()
         .for_each(|_| async {});
+    let shared = Arc::new(Shared { pods: reader, rate });
     let app = Router::new()
         .route("/metrics", get(exposition))
-        .with_state(Arc::new(Shared { pods: reader, rate }));
+        .with_state(shared.clone());
     let task = tokio::spawn(async move {
         let serve = async {
             if let Err(err) = axum::serve(listener, app).await {
                 tracing::error!(%err, "metrics endpoint stopped");
             }
         };
-        tokio::join!(follow, serve);
+        let push = async {
+            let Some(url) = remote_write else { return };
+            let http = reqwest::Client::new();
+            let mut tick = tokio::time::interval(PUSH_EVERY);
+            loop {
+                tick.tick().await;
+                let now = jiff::Timestamp::now();
+                let pods: Vec<metrics::PodSeries> = shared
+                    .pods
+                    .state()
+                    .iter()
+                    .filter_map(|p| metrics::series(p, now))
+                    .collect();
+                let series = remote_write::series_at(&pods, shared.rate, now.as_millisecond());
+                if let Err(err) = remote_write::push(&http, &url, series).await {
+                    tracing::warn!(%err, "remote write failed; retrying at the next push");
+                }
+            }
+        };
+        tokio::join!(follow, serve, push);
     });
     Ok((local, task))
 }

@@ -9,5 +9,6 @@ pub mod job;
 pub mod kubelet;
 pub mod metrics;
 pub mod metrics_server;
+pub mod remote_write;
 pub mod replicaset;
 pub mod runner;

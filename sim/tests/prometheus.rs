@@ -1,0 +1,211 @@
+//! The application metrics judged by a real Prometheus (Debian's `prometheus`, started here on
+//! 127.0.0.1 with its own config and data folder, samples pushed through its remote-write
+//! receiver): the seed query gives about 0.97 for a good version and 0.80 for a bad one.
+
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use sim::workloads::behaviour::Behaviour;
+use sim::workloads::metrics::PodSeries;
+use sim::workloads::remote_write;
+
+/// A Prometheus server for one test, stopped when dropped.
+struct Prometheus {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--web.enable-remote-write-receiver")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus must be installed (scripts/test-all.sh installs Debian's package)");
+        let server = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(format!("{}/-/ready", server.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("prometheus did not become ready at {}", server.url);
+    }
+
+    async fn query(&self, promql: &str) -> f64 {
+        let response: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/query", self.url))
+            .query(&[("query", promql)])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap();
+        let value = &response["data"]["result"][0]["value"][1];
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("no result for {promql}: {response}"))
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pods(hash: &str, image: &str) -> Vec<PodSeries> {
+    (0..2)
+        .map(|i| PodSeries {
+            job: "api".into(),
+            namespace: "default".into(),
+            pod: format!("api-{hash}-{i}"),
+            hash: hash.into(),
+            behaviour: Behaviour::of(&Default::default(), image),
+            serving_seconds: 900.0,
+        })
+        .collect()
+}
+
+const SEED: &str =
+    r#"sum(rate(http_requests_total{job="api",status!~"5.."}[5m])) / sum(rate(http_requests_total{job="api"}[5m]))"#;
+
+fn by_hash(hash: &str) -> String {
+    format!(
+        r#"sum(rate(http_requests_total{{job="api",rollouts_pod_template_hash="{hash}",status!~"5.."}}[5m])) / sum(rate(http_requests_total{{job="api",rollouts_pod_template_hash="{hash}"}}[5m]))"#
+    )
+}
+
+#[tokio::test]
+async fn prometheus_judges_good_and_bad_versions() {
+    let prometheus = Prometheus::start().await;
+    let mut all = pods("good1", "api:1.0.0");
+    all.extend(pods("bad1", "api:1.1.0-bad"));
+    // Ten minutes of history, one sample every 15 s, pushed in one request.
+    let series = remote_write::history(
+        &all,
+        10.0,
+        jiff::Timestamp::now(),
+        Duration::from_secs(600),
+        Duration::from_secs(15),
+    );
+    remote_write::push(
+        &reqwest::Client::new(),
+        &format!("{}/api/v1/write", prometheus.url),
+        series,
+    )
+    .await
+    .unwrap();
+    let good = prometheus.query(&by_hash("good1")).await;
+    let bad = prometheus.query(&by_hash("bad1")).await;
+    assert!((good - 0.97).abs() < 0.005, "good version: {good}");
+    assert!((bad - 0.80).abs() < 0.005, "bad version: {bad}");
+    // The seed query over both versions lands in between (equal traffic: the mean).
+    let both = prometheus.query(SEED).await;
+    assert!((both - 0.885).abs() < 0.005, "both versions: {both}");
+}
+
+#[tokio::test]
+async fn a_refused_push_reports_prometheus_message() {
+    let prometheus = Prometheus::start().await;
+    // A series without samples older than anything else is fine; a malformed body is refused.
+    let err = reqwest::Client::new()
+        .post(format!("{}/api/v1/write", prometheus.url))
+        .header("Content-Encoding", "snappy")
+        .body("not snappy")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(err.status().as_u16(), 400);
+    let bad_url = format!("{}/api/v1/nope", prometheus.url);
+    let refused = remote_write::push(&reqwest::Client::new(), &bad_url, Vec::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, remote_write::PushError::Refused { status: 404, .. }),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn the_simulator_pushes_live_pod_metrics_by_remote_write() {
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    use kube::Api;
+    use kube::api::PostParams;
+    let prometheus = Prometheus::start().await;
+    let sim = sim::Sim::start().await.unwrap();
+    let client = sim.client().unwrap();
+    let workloads = sim::workloads::runner::spawn(client.clone());
+    let write_url = format!("{}/api/v1/write", prometheus.url);
+    let (_, metrics) = sim::workloads::metrics_server::serve(client.clone(), "127.0.0.1:0", 10.0, Some(write_url))
+        .await
+        .unwrap();
+    let rs: ReplicaSet = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "api-v1"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "api"}},
+                 "template": {"metadata": {"labels": {"app": "api", "rollouts-pod-template-hash": "v1"},
+                                           "annotations": {"sim.sluice.dev/start-delay": "100ms"}},
+                              "spec": {"containers": [{"name": "api", "image": "api:1"}]}}}
+    }))
+    .unwrap();
+    Api::<ReplicaSet>::namespaced(client, "default")
+        .create(&PostParams::default(), &rs)
+        .await
+        .unwrap();
+    // The pusher runs every 5 s; the pod's series arrive within a couple of pushes.
+    let mut found = 0.0;
+    for _ in 0..60 {
+        let response: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/query", prometheus.url))
+            .query(&[(
+                "query",
+                r#"count(http_requests_total{job="api",rollouts_pod_template_hash="v1"})"#,
+            )])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap();
+        if let Some(v) = response["data"]["result"][0]["value"][1].as_str() {
+            found = v.parse().unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(found, 2.0, "one pod, two status series (200 and 500)");
+    metrics.abort();
+    workloads.abort();
+}
