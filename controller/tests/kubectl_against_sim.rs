@@ -412,3 +412,42 @@ fn kubectl_over_https_with_the_generated_ca() {
             .contains("namespace/default")
     );
 }
+
+#[test]
+fn the_workload_simulator_runs_as_a_separate_process_using_only_the_api() {
+    // One process serves only the API; another runs only the workload simulator against it.
+    let api = SimProcess::start_with(&["--no-workloads"]);
+    let mut workloads = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["sim", "--no-api", "--kubeconfig"])
+        .arg(api.kubeconfig())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut reader = BufReader::new(workloads.stdout.take().unwrap());
+    reader.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let rs = "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}, annotations: {sim.sluice.dev/start-delay: 100ms}}\n    spec: {containers: [{name: app, image: 'web:1'}]}\n";
+    api.kubectl_ok(&["apply", "-f", "-"], Some(rs));
+    let mut available = String::new();
+    for _ in 0..100 {
+        available = api.kubectl_ok(
+            &["get", "rs", "web", "-o", "jsonpath={.status.availableReplicas}"],
+            None,
+        );
+        if available == "2" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = workloads.kill();
+    let _ = workloads.wait();
+    assert!(
+        first.starts_with("sluice sim: simulating workloads for the API server in "),
+        "{first}"
+    );
+    assert_eq!(
+        available, "2",
+        "the separate workload process made the ReplicaSet available"
+    );
+}

@@ -9,4 +9,4 @@ mod server;
 pub mod tls;
 pub mod workloads;
 
-pub use server::{Sim, SimError};
+pub use server::{Sim, SimError, client_from_kubeconfig};

@@ -42,6 +42,20 @@ pub enum SimError {
     },
 }
 
+/// A client for whatever API server a kubeconfig file names (its current context), for running the
+/// workload simulator against another process or a real cluster.
+///
+/// # Errors
+/// [`SimError::Client`] when the file cannot be read or the client built.
+pub async fn client_from_kubeconfig(path: &Path) -> Result<kube::Client, SimError> {
+    let kubeconfig =
+        kube::config::Kubeconfig::read_from(path).map_err(|e| SimError::Client(format!("{}: {e}", path.display())))?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+        .await
+        .map_err(|e| SimError::Client(format!("{}: {e}", path.display())))?;
+    kube::Client::try_from(config).map_err(|e| SimError::Client(e.to_string()))
+}
+
 /// A running simulated cluster. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Sim {

@@ -107,14 +107,11 @@ fn by_hash(hash: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn prometheus_judges_good_and_bad_versions() {
+/// Starts a Prometheus holding ten minutes of history of these pods (a sample every 15 s).
+async fn prometheus_with(pods: &[PodSeries]) -> Prometheus {
     let prometheus = Prometheus::start().await;
-    let mut all = pods("good1", "api:1.0.0");
-    all.extend(pods("bad1", "api:1.1.0-bad"));
-    // Ten minutes of history, one sample every 15 s, pushed in one request.
     let series = remote_write::history(
-        &all,
+        pods,
         10.0,
         jiff::Timestamp::now(),
         Duration::from_secs(600),
@@ -127,13 +124,29 @@ async fn prometheus_judges_good_and_bad_versions() {
     )
     .await
     .unwrap();
-    let good = prometheus.query(&by_hash("good1")).await;
-    let bad = prometheus.query(&by_hash("bad1")).await;
+    prometheus
+}
+
+#[tokio::test]
+async fn the_seed_query_gives_0_97_for_a_good_version_and_0_80_for_a_bad_one() {
+    let good = prometheus_with(&pods("good1", "api:1.0.0")).await.query(SEED).await;
     assert!((good - 0.97).abs() < 0.005, "good version: {good}");
+    let bad = prometheus_with(&pods("bad1", "api:1.1.0-bad")).await.query(SEED).await;
     assert!((bad - 0.80).abs() < 0.005, "bad version: {bad}");
-    // The seed query over both versions lands in between (equal traffic: the mean).
-    let both = prometheus.query(SEED).await;
-    assert!((both - 0.885).abs() < 0.005, "both versions: {both}");
+}
+
+#[tokio::test]
+async fn filtering_by_pod_template_hash_separates_canary_from_stable() {
+    let mut both = pods("stable1", "api:1.0.0");
+    both.extend(pods("canary1", "api:1.1.0-bad"));
+    let prometheus = prometheus_with(&both).await;
+    let stable = prometheus.query(&by_hash("stable1")).await;
+    let canary = prometheus.query(&by_hash("canary1")).await;
+    assert!((stable - 0.97).abs() < 0.005, "stable: {stable}");
+    assert!((canary - 0.80).abs() < 0.005, "canary: {canary}");
+    // Unfiltered, the seed query mixes both (equal traffic: the mean).
+    let mixed = prometheus.query(SEED).await;
+    assert!((mixed - 0.885).abs() < 0.005, "mixed: {mixed}");
 }
 
 #[tokio::test]

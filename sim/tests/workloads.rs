@@ -422,3 +422,66 @@ async fn each_version_reports_its_own_success_rate() {
     metrics.abort();
     workloads.abort();
 }
+
+#[tokio::test]
+async fn a_restarted_simulator_resumes_from_api_state() {
+    let sim = Sim::start().await.unwrap();
+    let client = sim.client().unwrap();
+    let rs_api: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let first = sim::workloads::runner::spawn(client.clone());
+    rs_api
+        .create(&PostParams::default(), &replicaset("web", 2, "web:1"))
+        .await
+        .unwrap();
+    eventually("2 available", || async {
+        rs_api
+            .get_status("web")
+            .await
+            .unwrap()
+            .status
+            .is_some_and(|s| s.available_replicas == Some(2))
+    })
+    .await;
+    // Stop it, change the desired state while it is down, start a fresh one.
+    first.abort();
+    let _ = first.await;
+    rs_api
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 4}})),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        pods.list(&ListParams::default().labels("app=web"))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2,
+        "nothing acts while it is down"
+    );
+    let second = sim::workloads::runner::spawn(client);
+    eventually("4 available after the restart", || async {
+        rs_api
+            .get_status("web")
+            .await
+            .unwrap()
+            .status
+            .is_some_and(|s| s.available_replicas == Some(4))
+    })
+    .await;
+    assert_eq!(
+        pods.list(&ListParams::default().labels("app=web"))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        4,
+        "no duplicates"
+    );
+    second.abort();
+}

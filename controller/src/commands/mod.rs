@@ -18,6 +18,9 @@ pub enum CommandError {
     /// The simulator failed.
     #[error(transparent)]
     Sim(#[from] ::sim::SimError),
+    /// The command line is inconsistent.
+    #[error("{0}")]
+    Usage(&'static str),
     /// Waiting for a signal failed.
     #[error("cannot wait for the stop signal")]
     Signal(#[source] std::io::Error),

@@ -11,15 +11,20 @@ pub struct SimArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: String,
-    /// Write a kubeconfig (context `sluice-sim`) for the server to this file.
+    /// Write a kubeconfig (context `sluice-sim`) for the server to this file (with `--no-api`: read
+    /// the API server to act on from it).
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
     /// Serve HTTPS with a freshly generated CA (written into the kubeconfig).
     #[arg(long)]
     tls: bool,
     /// Serve only the API: no simulated kubelet, controllers or application metrics.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_api")]
     no_workloads: bool,
+    /// Run only the workload simulator, against the API server named by `--kubeconfig`
+    /// (another `sluice sim --no-workloads`, or a real cluster).
+    #[arg(long)]
+    no_api: bool,
     /// Where the simulated applications' Prometheus metrics are served (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     metrics_addr: String,
@@ -45,17 +50,43 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
         .build()
         .map_err(CommandError::Runtime)?;
     runtime.block_on(async {
-        let sim = ::sim::Sim::start_on(&args.addr, args.tls).await?;
-        if let Some(path) = &args.kubeconfig {
-            sim.write_kubeconfig(path)?;
-        }
+        // These lines only inform; a closed stdout must not stop the server.
+        let mut out = std::io::stdout().lock();
+        let (sim, client) = if args.no_api {
+            // Only the workload simulator, against the API server the kubeconfig names.
+            let path = args.kubeconfig.as_ref().ok_or(CommandError::Usage(
+                "--no-api needs --kubeconfig FILE naming the API server to act on",
+            ))?;
+            let client = ::sim::client_from_kubeconfig(path).await?;
+            let _ = writeln!(
+                out,
+                "sluice sim: simulating workloads for the API server in {}",
+                path.display()
+            );
+            (None, client)
+        } else {
+            let sim = ::sim::Sim::start_on(&args.addr, args.tls).await?;
+            // The kubeconfig exists before anything is announced: readers of stdout may use it at once.
+            if let Some(path) = &args.kubeconfig {
+                sim.write_kubeconfig(path)?;
+            }
+            let _ = writeln!(out, "sluice sim: serving the Kubernetes API on {}", sim.url());
+            if let Some(path) = &args.kubeconfig {
+                let _ = writeln!(
+                    out,
+                    "sluice sim: kubeconfig written to {} (context sluice-sim)",
+                    path.display()
+                );
+            }
+            let client = sim.client()?;
+            (Some(sim), client)
+        };
         // The workload simulator is a client of the API like any other.
         let mut tasks = Vec::new();
-        let mut metrics_url = None;
         if !args.no_workloads {
-            tasks.push(::sim::workloads::runner::spawn(sim.client()?));
+            tasks.push(::sim::workloads::runner::spawn(client.clone()));
             let (addr, task) = ::sim::workloads::metrics_server::serve(
-                sim.client()?,
+                client,
                 &args.metrics_addr,
                 args.request_rate,
                 args.remote_write.clone(),
@@ -66,19 +97,6 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
                 source,
             })?;
             tasks.push(task);
-            metrics_url = Some(addr);
-        }
-        // These lines only inform; a closed stdout must not stop the server.
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "sluice sim: serving the Kubernetes API on {}", sim.url());
-        if let Some(path) = &args.kubeconfig {
-            let _ = writeln!(
-                out,
-                "sluice sim: kubeconfig written to {} (context sluice-sim)",
-                path.display()
-            );
-        }
-        if let Some(addr) = metrics_url {
             let _ = writeln!(out, "sluice sim: application metrics on http://{addr}/metrics");
             if args.print_scrape_config {
                 let _ = write!(out, "{}", ::sim::workloads::metrics::scrape_config(&addr.to_string()));
@@ -90,7 +108,9 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
         for task in tasks {
             task.abort();
         }
-        sim.stop().await;
+        if let Some(sim) = sim {
+            sim.stop().await;
+        }
         Ok(())
     })
 }
