@@ -485,3 +485,50 @@ async fn a_restarted_simulator_resumes_from_api_state() {
     );
     second.abort();
 }
+
+#[tokio::test]
+async fn statefulsets_and_daemonsets_become_ready() {
+    use k8s_openapi::api::apps::v1::{DaemonSet, StatefulSet};
+    let sim = Sim::start().await.unwrap();
+    let client = sim.client().unwrap();
+    let workloads = sim::workloads::runner::spawn(client.clone());
+    let template = json!({"metadata": {"labels": {"app": "db"}, "annotations": {"sim.sluice.dev/start-delay": "50ms"}},
+                          "spec": {"containers": [{"name": "db", "image": "db:1"}]}});
+    let sts: StatefulSet = serde_json::from_value(json!({
+        "metadata": {"name": "db"},
+        "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}}, "template": template}
+    }))
+    .unwrap();
+    let ds: DaemonSet = serde_json::from_value(json!({
+        "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": {"app": "db"}}, "template": template}
+    }))
+    .unwrap();
+    let sts_api: Api<StatefulSet> = Api::namespaced(client.clone(), "default");
+    let ds_api: Api<DaemonSet> = Api::namespaced(client.clone(), "default");
+    sts_api.create(&PostParams::default(), &sts).await.unwrap();
+    ds_api.create(&PostParams::default(), &ds).await.unwrap();
+    eventually("3 ready StatefulSet replicas, in order", || async {
+        sts_api
+            .get_status("db")
+            .await
+            .unwrap()
+            .status
+            .is_some_and(|s| s.ready_replicas == Some(3))
+    })
+    .await;
+    eventually("the DaemonSet pod ready", || async {
+        ds_api
+            .get_status("agent")
+            .await
+            .unwrap()
+            .status
+            .is_some_and(|s| s.number_ready == 1)
+    })
+    .await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    for ordinal in 0..3 {
+        assert!(pods.get(&format!("db-{ordinal}")).await.is_ok(), "db-{ordinal}");
+    }
+    workloads.abort();
+}

@@ -9,6 +9,7 @@ pub mod job;
 pub mod kubelet;
 pub mod metrics;
 pub mod metrics_server;
+pub mod podsets;
 pub mod remote_write;
 pub mod replicaset;
 pub mod runner;

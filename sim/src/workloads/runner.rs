@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 
 use super::deployment::{self, Change};
-use super::{endpoints, job, kubelet, replicaset};
+use super::{endpoints, job, kubelet, podsets, replicaset};
 
 /// Field manager of the simulator's writes.
 const MANAGER: &str = "sluice-sim";
@@ -197,6 +197,71 @@ async fn reconcile_deployment(deploy: Arc<Deployment>, client: Arc<Client>) -> R
     Ok(requeue(decision.requeue))
 }
 
+/// Pods in a namespace whose controller reference is `uid`.
+async fn owned_pods(client: &Client, ns: &str, uid: &str) -> Result<Vec<Pod>, WorkloadError> {
+    let pods = Api::<Pod>::namespaced(client.clone(), ns)
+        .list(&ListParams::default())
+        .await?
+        .items;
+    Ok(pods
+        .into_iter()
+        .filter(|p| {
+            p.owner_references()
+                .iter()
+                .any(|r| r.uid == uid && r.controller == Some(true))
+        })
+        .collect())
+}
+
+/// Carries out a StatefulSet or DaemonSet decision.
+async fn apply_podset<K>(
+    client: &Client,
+    ns: &str,
+    name: &str,
+    decision: podsets::Decision,
+) -> Result<(), WorkloadError>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let pods_api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    for pod in decision.create {
+        match create_pods(&pods_api, pod, 1).await {
+            // A pod with a fixed name that exists already (a race with the last pass) is fine.
+            Err(WorkloadError::Kube(kube::Error::Api(s))) if s.code == 409 => {}
+            other => other?,
+        }
+    }
+    for victim in &decision.delete {
+        ignore_gone(pods_api.delete(victim, &DeleteParams::default()).await)?;
+    }
+    if let Some(status) = decision.status {
+        write_status(&Api::<K>::namespaced(client.clone(), ns), name, status).await?;
+    }
+    Ok(())
+}
+
+async fn reconcile_statefulset(sts: Arc<StatefulSet>, client: Arc<Client>) -> Result<Action, WorkloadError> {
+    let ns = sts.namespace().ok_or(WorkloadError::Missing("namespace"))?;
+    let uid = sts.uid().ok_or(WorkloadError::Missing("uid"))?;
+    let pods = owned_pods(&client, &ns, &uid).await?;
+    let decision = podsets::statefulset(&sts, &pods.iter().collect::<Vec<_>>());
+    apply_podset::<StatefulSet>(&client, &ns, &sts.name_any(), decision).await?;
+    Ok(Action::await_change())
+}
+
+async fn reconcile_daemonset(ds: Arc<DaemonSet>, client: Arc<Client>) -> Result<Action, WorkloadError> {
+    let ns = ds.namespace().ok_or(WorkloadError::Missing("namespace"))?;
+    let uid = ds.uid().ok_or(WorkloadError::Missing("uid"))?;
+    let pods = owned_pods(&client, &ns, &uid).await?;
+    let decision = podsets::daemonset(&ds, &pods.iter().collect::<Vec<_>>());
+    apply_podset::<DaemonSet>(&client, &ns, &ds.name_any(), decision).await?;
+    Ok(Action::await_change())
+}
+
 async fn reconcile_job(job: Arc<Job>, client: Arc<Client>) -> Result<Action, WorkloadError> {
     let ns = job.namespace().ok_or(WorkloadError::Missing("namespace"))?;
     let uid = job.uid().ok_or(WorkloadError::Missing("uid"))?;
@@ -240,8 +305,8 @@ fn retry<K>(_: Arc<K>, error: &WorkloadError, _: Arc<Client>) -> Action {
     Action::requeue(Duration::from_millis(500))
 }
 
-/// Starts the kubelet and the ReplicaSet, Deployment, Job and EndpointSlice controllers; they run
-/// until the handle is aborted.
+/// Starts the kubelet and the ReplicaSet, Deployment, StatefulSet, DaemonSet, Job and EndpointSlice
+/// controllers; they run until the handle is aborted.
 #[must_use]
 pub fn spawn(client: Client) -> JoinHandle<()> {
     let ctx = Arc::new(client.clone());
@@ -255,6 +320,14 @@ pub fn spawn(client: Client) -> JoinHandle<()> {
     let deployments = Controller::new(Api::<Deployment>::all(client.clone()), watcher::Config::default())
         .owns(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default())
         .run(reconcile_deployment, retry, ctx.clone())
+        .for_each(|_| async {});
+    let statefulsets = Controller::new(Api::<StatefulSet>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
+        .run(reconcile_statefulset, retry, ctx.clone())
+        .for_each(|_| async {});
+    let daemonsets = Controller::new(Api::<DaemonSet>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
+        .run(reconcile_daemonset, retry, ctx.clone())
         .for_each(|_| async {});
     let ctx_services = ctx.clone();
     let jobs = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
@@ -275,6 +348,14 @@ pub fn spawn(client: Client) -> JoinHandle<()> {
         .run(reconcile_service, retry, ctx_services)
         .for_each(|_| async {});
     tokio::spawn(async move {
-        tokio::join!(kubelet, replicasets, deployments, jobs, services);
+        tokio::join!(
+            kubelet,
+            replicasets,
+            deployments,
+            statefulsets,
+            daemonsets,
+            jobs,
+            services
+        );
     })
 }
