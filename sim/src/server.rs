@@ -59,6 +59,7 @@ pub async fn client_from_kubeconfig(path: &Path) -> Result<kube::Client, SimErro
 /// A running simulated cluster. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Sim {
+    app: Arc<App>,
     addr: SocketAddr,
     tls: Option<Tls>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -90,7 +91,9 @@ impl Sim {
         let app = Arc::new(App {
             store: Mutex::new(Store::new()),
             address: local.to_string(),
+            requests: std::sync::atomic::AtomicU64::new(0),
         });
+        let shared = app.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let tls = if https { Some(tls::generate()?) } else { None };
         let task = match &tls {
@@ -120,11 +123,18 @@ impl Sim {
             }
         };
         Ok(Self {
+            app: shared,
             addr: local,
             tls,
             shutdown: Some(tx),
             task,
         })
+    }
+
+    /// How many requests the server has answered.
+    #[must_use]
+    pub fn requests(&self) -> u64 {
+        self.app.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The address the server listens on.

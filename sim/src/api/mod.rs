@@ -43,6 +43,8 @@ pub struct App {
     pub store: Mutex<Store>,
     /// `host:port` the server listens on, reported in discovery.
     pub address: String,
+    /// Requests served so far (for benchmarks).
+    pub requests: std::sync::atomic::AtomicU64,
 }
 
 /// The router serving the whole API.
@@ -103,6 +105,7 @@ async fn handle(
     Query(query): Query<HashMap<String, String>>,
     request: Request,
 ) -> Response {
+    app.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes.to_vec(),
