@@ -13,6 +13,32 @@ use kube::{Api, ResourceExt};
 use serde_json::json;
 use sim::Sim;
 
+/// A simulated cluster with the workload simulator running; both stop when it is dropped.
+struct Cluster {
+    _sim: Sim,
+    client: kube::Client,
+    workloads: tokio::task::JoinHandle<()>,
+}
+
+impl Cluster {
+    async fn start() -> Self {
+        let sim = Sim::start().await.unwrap();
+        let client = sim.client().unwrap();
+        let workloads = sim::workloads::runner::spawn(client.clone());
+        Self {
+            _sim: sim,
+            client,
+            workloads,
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.workloads.abort();
+    }
+}
+
 fn replicaset(name: &str, replicas: i32, image: &str) -> ReplicaSet {
     serde_json::from_value(json!({
         "apiVersion": "apps/v1", "kind": "ReplicaSet",
@@ -44,9 +70,8 @@ where
 
 #[tokio::test]
 async fn replicasets_get_ready_pods_and_scale_down_youngest_first() {
-    let sim = Sim::start().await.unwrap();
-    let client = sim.client().unwrap();
-    let workloads = sim::workloads::runner::spawn(client.clone());
+    let cluster = Cluster::start().await;
+    let client = cluster.client.clone();
     let rs_api: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
     let pods: Api<Pod> = Api::namespaced(client, "default");
     rs_api
@@ -100,14 +125,12 @@ async fn replicasets_get_ready_pods_and_scale_down_youngest_first() {
             .is_some_and(|s| s.replicas == 1 && s.observed_generation == Some(2))
     })
     .await;
-    workloads.abort();
 }
 
 #[tokio::test]
 async fn crashing_versions_never_become_ready() {
-    let sim = Sim::start().await.unwrap();
-    let client = sim.client().unwrap();
-    let workloads = sim::workloads::runner::spawn(client.clone());
+    let cluster = Cluster::start().await;
+    let client = cluster.client.clone();
     let rs_api: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
     let pods: Api<Pod> = Api::namespaced(client, "default");
     rs_api
@@ -144,14 +167,12 @@ async fn crashing_versions_never_become_ready() {
         ),
         (2, 0, 0)
     );
-    workloads.abort();
 }
 
 #[tokio::test]
 async fn run_to_completion_pods_finish_by_exit_code() {
-    let sim = Sim::start().await.unwrap();
-    let client = sim.client().unwrap();
-    let workloads = sim::workloads::runner::spawn(client.clone());
+    let cluster = Cluster::start().await;
+    let client = cluster.client.clone();
     let pods: Api<Pod> = Api::namespaced(client, "default");
     for (name, image) in [("ok", "job:1"), ("bad", "job:1-fail")] {
         let pod: Pod = serde_json::from_value(json!({
@@ -166,15 +187,13 @@ async fn run_to_completion_pods_finish_by_exit_code() {
         phase(pods.get("ok").await.unwrap()) == "Succeeded" && phase(pods.get("bad").await.unwrap()) == "Failed"
     })
     .await;
-    workloads.abort();
 }
 
 #[tokio::test]
 async fn jobs_complete_or_fail_after_their_backoff_limit() {
     use k8s_openapi::api::batch::v1::Job;
-    let sim = Sim::start().await.unwrap();
-    let client = sim.client().unwrap();
-    let workloads = sim::workloads::runner::spawn(client.clone());
+    let cluster = Cluster::start().await;
+    let client = cluster.client.clone();
     let jobs: Api<Job> = Api::namespaced(client.clone(), "default");
     let job = |name: &str, image: &str| -> Job {
         serde_json::from_value(json!({
@@ -208,16 +227,14 @@ async fn jobs_complete_or_fail_after_their_backoff_limit() {
     let status = jobs.get("fails").await.unwrap().status.unwrap();
     assert_eq!((status.failed, status.succeeded.unwrap_or(0)), (Some(2), 0));
     assert_eq!(jobs.get("passes").await.unwrap().status.unwrap().succeeded, Some(1));
-    workloads.abort();
 }
 
 #[tokio::test]
 async fn services_get_endpoint_slices_of_the_pods_they_select() {
     use k8s_openapi::api::core::v1::Service;
     use k8s_openapi::api::discovery::v1::EndpointSlice;
-    let sim = Sim::start().await.unwrap();
-    let client = sim.client().unwrap();
-    let workloads = sim::workloads::runner::spawn(client.clone());
+    let cluster = Cluster::start().await;
+    let client = cluster.client.clone();
     let rs_api: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
     let services: Api<Service> = Api::namespaced(client.clone(), "default");
     let slices: Api<EndpointSlice> = Api::namespaced(client, "default");
@@ -262,7 +279,6 @@ async fn services_get_endpoint_slices_of_the_pods_they_select() {
             .is_ok_and(|s| s.endpoints.is_none_or(|e| e.is_empty()))
     })
     .await;
-    workloads.abort();
 }
 
 #[tokio::test]
@@ -303,9 +319,8 @@ async fn deleting_a_running_pod_terminates_it_gracefully() {
 #[tokio::test]
 async fn deployments_roll_out_new_versions_through_replicasets() {
     use k8s_openapi::api::apps::v1::Deployment;
-    let sim = Sim::start().await.unwrap();
-    let client = sim.client().unwrap();
-    let workloads = sim::workloads::runner::spawn(client.clone());
+    let cluster = Cluster::start().await;
+    let client = cluster.client.clone();
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), "default");
     let replicasets: Api<ReplicaSet> = Api::namespaced(client, "default");
     let deploy: Deployment = serde_json::from_value(json!({
@@ -365,14 +380,12 @@ async fn deployments_roll_out_new_versions_through_replicasets() {
         .collect();
     sets.sort();
     assert_eq!(sets, [("1".to_owned(), 0), ("2".to_owned(), 4)]);
-    workloads.abort();
 }
 
 #[tokio::test]
 async fn each_version_reports_its_own_success_rate() {
-    let sim = Sim::start().await.unwrap();
-    let client = sim.client().unwrap();
-    let workloads = sim::workloads::runner::spawn(client.clone());
+    let cluster = Cluster::start().await;
+    let client = cluster.client.clone();
     let (addr, metrics) = sim::workloads::metrics_server::serve(client.clone(), "127.0.0.1:0", 50.0, None)
         .await
         .unwrap();
@@ -420,7 +433,6 @@ async fn each_version_reports_its_own_success_rate() {
         "good {good}, bad {bad}"
     );
     metrics.abort();
-    workloads.abort();
 }
 
 #[tokio::test]
@@ -489,9 +501,8 @@ async fn a_restarted_simulator_resumes_from_api_state() {
 #[tokio::test]
 async fn statefulsets_and_daemonsets_become_ready() {
     use k8s_openapi::api::apps::v1::{DaemonSet, StatefulSet};
-    let sim = Sim::start().await.unwrap();
-    let client = sim.client().unwrap();
-    let workloads = sim::workloads::runner::spawn(client.clone());
+    let cluster = Cluster::start().await;
+    let client = cluster.client.clone();
     let template = json!({"metadata": {"labels": {"app": "db"}, "annotations": {"sim.sluice.dev/start-delay": "50ms"}},
                           "spec": {"containers": [{"name": "db", "image": "db:1"}]}});
     let sts: StatefulSet = serde_json::from_value(json!({
@@ -530,5 +541,4 @@ async fn statefulsets_and_daemonsets_become_ready() {
     for ordinal in 0..3 {
         assert!(pods.get(&format!("db-{ordinal}")).await.is_ok(), "db-{ordinal}");
     }
-    workloads.abort();
 }
