@@ -84,9 +84,10 @@ pub fn decide(pod: &Pod, now: jiff::Timestamp) -> Decision {
         };
     }
     if spec.node_name.as_deref().is_none_or(str::is_empty) {
+        // The bound pod comes back as a watch event; no requeue needed (or wanted: the cache
+        // could still show it unbound).
         return Decision {
             bind: true,
-            requeue: Some(Duration::ZERO),
             ..Decision::default()
         };
     }

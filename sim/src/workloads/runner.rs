@@ -62,7 +62,14 @@ async fn reconcile_pod(pod: Arc<Pod>, client: Arc<Client>) -> Result<Action, Wor
             .header("content-type", "application/json")
             .body(serde_json::to_vec(&binding)?)
             .map_err(|e| WorkloadError::Request(e.to_string()))?;
-        ignore_gone(client.request_text(request).await)?;
+        match client.request_text(request).await {
+            // 409: bound already (a pass on a stale cache); 404: gone. Either way, done.
+            Err(kube::Error::Api(s)) if s.code == 409 || s.code == 404 => {}
+            other => {
+                other?;
+            }
+        }
+        return Ok(Action::await_change());
     }
     if decision.delete {
         ignore_gone(
