@@ -4,6 +4,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+/// `resource.group`, or `resource` for the core group, as kube-apiserver names resources.
+fn qualified(group: &str, resource: &str) -> String {
+    if group.is_empty() {
+        resource.to_owned()
+    } else {
+        format!("{resource}.{group}")
+    }
+}
+
 /// An error returned to a client.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{reason} ({code}): {message}")]
@@ -36,11 +45,7 @@ impl ApiError {
     /// 404 for an object: `pods "x" not found`.
     #[must_use]
     pub fn not_found(group: &str, resource: &str, name: &str) -> Self {
-        let qualified = if group.is_empty() {
-            resource.to_owned()
-        } else {
-            format!("{resource}.{group}")
-        };
+        let qualified = qualified(group, resource);
         Self::new(404, "NotFound", format!("{qualified} \"{name}\" not found"))
             .with_details(json!({"name": name, "group": group, "kind": resource}))
     }
@@ -58,11 +63,7 @@ impl ApiError {
     /// 409 when creating an object that exists.
     #[must_use]
     pub fn already_exists(group: &str, resource: &str, name: &str) -> Self {
-        let qualified = if group.is_empty() {
-            resource.to_owned()
-        } else {
-            format!("{resource}.{group}")
-        };
+        let qualified = qualified(group, resource);
         Self::new(409, "AlreadyExists", format!("{qualified} \"{name}\" already exists"))
             .with_details(json!({"name": name, "group": group, "kind": resource}))
     }
@@ -70,11 +71,7 @@ impl ApiError {
     /// 409 on a stale resourceVersion.
     #[must_use]
     pub fn conflict(group: &str, resource: &str, name: &str) -> Self {
-        let qualified = if group.is_empty() {
-            resource.to_owned()
-        } else {
-            format!("{resource}.{group}")
-        };
+        let qualified = qualified(group, resource);
         Self::new(
             409,
             "Conflict",

@@ -81,7 +81,13 @@ fn meta<'a>(obj: &'a Value, key: &str) -> &'a str {
 /// Current time as Kubernetes writes timestamps (RFC 3339, seconds).
 #[must_use]
 pub fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    rfc3339(jiff::Timestamp::now())
+}
+
+/// A timestamp as Kubernetes writes them (RFC 3339, whole seconds, UTC).
+#[must_use]
+pub fn rfc3339(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 impl Default for Store {
@@ -361,8 +367,7 @@ impl Store {
         let previous = obj.clone();
         if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace_seconds);
-            m.entry("deletionTimestamp")
-                .or_insert_with(|| json!(at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()));
+            m.entry("deletionTimestamp").or_insert_with(|| json!(rfc3339(at)));
             m.entry("deletionGracePeriodSeconds").or_insert(json!(grace_seconds));
             if let Some(f) = finalizer {
                 let list = m.entry("finalizers").or_insert_with(|| json!([]));

@@ -8,6 +8,8 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
+use crate::api::store::rfc3339;
+
 /// Label carrying the template hash on ReplicaSets and pods.
 pub const HASH_LABEL: &str = "pod-template-hash";
 /// Annotation carrying the revision on Deployments and ReplicaSets.
@@ -47,10 +49,6 @@ pub fn template_hash(template: &Value) -> String {
         .bytes()
         .map(|b| char::from(ALPHABET[usize::from(b) % ALPHABET.len()]))
         .collect()
-}
-
-fn rfc3339(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn revision(rs: &ReplicaSet) -> i64 {

@@ -5,6 +5,8 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{Value, json};
 
+use crate::api::store::rfc3339;
+
 /// What to do for one Job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
@@ -19,10 +21,6 @@ fn phase(pod: &Pod) -> &str {
         .as_ref()
         .and_then(|s| s.phase.as_deref())
         .unwrap_or("Pending")
-}
-
-fn rfc3339(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Decides what the Job needs at `now`, given the pods it owns.

@@ -7,6 +7,8 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{Value, json};
 
+use crate::api::store::rfc3339;
+
 use super::behaviour::Behaviour;
 
 /// How often a crash-looping container restarts in the simulation.
@@ -53,10 +55,6 @@ fn summary(status: Option<&Value>) -> (String, bool, i64) {
         .and_then(Value::as_i64)
         .unwrap_or(0);
     (phase, ready, restarts)
-}
-
-fn rfc3339(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Decides the pod's status at `now`.
