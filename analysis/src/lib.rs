@@ -1,3 +1,5 @@
-//! Analysis: Argo's condition language, the metric providers, and the AnalysisRun logic.
-//!
-//! This crate is pure decision logic plus provider clients; it does not talk to Kubernetes.
+//! Analysis: Argo's condition language, measurement assessment, metric providers, and the pure
+//! AnalysisRun state machine the controller drives.
+
+pub mod assess;
+pub mod condition;
