@@ -50,5 +50,9 @@ impl Conditions {
 }
 
 fn pass_or_fail(pass: bool) -> AnalysisPhase {
-    if pass { AnalysisPhase::Successful } else { AnalysisPhase::Failed }
+    if pass {
+        AnalysisPhase::Successful
+    } else {
+        AnalysisPhase::Failed
+    }
 }

@@ -28,7 +28,11 @@ fn rows() -> Vec<(&'static str, ResultValue, Want)> {
         ("result[0] >= 0.95", v(&[0.97]), True),
         ("result[0] >= 0.95", v(&[0.80]), False),
         ("result[0] >= 0.95", v(&[0.95]), True),
-        ("result[0] >= 0.95", v(&[]), Err(&["result []", "empty list", "len(result) > 0"])),
+        (
+            "result[0] >= 0.95",
+            v(&[]),
+            Err(&["result []", "empty list", "len(result) > 0"]),
+        ),
         ("len(result) > 0 && result[0] < 0.05", v(&[]), False),
         ("len(result) > 0 && result[0] < 0.05", v(&[0.01]), True),
         ("len(result) == 0 || result[0] >= 0.95", v(&[]), True),
@@ -78,16 +82,44 @@ fn rows() -> Vec<(&'static str, ResultValue, Want)> {
         ("result contains 'ok'", ResultValue::Text("all ok".into()), True),
         ("asFloat(result) > 0.5", ResultValue::Text("0.75".into()), True),
         ("result.data.ok", ResultValue::Json(json!({"data": {"ok": true}})), True),
-        ("result.items[1].ready", ResultValue::Json(json!({"items": [{"ready": false}, {"ready": true}]})), True),
-        ("len(result.items) == 2", ResultValue::Json(json!({"items": [1, 2]})), True),
+        (
+            "result.items[1].ready",
+            ResultValue::Json(json!({"items": [{"ready": false}, {"ready": true}]})),
+            True,
+        ),
+        (
+            "len(result.items) == 2",
+            ResultValue::Json(json!({"items": [1, 2]})),
+            True,
+        ),
         // Errors: types, arity, non-boolean results.
-        ("result >= 'a'", ResultValue::Scalar(1.0), Err(&["Invalid operands for operator >="])),
-        ("result + 1", ResultValue::Scalar(1.0), Err(&["must return a bool", "float 2"])),
+        (
+            "result >= 'a'",
+            ResultValue::Scalar(1.0),
+            Err(&["Invalid operands for operator >="]),
+        ),
+        (
+            "result + 1",
+            ResultValue::Scalar(1.0),
+            Err(&["must return a bool", "float 2"]),
+        ),
         ("result[0]", v(&[0.5]), Err(&["must return a bool", "float 0.5"])),
-        ("asInt(result)", ResultValue::Text("abc".into()), Err(&["asInt: \"abc\" is not an integer"])),
-        ("asFloat(result) > 1", ResultValue::Json(json!([1])), Err(&["asFloat: expects a number", "got list"])),
+        (
+            "asInt(result)",
+            ResultValue::Text("abc".into()),
+            Err(&["asInt: \"abc\" is not an integer"]),
+        ),
+        (
+            "asFloat(result) > 1",
+            ResultValue::Json(json!([1])),
+            Err(&["asFloat: expects a number", "got list"]),
+        ),
         ("isNaN(result)", v(&[0.5]), Err(&["isNaN expects a number, got list"])),
-        ("default(result)", ResultValue::Nil, Err(&["default expects 2 argument(s), got 1"])),
+        (
+            "default(result)",
+            ResultValue::Nil,
+            Err(&["default expects 2 argument(s), got 1"]),
+        ),
         ("result.major > 1", version, Err(&["Invalid operands for operator >"])),
     ]
 }
@@ -112,7 +144,12 @@ fn conformance_table() {
             failures.push(format!("{expression} on {}: got {got:?}", result.render()));
         }
     }
-    assert!(failures.is_empty(), "{} rows disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rows disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -153,7 +190,12 @@ fn measurement_outcomes_follow_argo() {
     for (success, failure, result, want) in cases {
         let conditions = Conditions::parse(*success, *failure).unwrap();
         let got = conditions.assess(result).unwrap_or(Error);
-        assert_eq!(got, *want, "success {success:?} failure {failure:?} on {}", result.render());
+        assert_eq!(
+            got,
+            *want,
+            "success {success:?} failure {failure:?} on {}",
+            result.render()
+        );
     }
 }
 

@@ -22,7 +22,11 @@ pub(super) fn register(env: &mut Environment<'static>) {
     });
     env.add_function("isNil", |call| Ok(Value::Bool(one(&call.ident, &call.args)?.is_nil())));
     env.add_function("default", |call| match call.args.as_slice() {
-        [value, fallback] => Ok(if value.is_nil() { fallback.clone() } else { value.clone() }),
+        [value, fallback] => Ok(if value.is_nil() {
+            fallback.clone()
+        } else {
+            value.clone()
+        }),
         args => Err(arity("default", 2, args.len())),
     });
     env.add_function("asInt", |call| match one(&call.ident, &call.args)? {

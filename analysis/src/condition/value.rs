@@ -35,7 +35,10 @@ impl ResultValue {
             Self::Nil => "<nil>".to_string(),
             Self::Scalar(f) => format_float(*f),
             Self::Vector(values) => {
-                format!("[{}]", values.iter().map(|f| format_float(*f)).collect::<Vec<_>>().join(","))
+                format!(
+                    "[{}]",
+                    values.iter().map(|f| format_float(*f)).collect::<Vec<_>>().join(",")
+                )
             }
             Self::Json(json) => json.to_string(),
             Self::Text(text) => text.clone(),
