@@ -4,4 +4,5 @@
 pub mod args;
 pub mod assess;
 pub mod condition;
+pub mod providers;
 pub mod run;
