@@ -6,3 +6,4 @@ pub mod assess;
 pub mod condition;
 pub mod providers;
 pub mod run;
+pub mod template;

@@ -20,6 +20,8 @@ enum Command {
     Crds,
     /// Run a local simulated Kubernetes API server until stopped (for tests, demos and trying things out).
     Sim(commands::sim::SimArgs),
+    /// Run the controller: reconcile AnalysisRuns (and, as they land, Rollouts and Applications).
+    Controller(commands::controller::ControllerArgs),
 }
 
 fn main() -> ExitCode {
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Crds => commands::crds::run(),
         Command::Sim(args) => commands::sim::run(&args),
+        Command::Controller(args) => commands::controller::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

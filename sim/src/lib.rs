@@ -5,6 +5,7 @@
 //! [`Sim::start`]; point any client at [`Sim::kubeconfig_yaml`].
 
 pub mod api;
+pub mod prometheus;
 mod server;
 pub mod tls;
 pub mod workloads;

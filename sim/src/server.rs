@@ -82,6 +82,7 @@ impl Sim {
     /// [`SimError::Bind`] when the address cannot be opened, [`SimError::Tls`] when certificates
     /// cannot be generated.
     pub async fn start_on(addr: &str, https: bool) -> Result<Self, SimError> {
+        crate::tls::ensure_crypto_provider();
         let bind_err = |source| SimError::Bind {
             addr: addr.to_owned(),
             source,

@@ -61,3 +61,9 @@ pub fn generate() -> Result<Tls, TlsError> {
         server_config: Arc::new(config),
     })
 }
+
+/// Installs ring as the process-wide rustls crypto provider unless one is installed already.
+/// HTTP clients (reqwest with `rustls-no-provider`) need one before they are built.
+pub fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -5,62 +5,24 @@
 // Test code: a failed unwrap is a failed test, which is what it should be.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use sim::prometheus::PrometheusServer;
 use sim::workloads::behaviour::Behaviour;
 use sim::workloads::metrics::PodSeries;
 use sim::workloads::remote_write;
 
-/// A Prometheus server for one test, stopped when dropped.
-struct Prometheus {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
+/// The shared server guard, with a query helper for these tests.
+struct Prometheus(PrometheusServer);
 
 impl Prometheus {
     async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--web.enable-remote-write-receiver")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prometheus must be installed (scripts/test-all.sh installs Debian's package)");
-        let server = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
-            if client
-                .get(format!("{}/-/ready", server.url))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("prometheus did not become ready at {}", server.url);
+        Self(PrometheusServer::start().await.unwrap())
     }
 
     async fn query(&self, promql: &str) -> f64 {
         let response: serde_json::Value = reqwest::Client::new()
-            .get(format!("{}/api/v1/query", self.url))
+            .get(format!("{}/api/v1/query", self.0.url()))
             .query(&[("query", promql)])
             .send()
             .await
@@ -75,13 +37,6 @@ impl Prometheus {
             .unwrap_or_else(|| panic!("no result for {promql}: {response}"))
             .parse()
             .unwrap()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -117,13 +72,9 @@ async fn prometheus_with(pods: &[PodSeries]) -> Prometheus {
         Duration::from_secs(600),
         Duration::from_secs(15),
     );
-    remote_write::push(
-        &reqwest::Client::new(),
-        &format!("{}/api/v1/write", prometheus.url),
-        series,
-    )
-    .await
-    .unwrap();
+    remote_write::push(&reqwest::Client::new(), &prometheus.0.remote_write_url(), series)
+        .await
+        .unwrap();
     prometheus
 }
 
@@ -154,14 +105,14 @@ async fn a_refused_push_reports_prometheus_message() {
     let prometheus = Prometheus::start().await;
     // A series without samples older than anything else is fine; a malformed body is refused.
     let err = reqwest::Client::new()
-        .post(format!("{}/api/v1/write", prometheus.url))
+        .post(format!("{}/api/v1/write", prometheus.0.url()))
         .header("Content-Encoding", "snappy")
         .body("not snappy")
         .send()
         .await
         .unwrap();
     assert_eq!(err.status().as_u16(), 400);
-    let bad_url = format!("{}/api/v1/nope", prometheus.url);
+    let bad_url = format!("{}/api/v1/nope", prometheus.0.url());
     let refused = remote_write::push(&reqwest::Client::new(), &bad_url, Vec::new())
         .await
         .unwrap_err();
@@ -180,7 +131,7 @@ async fn the_simulator_pushes_live_pod_metrics_by_remote_write() {
     let sim = sim::Sim::start().await.unwrap();
     let client = sim.client().unwrap();
     let workloads = sim::workloads::runner::spawn(client.clone());
-    let write_url = format!("{}/api/v1/write", prometheus.url);
+    let write_url = format!("{}/api/v1/write", prometheus.0.url());
     let (_, metrics) = sim::workloads::metrics_server::serve(client.clone(), "127.0.0.1:0", 10.0, Some(write_url))
         .await
         .unwrap();
@@ -200,7 +151,7 @@ async fn the_simulator_pushes_live_pod_metrics_by_remote_write() {
     let mut found = 0.0;
     for _ in 0..60 {
         let response: serde_json::Value = reqwest::Client::new()
-            .get(format!("{}/api/v1/query", prometheus.url))
+            .get(format!("{}/api/v1/query", prometheus.0.url()))
             .query(&[(
                 "query",
                 r#"count(http_requests_total{job="api",rollouts_pod_template_hash="v1"})"#,

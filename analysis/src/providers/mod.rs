@@ -1,7 +1,7 @@
 //! Metric providers behind one trait: a new provider is a new file plus one line in [`Providers`].
 
 mod http;
-mod job;
+pub mod job;
 mod jsonpath;
 mod oauth2;
 mod prometheus;

@@ -1,5 +1,6 @@
 //! The subcommands of `sluice`.
 
+pub mod controller;
 pub mod crds;
 pub mod sim;
 
@@ -21,6 +22,21 @@ pub enum CommandError {
     /// The command line is inconsistent.
     #[error("{0}")]
     Usage(&'static str),
+    /// The kubeconfig could not be read.
+    #[error("cannot load the kubeconfig")]
+    Kubeconfig(#[source] kube::config::KubeconfigError),
+    /// No cluster configuration was found.
+    #[error("cannot find a cluster to talk to (pass --kubeconfig or set KUBECONFIG)")]
+    Infer(#[source] Box<kube::config::InferConfigError>),
+    /// The Kubernetes client could not be built.
+    #[error("cannot build the Kubernetes client")]
+    Client(#[source] kube::Error),
+    /// An HTTP client could not be built.
+    #[error("cannot build an HTTP client")]
+    Http(#[source] reqwest::Error),
+    /// The metrics endpoint failed.
+    #[error("cannot serve /metrics")]
+    Serve(#[source] std::io::Error),
     /// Waiting for a signal failed.
     #[error("cannot wait for the stop signal")]
     Signal(#[source] std::io::Error),

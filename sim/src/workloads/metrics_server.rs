@@ -71,6 +71,7 @@ pub async fn serve(
         };
         let push = async {
             let Some(url) = remote_write else { return };
+            crate::tls::ensure_crypto_provider();
             let http = reqwest::Client::new();
             let mut tick = tokio::time::interval(PUSH_EVERY);
             loop {

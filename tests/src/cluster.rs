@@ -1,0 +1,114 @@
+//! A simulated cluster (API server + workload simulator) with Sluice's controller running.
+
+use std::time::Duration;
+
+use analysis::providers::{JobProvider, PrometheusProvider, Providers, WebProvider};
+use controller::Context;
+use crds::AnalysisRun;
+use crds::analysis::AnalysisPhase;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{DynamicObject, GroupVersionKind, PostParams};
+use kube::discovery::{Discovery, Scope};
+use kube::{Api, Client};
+use serde::Deserialize as _;
+use sim::Sim;
+use tokio::task::JoinHandle;
+
+/// A cluster for one test; everything stops when it is dropped.
+pub struct Cluster {
+    /// The simulated API server.
+    pub sim: Sim,
+    /// A client of it.
+    pub client: Client,
+    /// The controller's context (metrics, providers).
+    pub ctx: Context,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Cluster {
+    /// Starts the API server, installs the CRDs, starts the workload simulator and the
+    /// AnalysisRun controller (with `prometheus` as the default Prometheus address).
+    pub async fn start(prometheus: Option<&str>) -> Self {
+        sim::tls::ensure_crypto_provider();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let sim = Sim::start().await.unwrap();
+        let client = sim.client().unwrap();
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        for crd in crds::crdgen::all() {
+            crds.create(&PostParams::default(), &crd).await.unwrap();
+        }
+        let workloads = sim::workloads::runner::spawn(client.clone());
+        let providers = Providers::new(
+            PrometheusProvider::new(prometheus.map(str::to_string)).unwrap(),
+            WebProvider::new().unwrap(),
+            Some(JobProvider::new(client.clone())),
+        );
+        let ctx = Context::new(client.clone(), providers);
+        let controller = tokio::spawn(controller::analysisrun::run(ctx.clone(), None));
+        Self {
+            sim,
+            client,
+            ctx,
+            tasks: vec![workloads, controller],
+        }
+    }
+
+    /// Creates every document of a YAML stream in `namespace` (cluster-scoped kinds ignore it).
+    pub async fn apply(&self, yaml: &str, namespace: &str) {
+        let discovery = Discovery::new(self.client.clone()).run().await.unwrap();
+        for document in serde_yaml::Deserializer::from_str(yaml) {
+            let value = serde_json::to_value(serde_yaml::Value::deserialize(document).unwrap()).unwrap();
+            if value.is_null() {
+                continue;
+            }
+            let object: DynamicObject = serde_json::from_value(value).unwrap();
+            let types = object.types.clone().unwrap();
+            let gvk = GroupVersionKind::try_from(&types).unwrap();
+            let (resource, capabilities) = discovery.resolve_gvk(&gvk).unwrap();
+            let api: Api<DynamicObject> = if capabilities.scope == Scope::Namespaced {
+                Api::namespaced_with(self.client.clone(), namespace, &resource)
+            } else {
+                Api::all_with(self.client.clone(), &resource)
+            };
+            api.create(&PostParams::default(), &object).await.unwrap();
+        }
+    }
+
+    /// Waits until the run completes (or `timeout` passes) and returns it.
+    pub async fn completed_run(&self, namespace: &str, name: &str, timeout: Duration) -> AnalysisRun {
+        let api: Api<AnalysisRun> = Api::namespaced(self.client.clone(), namespace);
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let run = api.get(name).await.unwrap();
+            let phase = run.status.as_ref().and_then(|s| s.phase);
+            if matches!(
+                phase,
+                Some(
+                    AnalysisPhase::Successful
+                        | AnalysisPhase::Failed
+                        | AnalysisPhase::Error
+                        | AnalysisPhase::Inconclusive
+                )
+            ) {
+                return run;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "analysisrun {name} did not complete in {timeout:?}: {:?}",
+                run.status
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Pushing hand-made series into a real Prometheus through remote write.
+
+use std::time::Duration;
+
+use sim::workloads::remote_write::{self, Label, Sample, TimeSeries};
+
+/// Pushes `value` for the series `name{labels}` every 15 s over the last ten minutes.
+pub async fn push_constant(remote_write_url: &str, name: &str, labels: &[(&str, &str)], value: f64) {
+    sim::tls::ensure_crypto_provider();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let mut all: Vec<Label> = labels
+        .iter()
+        .map(|(n, v)| Label {
+            name: (*n).to_string(),
+            value: (*v).to_string(),
+        })
+        .collect();
+    all.push(Label {
+        name: "__name__".to_string(),
+        value: name.to_string(),
+    });
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    let step = i64::try_from(Duration::from_secs(15).as_millis()).unwrap();
+    let samples = (0..40)
+        .rev()
+        .map(|i| Sample {
+            value,
+            timestamp: now - i * step,
+        })
+        .collect();
+    let series = vec![TimeSeries { labels: all, samples }];
+    remote_write::push(&reqwest::Client::new(), remote_write_url, series)
+        .await
+        .unwrap();
+}
