@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use reqwest::header::{HeaderName, HeaderValue};
+
 /// The two clients a provider needs.
 #[derive(Clone, Debug)]
 pub(crate) struct HttpClients {
@@ -30,4 +32,24 @@ impl HttpClients {
     pub(crate) fn get(&self, insecure: bool) -> &reqwest::Client {
         if insecure { &self.insecure } else { &self.verifying }
     }
+}
+
+/// A user-given header, checked: a clear error names the header instead of a failed request.
+pub(crate) fn header(key: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let name =
+        HeaderName::from_bytes(key.as_bytes()).map_err(|_| format!("headers: {key:?} is not a valid header name"))?;
+    let value = HeaderValue::from_str(value)
+        .map_err(|_| format!("headers: the value of {key:?} is not a valid header value"))?;
+    Ok((name, value))
+}
+
+/// `context: error: cause: cause...`, so a connection failure says what actually failed.
+pub(crate) fn error_chain(context: &str, error: &dyn std::error::Error) -> String {
+    let mut message = format!("{context}: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }

@@ -134,16 +134,22 @@ pub(crate) fn terminated(mut measurement: Measurement, now: Timestamp) -> Measur
     measurement
 }
 
-/// Judges a value with the metric's conditions and completes the measurement.
-pub(crate) fn judged(
+/// Completes a measurement from what the provider got: judged by the metric's conditions, or an
+/// Error with the provider's message. It finishes now (or at `started`, if the clock went back).
+pub(crate) fn concluded(
     mut measurement: Measurement,
     metric: &CompiledMetric,
-    value: &ResultValue,
-    now: Timestamp,
+    outcome: Result<ResultValue, String>,
+    started: Timestamp,
 ) -> Measurement {
+    let now = Timestamp::now().max(started);
+    let value = match outcome {
+        Ok(value) => value,
+        Err(message) => return errored(measurement, now, message),
+    };
     measurement.value = Some(value.render());
     measurement.finished_at = Some(Time(now));
-    match metric.conditions.assess(value) {
+    match metric.conditions.assess(&value) {
         Ok(phase) => measurement.phase = Some(phase),
         Err(error) => {
             measurement.phase = Some(AnalysisPhase::Error);

@@ -11,9 +11,9 @@ use jiff::Timestamp;
 use prometheus_http_query::response::{Data, PromqlResult};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 
-use super::http::HttpClients;
+use super::http::{HttpClients, error_chain, header};
 use super::oauth2::TokenCache;
-use super::{Provider, RunRef, errored, judged, started};
+use super::{Provider, RunRef, concluded, errored, started};
 use crate::condition::ResultValue;
 use crate::run::CompiledMetric;
 
@@ -60,17 +60,18 @@ impl PrometheusProvider {
         let Some(spec) = metric.metric.provider.prometheus.as_ref() else {
             return errored(measurement, now, "metric has no prometheus provider");
         };
-        match self.query(spec).await {
-            Ok((value, metadata)) => {
-                let mut measured = judged(measurement, metric, &value, Timestamp::now().max(now));
-                measured.metadata = metadata;
-                measured
-            }
-            Err(message) => errored(measurement, Timestamp::now().max(now), message),
-        }
+        let mut metadata = BTreeMap::new();
+        let outcome = self.query(spec, &mut metadata).await;
+        let mut measured = concluded(measurement, metric, outcome, now);
+        measured.metadata = metadata;
+        measured
     }
 
-    async fn query(&self, spec: &PrometheusMetric) -> Result<(ResultValue, BTreeMap<String, String>), String> {
+    async fn query(
+        &self,
+        spec: &PrometheusMetric,
+        metadata: &mut BTreeMap<String, String>,
+    ) -> Result<ResultValue, String> {
         let address = spec
             .address
             .as_deref()
@@ -107,7 +108,7 @@ impl PrometheusProvider {
                     query.get_raw().await
                 }
             }
-            .map_err(|e| describe_client_error(address, &e))
+            .map_err(|e| error_chain(address, &e))
         };
         let response = tokio::time::timeout(Duration::from_secs(timeout.unsigned_abs().max(1)), request)
             .await
@@ -130,14 +131,13 @@ impl PrometheusProvider {
         let data = envelope.data.ok_or("Prometheus answered success without data")?;
         let result: PromqlResult =
             serde_json::from_value(data).map_err(|e| format!("unexpected Prometheus result: {e}"))?;
-        let mut metadata = BTreeMap::new();
         if !envelope.warnings.is_empty() {
             metadata.insert("warnings".to_string(), envelope.warnings.join("; "));
         }
         if !envelope.infos.is_empty() {
             metadata.insert("infos".to_string(), envelope.infos.join("; "));
         }
-        Ok((to_result(result.data()), metadata))
+        Ok(to_result(result.data()))
     }
 
     async fn headers(
@@ -146,12 +146,8 @@ impl PrometheusProvider {
         spec: &PrometheusMetric,
     ) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
         let mut headers = Vec::new();
-        for header in &spec.headers {
-            let name = HeaderName::from_bytes(header.key.as_bytes())
-                .map_err(|_| format!("headers: {:?} is not a valid header name", header.key))?;
-            let value = HeaderValue::from_str(&header.value)
-                .map_err(|_| format!("headers: the value of {:?} is not a valid header value", header.key))?;
-            headers.push((name, value));
+        for h in &spec.headers {
+            headers.push(header(&h.key, &h.value)?);
         }
         let auth = spec.authentication.as_ref();
         if let Some(basic) = auth.and_then(|a| a.basic_auth.as_ref()) {
@@ -212,17 +208,6 @@ fn range_bounds(range: &crds::analysis::PrometheusRangeQuery) -> Result<(i64, i6
         return Err(format!("rangeQuery.step {step_text:?} must be longer than zero"));
     }
     Ok((start, end, step.as_secs_f64()))
-}
-
-fn describe_client_error(address: &str, error: &prometheus_http_query::Error) -> String {
-    use std::error::Error as _;
-    let mut message = format!("{address}: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    message
 }
 
 fn snippet(body: &str) -> String {

@@ -6,12 +6,11 @@ use crds::analysis::{Measurement, WebMetric};
 use crds::defaults::{WEB_JSON_PATH, WEB_METHOD, WEB_TIMEOUT_SECONDS};
 use futures::future::BoxFuture;
 use jiff::Timestamp;
-use reqwest::header::{HeaderName, HeaderValue};
 
-use super::http::HttpClients;
+use super::http::{HttpClients, error_chain, header};
 use super::jsonpath::select;
 use super::oauth2::TokenCache;
-use super::{Provider, RunRef, errored, judged, started};
+use super::{Provider, RunRef, concluded, errored, started};
 use crate::condition::ResultValue;
 use crate::run::CompiledMetric;
 
@@ -39,10 +38,7 @@ impl WebProvider {
         let Some(spec) = metric.metric.provider.web.as_ref() else {
             return errored(measurement, now, "metric has no web provider");
         };
-        match self.call(spec).await {
-            Ok(value) => judged(measurement, metric, &value, Timestamp::now().max(now)),
-            Err(message) => errored(measurement, Timestamp::now().max(now), message),
-        }
+        concluded(measurement, metric, self.call(spec).await, now)
     }
 
     async fn call(&self, spec: &WebMetric) -> Result<ResultValue, String> {
@@ -58,11 +54,8 @@ impl WebProvider {
         let mut request = http
             .request(method, &spec.url)
             .timeout(Duration::from_secs(timeout.unsigned_abs().max(1)));
-        for header in &spec.headers {
-            let name = HeaderName::from_bytes(header.key.as_bytes())
-                .map_err(|_| format!("headers: {:?} is not a valid header name", header.key))?;
-            let value = HeaderValue::from_str(&header.value)
-                .map_err(|_| format!("headers: the value of {:?} is not a valid header value", header.key))?;
+        for h in &spec.headers {
+            let (name, value) = header(&h.key, &h.value)?;
             request = request.header(name, value);
         }
         if let Some(oauth2) = spec.authentication.as_ref().and_then(|a| a.oauth2.as_ref()) {
@@ -73,9 +66,9 @@ impl WebProvider {
         } else if let Some(body) = &spec.body {
             request = request.body(body.clone());
         }
-        let response = request.send().await.map_err(|e| describe(&spec.url, &e))?;
+        let response = request.send().await.map_err(|e| error_chain(&spec.url, &e))?;
         let status = response.status();
-        let body = response.text().await.map_err(|e| describe(&spec.url, &e))?;
+        let body = response.text().await.map_err(|e| error_chain(&spec.url, &e))?;
         if !status.is_success() {
             return Err(format!("received non 2xx response code: {}", status.as_u16()));
         }
@@ -85,17 +78,6 @@ impl WebProvider {
         let path = spec.json_path.as_deref().unwrap_or(WEB_JSON_PATH);
         select(&document, path).map(ResultValue::Json)
     }
-}
-
-fn describe(url: &str, error: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut message = format!("{url}: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    message
 }
 
 impl Provider for WebProvider {
