@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::phase::{is_completed, is_worse, limit_breach, metric_phase};
-use super::tasks::{add, due_at, result_of, terminating};
+use super::tasks::{Next, result_of, schedule, terminating};
 use super::{CompiledRun, expires_at};
 
 /// Something a user should see as a Kubernetes Event.
@@ -229,25 +229,12 @@ fn assess_run(run: &CompiledRun, status: &mut AnalysisRunStatus, now: Timestamp,
 
 /// The earliest time a measurement is due or an in-flight one should be checked.
 fn next_wake(run: &CompiledRun, status: &AnalysisRunStatus) -> Option<Timestamp> {
-    let terminating = terminating(run, status);
     let started = status.started_at.as_ref().map(|t| t.0)?;
-    run.metrics
-        .iter()
-        .filter_map(|metric| {
-            let result = result_of(status, &metric.metric.name);
-            if is_completed(result.and_then(|r| r.phase)) {
-                return None;
-            }
-            let last = result.and_then(|r| r.measurements.last());
-            match last {
-                Some(last) if last.finished_at.is_none() => Some(
-                    last.resume_at
-                        .as_ref()
-                        .map_or(add(started, jiff::SignedDuration::ZERO), |t| t.0),
-                ),
-                _ if terminating => None,
-                _ => due_at(metric, last, started),
-            }
+    schedule(run, status, terminating(run, status), started)
+        .map(|(_, next)| match next {
+            // An in-flight measurement without a resume time is checked at once.
+            Next::InFlight(last) => last.resume_at.as_ref().map_or(started, |t| t.0),
+            Next::At(due) => due,
         })
         .min()
 }

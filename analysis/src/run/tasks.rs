@@ -50,33 +50,52 @@ pub fn tasks(run: &CompiledRun, status: &AnalysisRunStatus, now: Timestamp) -> V
     }
     let terminating = terminating(run, status);
     let started = status.started_at.as_ref().map_or(now, |t| t.0);
-    run.metrics
-        .iter()
-        .enumerate()
-        .filter_map(|(i, metric)| {
-            let result = result_of(status, &metric.metric.name);
-            if is_completed(result.and_then(|r| r.phase)) {
-                return None;
-            }
-            let last = result.and_then(|r| r.measurements.last());
-            let kind = match last {
-                Some(last) if last.finished_at.is_none() => Some(if terminating {
-                    TaskKind::Terminate(last.clone())
-                } else {
-                    TaskKind::Resume(last.clone())
-                }),
-                _ if terminating => None,
-                _ => due_at(metric, last, started)
-                    .filter(|due| *due <= now)
-                    .map(|_| TaskKind::Measure),
+    schedule(run, status, terminating, started)
+        .filter_map(|(metric, next)| {
+            let kind = match next {
+                Next::InFlight(last) if terminating => TaskKind::Terminate(last.clone()),
+                Next::InFlight(last) => TaskKind::Resume(last.clone()),
+                Next::At(due) if due <= now => TaskKind::Measure,
+                Next::At(_) => return None,
             };
-            kind.map(|kind| Task { metric: i, kind })
+            Some(Task { metric, kind })
         })
         .collect()
 }
 
+/// What comes next for a metric that has not completed.
+pub(super) enum Next<'a> {
+    /// Its last measurement is still in flight (to resume, or to terminate).
+    InFlight(&'a Measurement),
+    /// Its next measurement is due at this time.
+    At(Timestamp),
+}
+
+/// What comes next for each incomplete metric, by index: in-flight measurements always, new
+/// measurements only while the run is not terminating.
+pub(super) fn schedule<'a>(
+    run: &'a CompiledRun,
+    status: &'a AnalysisRunStatus,
+    terminating: bool,
+    started: Timestamp,
+) -> impl Iterator<Item = (usize, Next<'a>)> {
+    run.metrics.iter().enumerate().filter_map(move |(i, metric)| {
+        let result = result_of(status, &metric.metric.name);
+        if is_completed(result.and_then(|r| r.phase)) {
+            return None;
+        }
+        let last = result.and_then(|r| r.measurements.last());
+        let next = match last {
+            Some(last) if last.finished_at.is_none() => Next::InFlight(last),
+            _ if terminating => return None,
+            _ => Next::At(due_at(metric, last, started)?),
+        };
+        Some((i, next))
+    })
+}
+
 /// When the next measurement of a metric is due (given its last finished measurement).
-pub(super) fn due_at(metric: &CompiledMetric, last: Option<&Measurement>, started: Timestamp) -> Option<Timestamp> {
+fn due_at(metric: &CompiledMetric, last: Option<&Measurement>, started: Timestamp) -> Option<Timestamp> {
     let Some(last) = last else {
         return Some(metric.initial_delay.map_or(started, |d| add(started, d)));
     };
