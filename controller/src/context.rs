@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use analysis::args::ResolvedArgs;
-use analysis::providers::Providers;
+use analysis::providers::{JobProvider, PrometheusProvider, Providers, WebProvider};
 use analysis::run::CompiledRun;
 use kube::runtime::events::{Recorder, Reporter};
 use parking_lot::Mutex;
@@ -62,4 +62,22 @@ impl Context {
             started: Arc::default(),
         }
     }
+}
+
+/// The providers the controller offers: Prometheus (with `prometheus_address` for metrics that do
+/// not set one), web, and Job through `client`.
+///
+/// # Errors
+/// When the HTTP clients cannot be built.
+pub fn default_providers(
+    client: kube::Client,
+    prometheus_address: Option<String>,
+) -> Result<Providers, reqwest::Error> {
+    // reqwest's rustls backend needs a process-wide crypto provider before a client is built.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(Providers::new(
+        PrometheusProvider::new(prometheus_address)?,
+        WebProvider::new()?,
+        Some(JobProvider::new(client)),
+    ))
 }

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use analysis::providers::{JobProvider, PrometheusProvider, Providers, WebProvider};
 use controller::Context;
 use crds::AnalysisRun;
 use crds::analysis::AnalysisPhase;
@@ -41,11 +40,7 @@ impl Cluster {
             crds.create(&PostParams::default(), &crd).await.unwrap();
         }
         let workloads = sim::workloads::runner::spawn(client.clone());
-        let providers = Providers::new(
-            PrometheusProvider::new(prometheus.map(str::to_string)).unwrap(),
-            WebProvider::new().unwrap(),
-            Some(JobProvider::new(client.clone())),
-        );
+        let providers = controller::context::default_providers(client.clone(), prometheus.map(str::to_string)).unwrap();
         let ctx = Context::new(client.clone(), providers);
         let controller = tokio::spawn(controller::analysisrun::run(ctx.clone(), None));
         Self {

@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use analysis::providers::{JobProvider, PrometheusProvider, Providers, WebProvider};
 use controller::Context;
 
 use super::CommandError;
@@ -39,7 +38,8 @@ pub fn run(args: &ControllerArgs) -> Result<(), CommandError> {
             )
             .try_init();
         let client = client(args.kubeconfig.as_deref()).await?;
-        let providers = providers(client.clone(), args.prometheus_address.clone())?;
+        let providers = controller::context::default_providers(client.clone(), args.prometheus_address.clone())
+            .map_err(CommandError::Http)?;
         let ctx = Context::new(client, providers);
         let metrics = ctx.metrics.clone();
         let addr = args.metrics_addr;
@@ -50,19 +50,6 @@ pub fn run(args: &ControllerArgs) -> Result<(), CommandError> {
             signal = tokio::signal::ctrl_c() => signal.map_err(CommandError::Signal),
         }
     })
-}
-
-/// The providers the controller offers, the Job provider using `client`.
-///
-/// # Errors
-/// When the HTTP clients cannot be built.
-pub fn providers(client: kube::Client, prometheus_address: Option<String>) -> Result<Providers, CommandError> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Ok(Providers::new(
-        PrometheusProvider::new(prometheus_address).map_err(CommandError::Http)?,
-        WebProvider::new().map_err(CommandError::Http)?,
-        Some(JobProvider::new(client)),
-    ))
 }
 
 async fn client(kubeconfig: Option<&std::path::Path>) -> Result<kube::Client, CommandError> {
