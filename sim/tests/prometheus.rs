@@ -20,7 +20,8 @@ impl Prometheus {
         Self(PrometheusServer::start().await.unwrap())
     }
 
-    async fn query(&self, promql: &str) -> f64 {
+    /// The first sample of an instant query, or `None` while it has no result.
+    async fn try_query(&self, promql: &str) -> Option<f64> {
         let response: serde_json::Value = reqwest::Client::new()
             .get(format!("{}/api/v1/query", self.0.url()))
             .query(&[("query", promql)])
@@ -31,12 +32,15 @@ impl Prometheus {
             .await
             .map(|t| serde_json::from_str(&t).unwrap())
             .unwrap();
-        let value = &response["data"]["result"][0]["value"][1];
-        value
+        response["data"]["result"][0]["value"][1]
             .as_str()
-            .unwrap_or_else(|| panic!("no result for {promql}: {response}"))
-            .parse()
-            .unwrap()
+            .map(|v| v.parse().unwrap())
+    }
+
+    async fn query(&self, promql: &str) -> f64 {
+        self.try_query(promql)
+            .await
+            .unwrap_or_else(|| panic!("no result for {promql}"))
     }
 }
 
@@ -150,21 +154,9 @@ async fn the_simulator_pushes_live_pod_metrics_by_remote_write() {
     // The pusher runs every 5 s; the pod's series arrive within a couple of pushes.
     let mut found = 0.0;
     for _ in 0..60 {
-        let response: serde_json::Value = reqwest::Client::new()
-            .get(format!("{}/api/v1/query", prometheus.0.url()))
-            .query(&[(
-                "query",
-                r#"count(http_requests_total{job="api",rollouts_pod_template_hash="v1"})"#,
-            )])
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .map(|t| serde_json::from_str(&t).unwrap())
-            .unwrap();
-        if let Some(v) = response["data"]["result"][0]["value"][1].as_str() {
-            found = v.parse().unwrap();
+        let query = r#"count(http_requests_total{job="api",rollouts_pod_template_hash="v1"})"#;
+        if let Some(v) = prometheus.try_query(query).await {
+            found = v;
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
