@@ -57,6 +57,18 @@ impl Error {
         }
     }
 
+    /// The error with all its causes, joined by `: `.
+    pub fn chain(&self) -> String {
+        let mut chain = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        chain
+    }
+
     /// The kind of error.
     pub fn kind(&self) -> ErrorKind {
         match self {

@@ -4,6 +4,8 @@
 pub mod analysisrun;
 pub mod context;
 pub mod error;
+pub mod events;
+pub mod rollout;
 pub mod server;
 pub mod telemetry;
 

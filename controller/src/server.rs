@@ -1,10 +1,13 @@
-//! The controller's HTTP endpoint: `/metrics` and `/healthz`.
+//! The controller's HTTP endpoint: `/metrics`, `/healthz` (the process runs) and `/readyz` (it leads
+//! and its reconcilers run; a standby replica answers 503).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -15,10 +18,21 @@ use crate::telemetry::Metrics;
 ///
 /// # Errors
 /// When the address cannot be bound.
-pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<()> {
+pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>, ready: Arc<AtomicBool>) -> std::io::Result<()> {
+    let readyz = get(move || {
+        let ready = ready.load(Ordering::SeqCst);
+        async move {
+            if ready {
+                (StatusCode::OK, "ok")
+            } else {
+                (StatusCode::SERVICE_UNAVAILABLE, "standby")
+            }
+        }
+    });
     let app = Router::new()
         .route("/metrics", get(render))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", readyz)
         .with_state(metrics);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await

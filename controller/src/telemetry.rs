@@ -6,6 +6,7 @@ use std::time::Instant;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -55,6 +56,19 @@ pub struct Metrics {
     pub measurements: Family<MeasurementLabels, Counter>,
     /// AnalysisRuns completed, by phase.
     pub runs_completed: Family<RunLabels, Counter>,
+    /// API writes made by the Rollout reconciler (objects and status).
+    pub rollout_writes: Counter,
+    /// Rollouts by phase, as last reconciled.
+    pub rollouts: Family<RolloutLabels, Gauge>,
+    /// 1 while this instance holds the leader lease (or runs without leader election).
+    pub leader: Gauge,
+}
+
+/// Labels of the rollouts-by-phase gauge.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RolloutLabels {
+    /// Healthy, Progressing, Paused, Degraded or Unknown.
+    pub phase: &'static str,
 }
 
 impl Default for Metrics {
@@ -67,6 +81,9 @@ impl Default for Metrics {
         });
         let measurements = Family::<MeasurementLabels, Counter>::default();
         let runs_completed = Family::<RunLabels, Counter>::default();
+        let rollout_writes = Counter::default();
+        let rollouts = Family::<RolloutLabels, Gauge>::default();
+        let leader = Gauge::default();
         registry.register("reconciles", "Reconciles started", reconciles.clone());
         registry.register(
             "reconcile_failures",
@@ -84,8 +101,18 @@ impl Default for Metrics {
             "AnalysisRuns completed",
             runs_completed.clone(),
         );
+        registry.register(
+            "rollout_writes",
+            "API writes made by the Rollout reconciler",
+            rollout_writes.clone(),
+        );
+        registry.register("rollouts", "Rollouts by phase", rollouts.clone());
+        registry.register("leader", "1 while this instance is the leader", leader.clone());
         Self {
             registry,
+            rollout_writes,
+            rollouts,
+            leader,
             reconciles,
             failures,
             duration,

@@ -10,6 +10,7 @@ pub mod crdgen;
 pub mod defaults;
 pub mod duration;
 pub mod gitops;
+pub mod hash;
 pub mod meta;
 pub mod rollout;
 mod schema;

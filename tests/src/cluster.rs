@@ -26,7 +26,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// Starts the API server, installs the CRDs, starts the workload simulator and the
-    /// AnalysisRun controller (with `prometheus` as the default Prometheus address).
+    /// Rollout and AnalysisRun controllers (with `prometheus` as the default Prometheus address).
     pub async fn start(prometheus: Option<&str>) -> Self {
         sim::tls::ensure_crypto_provider();
         let _ = tracing_subscriber::fmt()
@@ -43,11 +43,17 @@ impl Cluster {
         let providers = controller::context::default_providers(client.clone(), prometheus.map(str::to_string)).unwrap();
         let ctx = Context::new(client.clone(), providers);
         let controller = tokio::spawn(controller::analysisrun::run(ctx.clone(), None));
+        let rollouts = tokio::spawn(controller::rollout::run(
+            ctx.clone(),
+            None,
+            None,
+            std::future::pending(),
+        ));
         Self {
             sim,
             client,
             ctx,
-            tasks: vec![workloads, controller],
+            tasks: vec![workloads, controller, rollouts],
         }
     }
 

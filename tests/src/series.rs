@@ -33,3 +33,29 @@ pub async fn push_constant(remote_write_url: &str, name: &str, labels: &[(&str, 
         .await
         .unwrap();
 }
+
+/// Pushes ten minutes of request history of every ready pod in `namespace` (as the workload
+/// simulator makes them serve), so `rate(...[5m])` over them answers at once.
+pub async fn push_pod_history(client: &kube::Client, remote_write_url: &str, namespace: &str) {
+    sim::tls::ensure_crypto_provider();
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(client.clone(), namespace);
+    let now = jiff::Timestamp::now();
+    let series: Vec<_> = pods
+        .list(&kube::api::ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter_map(|p| sim::workloads::metrics::series(p, now))
+        // As if every pod had been serving for the whole window, so rate() has data at once.
+        .map(|mut series| {
+            series.serving_seconds = 900.0;
+            series
+        })
+        .collect();
+    assert!(!series.is_empty(), "no ready pod in {namespace} to push history for");
+    let history = remote_write::history(&series, 10.0, now, Duration::from_secs(600), Duration::from_secs(15));
+    remote_write::push(&reqwest::Client::new(), remote_write_url, history)
+        .await
+        .unwrap();
+}

@@ -132,14 +132,7 @@ pub fn error_policy(run: Arc<AnalysisRun>, error: &Error, ctx: Arc<Context>) -> 
             kind: kind.label(),
         })
         .inc();
-    let mut chain = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    tracing::warn!(name = %run.name_any(), error = %chain, kind = kind.label(), "reconcile failed");
+    tracing::warn!(name = %run.name_any(), error = %error.chain(), kind = kind.label(), "reconcile failed");
     match kind {
         crate::ErrorKind::Conflict => Action::requeue(Duration::from_millis(200)),
         crate::ErrorKind::Transient => Action::requeue(Duration::from_secs(5)),

@@ -4,9 +4,9 @@ use analysis::run::RunEvent;
 use crds::AnalysisRun;
 use crds::analysis::AnalysisRunStatus;
 use kube::api::{DeleteParams, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType};
 use kube::{Api, Resource as _};
 
+use crate::events::Note;
 use crate::{Context, Error, Result};
 
 /// The field manager Sluice writes AnalysisRun status with.
@@ -29,29 +29,15 @@ pub(super) async fn status(ctx: &Context, namespace: &str, name: &str, status: &
 
 /// Publishes events; a failure to record one is logged, not fatal.
 pub(super) async fn events(ctx: &Context, run: &AnalysisRun, events: &[RunEvent]) {
-    let reference = run.object_ref(&());
-    for event in events {
-        let published = ctx
-            .recorder
-            .publish(
-                &Event {
-                    type_: if event.warning {
-                        EventType::Warning
-                    } else {
-                        EventType::Normal
-                    },
-                    reason: event.reason.clone(),
-                    note: Some(event.message.clone()),
-                    action: "Analysis".to_string(),
-                    secondary: None,
-                },
-                &reference,
-            )
-            .await;
-        if let Err(error) = published {
-            tracing::warn!(%error, reason = %event.reason, "cannot record event");
-        }
-    }
+    let notes: Vec<Note<'_>> = events
+        .iter()
+        .map(|e| Note {
+            warning: e.warning,
+            reason: &e.reason,
+            message: &e.message,
+        })
+        .collect();
+    crate::events::publish(&ctx.recorder, &run.object_ref(&()), "Analysis", &notes).await;
 }
 
 /// Deletes a run whose TTL expired.

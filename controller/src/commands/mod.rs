@@ -37,7 +37,26 @@ pub enum CommandError {
     /// The metrics endpoint failed.
     #[error("cannot serve /metrics")]
     Serve(#[source] std::io::Error),
+    /// Leader election failed.
+    #[error("leader election on Lease {0}")]
+    Lease(String, #[source] kube_lease_manager::LeaseManagerError),
+    /// Another replica took the leader lease; this one stops so it can never act beside it.
+    #[error("lost the leader lease; stopping")]
+    LostLease,
     /// Waiting for a signal failed.
     #[error("cannot wait for the stop signal")]
     Signal(#[source] std::io::Error),
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// When the signal handlers cannot be installed.
+pub async fn wait_for_stop() -> Result<(), CommandError> {
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(CommandError::Signal)?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.map_err(CommandError::Signal),
+        _ = term.recv() => Ok(()),
+    }
 }

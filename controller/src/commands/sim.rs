@@ -104,7 +104,7 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
         }
         let _ = out.flush();
         drop(out);
-        wait_for_stop().await?;
+        super::wait_for_stop().await?;
         for task in tasks {
             task.abort();
         }
@@ -113,13 +113,4 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
         }
         Ok(())
     })
-}
-
-async fn wait_for_stop() -> Result<(), CommandError> {
-    let mut term =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(CommandError::Signal)?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.map_err(CommandError::Signal),
-        _ = term.recv() => Ok(()),
-    }
 }

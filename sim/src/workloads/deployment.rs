@@ -37,18 +37,10 @@ pub struct Decision {
     pub requeue: Option<Duration>,
 }
 
-/// The pod-template hash: FNV-32a of the template's JSON, rendered as Kubernetes' safe alphabet.
+/// The pod-template hash of a template given as JSON (see [`crds::hash`]).
 #[must_use]
 pub fn template_hash(template: &Value) -> String {
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let hash = template
-        .to_string()
-        .bytes()
-        .fold(2_166_136_261_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16_777_619));
-    hash.to_string()
-        .bytes()
-        .map(|b| char::from(ALPHABET[usize::from(b) % ALPHABET.len()]))
-        .collect()
+    crds::hash::pod_template_hash(template, None)
 }
 
 fn revision(rs: &ReplicaSet) -> i64 {

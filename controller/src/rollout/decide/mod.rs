@@ -1,0 +1,114 @@
+//! The pure decision of one Rollout reconcile: snapshot + time in, [`Plan`] out.
+//!
+//! The order follows Argo's reconcile (reference b2): a template or steps change only resets the
+//! status; otherwise the new ReplicaSet is created or adopted, pods restarted, history trimmed,
+//! services pointed, analysis runs reconciled, ReplicaSets scaled, pauses handled, and the status
+//! (step index, stable hash, conditions, phase) rebuilt from scratch.
+
+mod analysis;
+mod bluegreen;
+mod canary;
+mod common;
+mod invalid;
+pub mod pause;
+mod restart;
+mod services;
+mod status;
+
+use crds::Rollout;
+use crds::rollout::RolloutStatus;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+pub use common::Sets;
+pub use common::format_selector as selector_string;
+pub use status::phase_of;
+
+/// The names of the Services a Rollout references.
+#[must_use]
+pub fn service_names(rollout: &Rollout) -> Vec<String> {
+    invalid::service_refs(rollout)
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect()
+}
+
+use self::analysis::CurrentRuns;
+use self::pause::PauseCtx;
+use super::plan::{Plan, RolloutEvent};
+use super::snapshot::Snapshot;
+
+/// State shared by the steps of one decision.
+#[derive(Debug)]
+pub(crate) struct Pass<'a> {
+    /// What was observed.
+    pub snap: &'a Snapshot,
+    /// The Rollout.
+    pub rollout: &'a Rollout,
+    /// Its stored status.
+    pub old: RolloutStatus,
+    /// Now, as a Kubernetes time.
+    pub now: Time,
+    /// Hash of the desired template.
+    pub hash: String,
+    /// ReplicaSets by role.
+    pub sets: Sets<'a>,
+    /// The new ReplicaSet when it is created by this pass.
+    pub created: Option<ReplicaSet>,
+    /// Revision of the new ReplicaSet.
+    pub revision: i64,
+    /// Pause and abort changes.
+    pub pause: PauseCtx,
+    /// The AnalysisRuns that are current after this pass.
+    pub runs: CurrentRuns,
+    /// What to do.
+    pub plan: Plan,
+}
+
+impl Pass<'_> {
+    /// Records an event.
+    pub fn event(&mut self, event: RolloutEvent) {
+        self.plan.events.push(event);
+    }
+
+    /// The Rollout's name.
+    pub fn name(&self) -> &str {
+        self.rollout.metadata.name.as_deref().unwrap_or_default()
+    }
+}
+
+/// Decides what one reconcile of the snapshot's Rollout does.
+#[must_use]
+pub fn decide(snap: &Snapshot) -> Plan {
+    let rollout = &snap.rollout;
+    let old = rollout.status.clone().unwrap_or_default();
+    let now = Time(snap.now);
+    if let Some(message) = invalid::problems(snap) {
+        return invalid::plan(rollout, &old, &now, &message);
+    }
+    let hash = super::identity::desired_hash(rollout);
+    let sets = Sets::classify(snap, &hash, old.stable_rs.as_deref());
+    let mut pass = Pass {
+        snap,
+        rollout,
+        pause: PauseCtx::new(&old),
+        old,
+        now,
+        hash,
+        sets,
+        created: None,
+        revision: 0,
+        runs: CurrentRuns::default(),
+        plan: Plan::default(),
+    };
+    let is_canary = rollout.spec.strategy.as_ref().is_some_and(|s| s.canary.is_some());
+    if is_canary {
+        canary::reconcile(&mut pass);
+    } else {
+        bluegreen::reconcile(&mut pass);
+    }
+    pass.plan
+}
+
+#[cfg(test)]
+mod tests;
