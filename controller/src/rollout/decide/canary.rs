@@ -5,7 +5,7 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::analysis::{self, RunKind};
-use super::common::{base_status, cleanup_history, ensure_new_replicaset, new_hash, scale, size_created};
+use super::common::{base_status, cleanup_history, ensure_new_replicaset, scale, size_created};
 use super::{Pass, restart, services, status};
 use crate::rollout::identity::{available, hash_of, revision_of, spec_replicas, status_replicas};
 use crate::rollout::plan::RolloutEvent;
@@ -283,7 +283,7 @@ fn reconcile_pause_step(pass: &mut Pass<'_>) {
     if pass.rollout.spec.is_paused() || pass.pause.is_aborted() {
         return;
     }
-    let Some((index, step)) = current_step(pass) else {
+    let Some((_, step)) = current_step(pass) else {
         return;
     };
     let Some(pause) = &step.pause else { return };
@@ -307,7 +307,6 @@ fn reconcile_pause_step(pass: &mut Pass<'_>) {
             }
         }
     }
-    let _ = index;
 }
 
 /// A pause step's duration in seconds.
@@ -496,6 +495,5 @@ fn finish(pass: &mut Pass<'_>) {
     if canary_status != crds::rollout::CanaryStatus::default() {
         status.canary = Some(canary_status);
     }
-    let _ = new_hash(pass);
     status::finish(pass, status);
 }

@@ -12,7 +12,7 @@ mod common;
 mod invalid;
 pub mod pause;
 mod restart;
-mod services;
+pub(crate) mod services;
 mod status;
 
 use crds::Rollout;
