@@ -242,7 +242,7 @@ impl World {
     }
 
     fn advance(&mut self, secs: i64) {
-        self.snap.now = self.snap.now + SignedDuration::from_secs(secs);
+        self.snap.now += SignedDuration::from_secs(secs);
     }
 
     fn events(&self) -> Vec<String> {
