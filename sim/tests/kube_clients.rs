@@ -357,3 +357,26 @@ async fn server_side_apply_conflicts_force_and_field_removal() {
         .collect();
     assert_eq!(names, ["app"]);
 }
+
+#[tokio::test]
+async fn server_side_apply_takes_the_name_from_the_url_when_the_body_has_none() {
+    let sim = Sim::start().await.unwrap();
+    let client = sim.client().unwrap();
+    let api: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(client, "default");
+    let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "spec": {"holderIdentity": "a"}});
+    let created = api
+        .patch("leader", &PatchParams::apply("elector"), &Patch::Apply(&lease))
+        .await
+        .unwrap();
+    assert_eq!(created.metadata.name.as_deref(), Some("leader"));
+    assert_eq!(created.metadata.namespace.as_deref(), Some("default"));
+    let renamed = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "other"}});
+    let error = api
+        .patch("leader", &PatchParams::apply("elector"), &Patch::Apply(&renamed))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("does not match the name on the URL"),
+        "{error}"
+    );
+}

@@ -142,7 +142,7 @@ fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) -> Res
         ApiError::bad_request("fieldManager is required for apply requests (application/apply-patch+yaml)")
     })?;
     let force = call.param("force") == Some("true");
-    let applied: Value = serde_yaml::from_slice(&call.body)
+    let mut applied: Value = serde_yaml::from_slice(&call.body)
         .map_err(|e| ApiError::bad_request(format!("error decoding the apply configuration: {e}")))?;
     if !applied.is_object() {
         return Err(ApiError::bad_request("the apply configuration must be an object"));
@@ -155,10 +155,17 @@ fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) -> Res
                 "the name of the object ({n}) does not match the name on the URL ({name})"
             )));
         }
+        // Like kube-apiserver, the name (and namespace) on the URL complete the configuration.
         None => {
-            return Err(ApiError::bad_request(
-                "metadata.name is required in an apply configuration",
-            ));
+            if let Some(map) = applied.as_object_mut() {
+                let meta = map.entry("metadata").or_insert_with(|| serde_json::json!({}));
+                if let Some(meta) = meta.as_object_mut() {
+                    meta.insert("name".into(), Value::from(name));
+                    if let Some(ns) = target.namespace.as_deref() {
+                        meta.entry("namespace").or_insert_with(|| Value::from(ns));
+                    }
+                }
+            }
         }
     }
     let now = now();
