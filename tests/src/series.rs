@@ -34,9 +34,10 @@ pub async fn push_constant(remote_write_url: &str, name: &str, labels: &[(&str, 
         .unwrap();
 }
 
-/// Pushes ten minutes of request history of every ready pod in `namespace` (as the workload
-/// simulator makes them serve), so `rate(...[5m])` over them answers at once.
-pub async fn push_pod_history(client: &kube::Client, remote_write_url: &str, namespace: &str) {
+/// Pushes ten minutes of request history of the ready pods with pod-template hash `hash` in
+/// `namespace` (as the workload simulator makes them serve), so `rate(...[5m])` over them answers at
+/// once. Each version's history can be pushed once (Prometheus refuses older samples afterwards).
+pub async fn push_pod_history(client: &kube::Client, remote_write_url: &str, namespace: &str, hash: &str) {
     sim::tls::ensure_crypto_provider();
     let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(client.clone(), namespace);
     let now = jiff::Timestamp::now();
@@ -47,6 +48,7 @@ pub async fn push_pod_history(client: &kube::Client, remote_write_url: &str, nam
         .items
         .iter()
         .filter_map(|p| sim::workloads::metrics::series(p, now))
+        .filter(|series| series.hash == hash)
         // As if every pod had been serving for the whole window, so rate() has data at once.
         .map(|mut series| {
             series.serving_seconds = 900.0;

@@ -130,10 +130,12 @@ fn api_with_canary_analysis(prometheus: &str) -> String {
         )
         .replace("spec:\n  metrics:\n", "spec:\n  args:\n    - name: canary-hash\n  metrics:\n")
         .replace("{job=\"api\",", "{job=\"api\",rollouts_pod_template_hash=\"{{args.canary-hash}}\",")
+        .replace("{job=\"api\"}", "{job=\"api\",rollouts_pod_template_hash=\"{{args.canary-hash}}\"}")
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failing_analysis_aborts_to_stable_and_going_back_is_fast_tracked() {
+async fn the_founding_rollout_updates_through_every_step_then_a_failing_analysis_aborts_and_going_back_is_fast_tracked()
+{
     let prometheus = sim::prometheus::PrometheusServer::start().await.unwrap();
     let cluster = Cluster::start(Some(prometheus.url())).await;
     let yaml = api_with_canary_analysis(prometheus.url());
@@ -141,8 +143,52 @@ async fn a_failing_analysis_aborts_to_stable_and_going_back_is_fast_tracked() {
     cluster.apply(&yaml, "default").await;
     let api = Probe::new(&cluster.client, "default", "api");
     let first = api.wait_phase(RolloutPhase::Healthy, WAIT).await;
-    let stable = first.status.unwrap().stable_rs.unwrap();
-    assert_eq!(api.service_hash("api-stable").await.as_deref(), Some(stable.as_str()));
+    let initial = first.status.unwrap().stable_rs.unwrap();
+    assert_eq!(api.service_hash("api-stable").await.as_deref(), Some(initial.as_str()));
+
+    // A good version goes through every step: 10%, the 5 m pause (promoted), the analysis against
+    // Prometheus, 50%, the 10 m pause (promoted), 100%.
+    api.set_image("registry.example/api:1.0.1").await;
+    api.wait("the 5m pause after 10%", WAIT, |r, _| {
+        phase_of(r) == Some(RolloutPhase::Paused) && step_of(r) == Some(1)
+    })
+    .await;
+    assert_eq!(api.counts_of("registry.example/api:1.0.1").await, (1, 1));
+    assert_eq!(api.counts_of("registry.example/api:1.0.0").await, (9, 9));
+    let hash = api.get().await.status.unwrap().current_pod_hash.unwrap();
+    tests::series::push_pod_history(&cluster.client, &prometheus.remote_write_url(), "default", &hash).await;
+    api.promote().await;
+    api.wait("the 10m pause after 50%", WAIT, |r, _| {
+        phase_of(r) == Some(RolloutPhase::Paused) && step_of(r) == Some(4)
+    })
+    .await;
+    assert_eq!(api.counts_of("registry.example/api:1.0.1").await, (5, 5));
+    assert_eq!(api.counts_of("registry.example/api:1.0.0").await, (5, 5));
+    let good = api.get().await.status.unwrap();
+    let run = good.canary.and_then(|c| c.current_step_analysis_run_status);
+    assert_eq!(run, None, "the step's run is no longer current once the step completed");
+    api.promote().await;
+    let promoted = api
+        .wait("1.0.1 to be stable", WAIT, |r, _| {
+            phase_of(r) == Some(RolloutPhase::Healthy)
+                && r.status.as_ref().is_some_and(|s| s.stable_rs == s.current_pod_hash)
+        })
+        .await;
+    let stable = promoted.status.unwrap().stable_rs.unwrap();
+    assert_eq!(api.counts_of("registry.example/api:1.0.1").await, (10, 10));
+    let reasons = event_reasons(&cluster.client, "api").await;
+    for reason in [
+        "RolloutUpdated",
+        "NewReplicaSetCreated",
+        "ScalingReplicaSet",
+        "RolloutPaused",
+        "RolloutStepCompleted",
+        "AnalysisRunSuccessful",
+        "RolloutCompleted",
+        "SwitchService",
+    ] {
+        assert!(reasons.iter().any(|r| r == reason), "no {reason} event in {reasons:?}");
+    }
 
     api.set_image("registry.example/api:1.1.0-bad").await;
     api.wait("the 5m pause after 10%", WAIT, |r, _| {
@@ -150,13 +196,13 @@ async fn a_failing_analysis_aborts_to_stable_and_going_back_is_fast_tracked() {
     })
     .await;
     assert_eq!(api.counts_of("registry.example/api:1.1.0-bad").await, (1, 1));
-    assert_eq!(api.counts_of("registry.example/api:1.0.0").await, (9, 9));
+    assert_eq!(api.counts_of("registry.example/api:1.0.1").await, (9, 9));
     let canary_hash = api.get().await.status.unwrap().current_pod_hash.unwrap();
     assert_eq!(
         api.service_hash("api-canary").await.as_deref(),
         Some(canary_hash.as_str())
     );
-    tests::series::push_pod_history(&cluster.client, &prometheus.remote_write_url(), "default").await;
+    tests::series::push_pod_history(&cluster.client, &prometheus.remote_write_url(), "default", &canary_hash).await;
     api.promote().await;
 
     let aborted = api.wait_phase(RolloutPhase::Degraded, WAIT).await;
@@ -166,22 +212,37 @@ async fn a_failing_analysis_aborts_to_stable_and_going_back_is_fast_tracked() {
     let message = aborted.status.as_ref().unwrap().message.clone().unwrap();
     assert!(
         message.starts_with(
-            "RolloutAborted: Rollout aborted update to revision 2: Metric \"success-rate\" assessed Failed"
+            "RolloutAborted: Rollout aborted update to revision 3: Metric \"success-rate\" assessed Failed"
         ),
         "{message}"
     );
+    let runs: kube::Api<crds::AnalysisRun> = kube::Api::namespaced(cluster.client.clone(), "default");
+    let failed = runs.get(&format!("api-{canary_hash}-3-2")).await.unwrap();
+    let value = failed.status.unwrap().metric_results[0].measurements[0]
+        .value
+        .clone()
+        .unwrap();
+    assert!(
+        value.starts_with("[0.8"),
+        "the bad version answers 80% of requests: {value}"
+    );
     api.wait("the canary to be scaled away", WAIT, |_, sets| {
         sets.iter().any(|s| s.image.ends_with("-bad") && s.spec == 0)
-            && sets.iter().any(|s| s.image.ends_with("1.0.0") && s.available == 10)
+            && sets.iter().any(|s| s.image.ends_with("1.0.1") && s.available == 10)
     })
     .await;
     assert_eq!(api.service_hash("api-canary").await.as_deref(), Some(stable.as_str()));
     assert_eq!(api.service_hash("api-stable").await.as_deref(), Some(stable.as_str()));
 
     // What a git revert does: the template goes back to the stable one. No steps, no analysis.
-    let runs: kube::Api<crds::AnalysisRun> = kube::Api::namespaced(cluster.client.clone(), "default");
     let runs_before = runs.list(&Default::default()).await.unwrap().items.len();
-    api.set_image("registry.example/api:1.0.0").await;
+    assert!(
+        event_reasons(&cluster.client, "api")
+            .await
+            .iter()
+            .any(|r| r == "RolloutAborted")
+    );
+    api.set_image("registry.example/api:1.0.1").await;
     let back = api.wait_phase(RolloutPhase::Healthy, WAIT).await;
     let status = back.status.unwrap();
     assert_eq!(status.abort, None);
@@ -379,4 +440,102 @@ async fn a_crash_looping_stable_version_does_not_block_a_healthy_canary() {
     );
     assert_eq!(canary.counts_of("argoproj/rollouts-demo:yellow").await, (5, 5));
     assert_eq!(canary.counts_of("argoproj/rollouts-demo:crash").await.0, 0);
+}
+
+/// Reasons of the Events published about an object.
+async fn event_reasons(client: &kube::Client, name: &str) -> Vec<String> {
+    let api: kube::Api<k8s_openapi::api::events::v1::Event> = kube::Api::namespaced(client.clone(), "default");
+    api.list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+        .filter_map(|e| e.reason)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollout_of_another_controller_instance_is_left_alone() {
+    let cluster = Cluster::start(None).await;
+    let yaml = conformance("rollout-basic.yaml").replace(
+        "  name: basic\n",
+        "  name: basic\n  labels:\n    argo-rollouts.argoproj.io/controller-instance-id: other\n",
+    );
+    assert!(yaml.contains("controller-instance-id"));
+    cluster.apply(&yaml, "default").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let basic = Probe::new(&cluster.client, "default", "basic");
+    assert_eq!(basic.get().await.status, None);
+    assert!(basic.replicasets().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_an_abort_runs_the_steps_again() {
+    let cluster = Cluster::start(None).await;
+    cluster.apply(&conformance("rollout-basic.yaml"), "default").await;
+    let basic = Probe::new(&cluster.client, "default", "basic");
+    basic.wait_phase(RolloutPhase::Healthy, WAIT).await;
+    basic.set_image("nginx:1.20-alpine").await;
+    basic.wait_phase(RolloutPhase::Paused, WAIT).await;
+    basic.abort().await;
+    let aborted = basic.wait_phase(RolloutPhase::Degraded, WAIT).await;
+    assert_eq!(
+        aborted.status.unwrap().message.as_deref(),
+        Some("RolloutAborted: Rollout aborted update to revision 2")
+    );
+    basic
+        .wait("the canary scaled away", WAIT, |_, sets| {
+            sets.iter().any(|s| s.image == "nginx:1.20-alpine" && s.spec == 0)
+        })
+        .await;
+    basic.retry().await;
+    let again = basic.wait_phase(RolloutPhase::Paused, WAIT).await;
+    assert_eq!(step_of(&again), Some(1));
+    assert_eq!(basic.counts_of("nginx:1.20-alpine").await, (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_recreates_every_pod_through_evictions() {
+    let cluster = Cluster::start(None).await;
+    cluster
+        .apply(
+            &conformance("rollout-basic.yaml").replace("  strategy:\n", "  replicas: 2\n  strategy:\n"),
+            "default",
+        )
+        .await;
+    let basic = Probe::new(&cluster.client, "default", "basic");
+    basic.wait_phase(RolloutPhase::Healthy, WAIT).await;
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(cluster.client.clone(), "default");
+    let before: Vec<String> = pods
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|p| p.metadata.name)
+        .collect();
+    assert_eq!(before.len(), 2);
+    let at = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    basic.patch(serde_json::json!({"spec": {"restartAt": at}})).await;
+    basic
+        .wait("the restart to be recorded", WAIT, |r, _| {
+            r.status
+                .as_ref()
+                .and_then(|s| s.restarted_at.as_ref())
+                .map(|t| t.0.to_string())
+                == Some(at.clone())
+        })
+        .await;
+    let after: Vec<String> = pods
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter_map(|p| p.metadata.name)
+        .collect();
+    assert!(after.iter().all(|p| !before.contains(p)), "{before:?} -> {after:?}");
+    basic.wait_phase(RolloutPhase::Healthy, WAIT).await;
 }

@@ -128,12 +128,39 @@ pub fn follow(pass: &mut Pass<'_>, kind: RunKind, spec: &RolloutAnalysis, curren
         return current;
     }
     if needs_new(pass, current_run) {
+        // A run this controller created a moment ago may not be in the status it read yet (the
+        // status write of that pass can still be in flight): follow it rather than start a twin.
+        if current_run.is_none()
+            && let Some(name) = unfinished(pass, kind)
+        {
+            return Some(name);
+        }
         return create(pass, kind, spec);
     }
     if let Some(run) = current_run {
         react(pass, run);
     }
     current
+}
+
+/// An unfinished, unterminated run of this role for the new ReplicaSet.
+fn unfinished(pass: &Pass<'_>, kind: RunKind) -> Option<String> {
+    let hash = new_hash(pass);
+    pass.snap
+        .runs
+        .iter()
+        .filter(|r| !is_completed(phase(r)) && r.spec.terminate != Some(true))
+        .find(|r| {
+            let labels = r.metadata.labels.clone().unwrap_or_default();
+            let step_matches = match kind {
+                RunKind::Step(i) => labels.get(STEP_INDEX_LABEL) == Some(&i.to_string()),
+                _ => true,
+            };
+            labels.get(ROLLOUT_TYPE_LABEL).map(String::as_str) == Some(kind.label())
+                && labels.get(HASH_LABEL) == Some(&hash)
+                && step_matches
+        })
+        .and_then(|r| r.metadata.name.clone())
 }
 
 /// Terminates the run of a role that no longer applies.
