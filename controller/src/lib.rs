@@ -5,6 +5,7 @@ pub mod analysisrun;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod requeue;
 pub mod rollout;
 pub mod server;
 pub mod telemetry;

@@ -1,7 +1,6 @@
 //! One reconcile of an AnalysisRun.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use analysis::providers::RunRef;
 use analysis::run::{RunEvent, advance, compile, expires_at, fail, is_completed, tasks};
@@ -13,7 +12,7 @@ use tracing::instrument;
 
 use super::{args, measure, write};
 use crate::context::StartedRun;
-use crate::telemetry::{FailureLabels, RunLabels};
+use crate::telemetry::RunLabels;
 use crate::{Context, Error, Result};
 
 const CONTROLLER: &str = "analysisrun";
@@ -39,7 +38,7 @@ pub async fn reconcile(run: Arc<AnalysisRun>, ctx: Arc<Context>) -> Result<Actio
                 write::delete(&ctx, &namespace, &name).await?;
                 Ok(Action::await_change())
             }
-            Some(at) => Ok(Action::requeue(until(at, now))),
+            Some(at) => Ok(Action::requeue(crate::requeue::until(at, now))),
             None => Ok(Action::await_change()),
         };
     }
@@ -79,7 +78,7 @@ pub async fn reconcile(run: Arc<AnalysisRun>, ctx: Arc<Context>) -> Result<Actio
     }
     tracing::debug!(phase = ?next.status.phase, wake_at = ?next.wake_at, "reconciled");
     Ok(match next.wake_at {
-        Some(at) => Action::requeue(until(at, Timestamp::now())),
+        Some(at) => Action::requeue(crate::requeue::until(at, Timestamp::now())),
         None => Action::await_change(),
     })
 }
@@ -116,26 +115,7 @@ fn completed_metric(ctx: &Context, phase: Option<crds::analysis::AnalysisPhase>)
         .inc();
 }
 
-/// Time from `now` to `at`, at least 100 ms so a due time in the past cannot spin.
-fn until(at: Timestamp, now: Timestamp) -> Duration {
-    let millis = at.duration_since(now).as_millis().max(100);
-    Duration::from_millis(u64::try_from(millis).unwrap_or(100))
-}
-
 /// Retries failed reconciles: conflicts at once, everything else after a few seconds.
 pub fn error_policy(run: Arc<AnalysisRun>, error: &Error, ctx: Arc<Context>) -> Action {
-    let kind = error.kind();
-    ctx.metrics
-        .failures
-        .get_or_create(&FailureLabels {
-            controller: CONTROLLER,
-            kind: kind.label(),
-        })
-        .inc();
-    tracing::warn!(name = %run.name_any(), error = %error.chain(), kind = kind.label(), "reconcile failed");
-    match kind {
-        crate::ErrorKind::Conflict => Action::requeue(Duration::from_millis(200)),
-        crate::ErrorKind::Transient => Action::requeue(Duration::from_secs(5)),
-        crate::ErrorKind::Invalid => Action::await_change(),
-    }
+    crate::requeue::after_error(&ctx.metrics, CONTROLLER, &run.name_any(), error)
 }

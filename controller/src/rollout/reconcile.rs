@@ -14,7 +14,6 @@ use super::plan::Action;
 use super::wiring::RolloutContext;
 use super::{decide, execute, observe};
 use crate::events::Note;
-use crate::telemetry::FailureLabels;
 use crate::{Error, Result};
 
 const CONTROLLER: &str = "rollout";
@@ -60,32 +59,12 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<RolloutContext>) -> Resul
         .inc_by(u64::from(outcome.writes) + u64::from(wrote));
     tracing::debug!(phase = ?plan.status.phase, actions = ?plan.actions, wrote, "reconciled");
     Ok(match plan.requeue_at {
-        Some(at) => Requeue::requeue(until(at, Timestamp::now())),
+        Some(at) => Requeue::requeue(crate::requeue::until(at, Timestamp::now())),
         None => Requeue::await_change(),
     })
 }
 
-/// Time from `now` to `at`, at least 100 ms so a due time in the past cannot spin.
-fn until(at: Timestamp, now: Timestamp) -> Duration {
-    let millis = at.duration_since(now).as_millis().max(100);
-    Duration::from_millis(u64::try_from(millis).unwrap_or(100))
-}
-
 /// Retries failed reconciles: conflicts at once, everything else after a few seconds.
 pub fn error_policy(rollout: Arc<Rollout>, error: &Error, ctx: Arc<RolloutContext>) -> Requeue {
-    let kind = error.kind();
-    ctx.base
-        .metrics
-        .failures
-        .get_or_create(&FailureLabels {
-            controller: CONTROLLER,
-            kind: kind.label(),
-        })
-        .inc();
-    tracing::warn!(name = %rollout.name_any(), error = %error.chain(), kind = kind.label(), "reconcile failed");
-    match kind {
-        crate::ErrorKind::Conflict => Requeue::requeue(Duration::from_millis(200)),
-        crate::ErrorKind::Transient => Requeue::requeue(Duration::from_secs(5)),
-        crate::ErrorKind::Invalid => Requeue::await_change(),
-    }
+    crate::requeue::after_error(&ctx.base.metrics, CONTROLLER, &rollout.name_any(), error)
 }
