@@ -539,3 +539,22 @@ async fn restart_recreates_every_pod_through_evictions() {
     assert!(after.iter().all(|p| !before.contains(p)), "{before:?} -> {after:?}");
     basic.wait_phase(RolloutPhase::Healthy, WAIT).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_taken_by_a_foreign_replicaset_bumps_the_collision_count() {
+    let cluster = Cluster::start(None).await;
+    let yaml = conformance("rollout-basic.yaml");
+    let rollout: crds::Rollout = serde_yaml::from_str(&yaml).unwrap();
+    let hash = controller::rollout::identity::desired_hash(&rollout);
+    let squatter = format!(
+        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: basic-{hash}\nspec:\n  replicas: 0\n  selector:\n    matchLabels: {{app: squatter}}\n  template:\n    metadata:\n      labels: {{app: squatter}}\n    spec:\n      containers: [{{name: x, image: other:1}}]\n"
+    );
+    cluster.apply(&squatter, "default").await;
+    cluster.apply(&yaml, "default").await;
+    let basic = Probe::new(&cluster.client, "default", "basic");
+    let healthy = basic.wait_phase(RolloutPhase::Healthy, WAIT).await;
+    let status = healthy.status.unwrap();
+    assert_eq!(status.collision_count, Some(1));
+    assert_ne!(status.current_pod_hash.as_deref(), Some(hash.as_str()));
+    assert_eq!(basic.counts_of("nginx:1.19-alpine").await, (1, 1));
+}

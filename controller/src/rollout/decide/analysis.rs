@@ -11,7 +11,6 @@ use crds::rollout::{PauseReason, RolloutAnalysis, RolloutAnalysisRunStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::Pass;
-use super::common::new_hash;
 use crate::rollout::identity::controller_ref;
 use crate::rollout::labels::{
     HASH_LABEL, INSTANCE_ID_LABEL, REVISION_ANNOTATION, ROLLOUT_TYPE_LABEL, STEP_INDEX_LABEL,
@@ -145,7 +144,7 @@ pub fn follow(pass: &mut Pass<'_>, kind: RunKind, spec: &RolloutAnalysis, curren
 
 /// An unfinished, unterminated run of this role for the new ReplicaSet.
 fn unfinished(pass: &Pass<'_>, kind: RunKind) -> Option<String> {
-    let hash = new_hash(pass);
+    let hash = pass.hash.clone();
     pass.snap
         .runs
         .iter()
@@ -178,7 +177,7 @@ fn resolve_args(pass: &Pass<'_>, spec: &RolloutAnalysis) -> Result<Vec<Argument>
                 (Some(v), _) => v.clone(),
                 (None, Some(from)) => match (&from.pod_template_hash_value, &from.field_ref) {
                     (Some(which), _) if which == "Stable" => pass.old.stable_rs.clone().unwrap_or_default(),
-                    (Some(which), _) if which == "Latest" => new_hash(pass),
+                    (Some(which), _) if which == "Latest" => pass.hash.clone(),
                     (Some(other), _) => {
                         return Err(format!(
                             "args.{}: podTemplateHashValue {other:?} is not Stable or Latest",
@@ -225,7 +224,7 @@ fn create(pass: &mut Pass<'_>, kind: RunKind, spec: &RolloutAnalysis) -> Option<
     run_spec
         .measurement_retention
         .extend(spec.measurement_retention.iter().cloned());
-    let hash = new_hash(pass);
+    let hash = pass.hash.clone();
     let mut base = format!("{}-{hash}-{}", pass.name(), pass.revision);
     if let Some(infix) = kind.infix() {
         base = format!("{base}-{infix}");

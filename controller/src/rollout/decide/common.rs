@@ -59,14 +59,6 @@ fn rs_name(rs: &ReplicaSet) -> String {
     rs.metadata.name.clone().unwrap_or_default()
 }
 
-/// The hash of the new ReplicaSet (the desired hash for one being created).
-pub fn new_hash(pass: &Pass<'_>) -> String {
-    pass.sets
-        .new
-        .and_then(hash_of)
-        .map_or_else(|| pass.hash.clone(), str::to_owned)
-}
-
 /// Adopts orphans, creates the new ReplicaSet (with `initial` replicas) when it is missing, keeps
 /// its revision the highest, and mirrors the revision on the Rollout.
 pub fn ensure_new_replicaset(pass: &mut Pass<'_>, initial: i32) {

@@ -86,8 +86,13 @@ pub fn decide(snap: &Snapshot) -> Plan {
     if let Some(message) = invalid::problems(snap) {
         return invalid::plan(rollout, &old, &now, &message);
     }
-    let hash = super::identity::desired_hash(rollout);
-    let sets = Sets::classify(snap, &hash, old.stable_rs.as_deref());
+    let desired = super::identity::desired_hash(rollout);
+    let sets = Sets::classify(snap, &desired, old.stable_rs.as_deref());
+    // A ReplicaSet adopted by template equality keeps its own hash (as in Argo).
+    let hash = sets
+        .new
+        .and_then(super::identity::hash_of)
+        .map_or(desired, str::to_owned);
     let mut pass = Pass {
         snap,
         rollout,

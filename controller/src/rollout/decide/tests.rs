@@ -873,3 +873,25 @@ fn phase_follows_reference_b8_in_order() {
         (RolloutPhase::Paused, "manually paused".into())
     );
 }
+
+#[test]
+fn replicasets_made_by_another_controller_are_adopted_not_duplicated() {
+    let r = rollout(canary(json!([{"setWeight": 20}])));
+    // What Argo left behind: same template (with server defaults), a hash this controller would
+    // never compute, no owner any more.
+    let mut existing = crate::rollout::identity::new_replicaset(&r, "674d8cf959", 10, 3);
+    existing.metadata.owner_references = None;
+    let mut value = serde_json::to_value(&existing).unwrap();
+    value["spec"]["template"]["spec"]["restartPolicy"] = json!("Always");
+    value["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = json!("IfNotPresent");
+    let existing: k8s_openapi::api::apps::v1::ReplicaSet = serde_json::from_value(value).unwrap();
+    let mut w = World::new(r);
+    w.snap.replicasets.push(existing);
+    w.ready();
+    w.settle();
+    assert_eq!(w.snap.replicasets.len(), 1, "no second ReplicaSet");
+    let rs = &w.snap.replicasets[0];
+    assert_eq!(rs.metadata.owner_references.as_ref().unwrap()[0].uid, "uid-web");
+    assert_eq!(w.status().stable_rs.as_deref(), Some("674d8cf959"));
+    assert_eq!(w.phase().0, Some(RolloutPhase::Healthy));
+}
