@@ -42,7 +42,7 @@ impl Cluster {
         let workloads = sim::workloads::runner::spawn(client.clone());
         let providers = controller::context::default_providers(client.clone(), prometheus.map(str::to_string)).unwrap();
         let ctx = Context::new(client.clone(), providers);
-        let controller = tokio::spawn(controller::analysisrun::run(ctx.clone(), None));
+        let controller = tokio::spawn(controller::analysisrun::run(ctx.clone(), None, None));
         let rollouts = tokio::spawn(controller::rollout::run(
             ctx.clone(),
             None,

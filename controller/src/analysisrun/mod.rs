@@ -22,8 +22,9 @@ pub use reconcile::{error_policy, reconcile};
 
 use crate::Context;
 
-/// Runs the controller until the stream ends (on shutdown).
-pub async fn run(ctx: Context, namespace: Option<&str>) {
+/// Runs the controller until the stream ends (on shutdown). With `instance_id`, only runs labelled
+/// `argo-rollouts.argoproj.io/controller-instance-id=ID` are handled; without, only unlabelled ones.
+pub async fn run(ctx: Context, namespace: Option<&str>, instance_id: Option<&str>) {
     let (runs, jobs): (Api<AnalysisRun>, Api<Job>) = match namespace {
         Some(ns) => (
             Api::namespaced(ctx.client.clone(), ns),
@@ -31,7 +32,8 @@ pub async fn run(ctx: Context, namespace: Option<&str>) {
         ),
         None => (Api::all(ctx.client.clone()), Api::all(ctx.client.clone())),
     };
-    Controller::new(runs, watcher::Config::default())
+    let selector = crate::rollout::instance_selector(instance_id);
+    Controller::new(runs, watcher::Config::default().labels(&selector))
         .owns(jobs, watcher::Config::default().labels(RUN_UID_LABEL))
         .run(reconcile, error_policy, Arc::new(ctx))
         .for_each(|result| async move {

@@ -26,8 +26,8 @@ pub struct ControllerArgs {
     /// Serve /metrics, /healthz and /readyz here.
     #[arg(long, default_value = "127.0.0.1:8090")]
     pub metrics_addr: SocketAddr,
-    /// Only handle Rollouts labelled `argo-rollouts.argoproj.io/controller-instance-id=ID` (without
-    /// it: only Rollouts without that label).
+    /// Only handle Rollouts and AnalysisRuns labelled `argo-rollouts.argoproj.io/controller-instance-id=ID`
+    /// (without it: only those without that label).
     #[arg(long)]
     pub instance_id: Option<String>,
     /// Elect a leader through a Lease, so that several replicas can run and only one acts.
@@ -100,7 +100,7 @@ pub fn run(args: &ControllerArgs) -> Result<(), CommandError> {
         let reconcilers = async {
             tokio::join!(
                 controller::rollout::run(ctx.clone(), namespace.as_deref(), instance.as_deref(), shutdown),
-                controller::analysisrun::run(ctx.clone(), namespace.as_deref()),
+                controller::analysisrun::run(ctx.clone(), namespace.as_deref(), instance.as_deref()),
             );
         };
         tokio::pin!(reconcilers);

@@ -18,4 +18,4 @@ pub mod snapshot;
 mod wiring;
 
 pub use decide::decide;
-pub use wiring::{RolloutContext, run};
+pub use wiring::{RolloutContext, instance_selector, run};

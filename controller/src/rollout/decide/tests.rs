@@ -895,3 +895,46 @@ fn replicasets_made_by_another_controller_are_adopted_not_duplicated() {
     assert_eq!(w.status().stable_rs.as_deref(), Some("674d8cf959"));
     assert_eq!(w.phase().0, Some(RolloutPhase::Healthy));
 }
+
+#[test]
+fn blue_green_preview_replica_count_runs_a_small_preview_then_full_size_before_the_switch() {
+    let mut w = blue_green(json!({"previewReplicaCount": 1}));
+    w.set_image("web:2");
+    w.settle();
+    assert_eq!(w.counts("web:2"), (1, 1), "only the preview pods before promotion");
+    assert_eq!(w.phase().0, Some(RolloutPhase::Paused));
+    w.patch_status(json!({"pauseConditions": null}));
+    w.settle();
+    assert_eq!(w.counts("web:2"), (3, 3));
+    assert_eq!(
+        w.service_hash("web-active").as_deref(),
+        Some(w.hash_of_image("web:2").as_str())
+    );
+    assert_eq!(w.phase().0, Some(RolloutPhase::Healthy));
+}
+
+#[test]
+fn a_revision_within_the_rollback_window_is_fast_tracked() {
+    let mut spec = canary(json!([{"setWeight": 50}, {"pause": {}}]));
+    spec["rollbackWindow"] = json!({"revisions": 2});
+    let mut w = World::new(rollout(spec));
+    w.settle();
+    for image in ["web:2", "web:3"] {
+        w.set_image(image);
+        w.settle();
+        w.patch_status(json!({"pauseConditions": null}));
+        w.settle();
+        assert_eq!(w.phase().0, Some(RolloutPhase::Healthy), "{image}");
+    }
+    // web:2 is one revision behind the stable web:3: no steps.
+    w.set_image("web:2");
+    w.settle();
+    assert_eq!(w.phase().0, Some(RolloutPhase::Healthy));
+    assert_eq!(w.status().current_step_index, Some(2));
+    assert_eq!(w.counts("web:2"), (10, 10));
+    // Without a window the same rollback runs the steps.
+    w.snap.rollout.spec.rollback_window = None;
+    w.set_image("web:3");
+    w.settle();
+    assert_eq!(w.phase().0, Some(RolloutPhase::Paused));
+}
