@@ -261,7 +261,7 @@ pub fn finish(pass: &mut Pass<'_>, mut status: RolloutStatus) {
             "Completed",
             "True",
             "RolloutCompleted",
-            "Rollout completed update to revision",
+            format!("Rollout completed update to revision {}", pass.revision),
         )
     } else {
         condition("Completed", "False", "RolloutCompleted", "Rollout not completed")
