@@ -2,38 +2,115 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser as _};
 
-mod lint;
+mod cli;
+mod cluster;
+mod commands;
 
-/// Watch and drive Sluice (Argo-compatible) rollouts.
-#[derive(Debug, Parser)]
-#[command(name = "kubectl-sluice", bin_name = "kubectl sluice", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+use cli::{Cli, Command, CreateWhat, GetWhat, ListWhat, RetryWhat, SetWhat, TerminateWhat};
+use cluster::CliError;
+use commands::{create, get, mutate, status};
 
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Check manifests offline: every Rollout, AnalysisTemplate, Application and AppProject in the
-    /// files is validated; exit code 1 when any problem is found.
-    Lint {
-        /// Files to check (`-` reads standard input).
-        #[arg(short = 'f', long = "filename", required = true)]
-        files: Vec<String>,
-    },
-    /// Print the version.
-    Version,
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let colour = cluster::colour(&cli.global);
+    let command = match cli.command {
+        Command::Lint { files } => {
+            return if plugin::lint::run(&files, &mut std::io::stdout().lock()) == ExitCode::SUCCESS {
+                Ok(())
+            } else {
+                Err(CliError::Other("lint found problems".into()))
+            };
+        }
+        Command::Version => {
+            println!("kubectl-sluice {}", env!("CARGO_PKG_VERSION"));
+            return Ok(());
+        }
+        Command::Completion { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "kubectl-sluice", &mut std::io::stdout());
+            return Ok(());
+        }
+        other => other,
+    };
+    let (client, ns) = cluster::connect(&cli.global).await?;
+    let (client, ns) = (&client, ns.as_str());
+    match command {
+        Command::Get {
+            what: GetWhat::Rollout { name, watch, output },
+        } => get::rollout(client, ns, &name, watch, output, colour).await,
+        Command::List {
+            what:
+                ListWhat::Rollouts {
+                    all_namespaces,
+                    watch,
+                    output,
+                },
+        } => get::list(client, ns, all_namespaces, watch, output).await,
+        Command::Promote { name, full } => mutate::run(client, ns, &name, |r| plugin::patches::promote(r, full)).await,
+        Command::Abort { names } => {
+            for name in names {
+                mutate::run(client, ns, &name, plugin::patches::abort).await?;
+            }
+            Ok(())
+        }
+        Command::Retry {
+            what: RetryWhat::Rollout { name },
+        } => mutate::run(client, ns, &name, plugin::patches::retry).await,
+        Command::Pause { names } => {
+            for name in names {
+                mutate::run(client, ns, &name, |r| Ok(plugin::patches::pause(r))).await?;
+            }
+            Ok(())
+        }
+        Command::Restart { name, delay } => {
+            let offset = match delay.as_deref() {
+                Some(d) => crds::duration::parse(d).map_err(|e| CliError::Other(e.to_string()))?,
+                None => crds::duration::Duration::from_secs(0),
+            };
+            let at = jiff::Timestamp::now() + jiff::SignedDuration::from_nanos(offset.as_nanos());
+            mutate::run(client, ns, &name, |r| Ok(plugin::patches::restart(r, at))).await
+        }
+        Command::Set {
+            what: SetWhat::Image { name, image },
+        } => mutate::run(client, ns, &name, |r| plugin::patches::set_image(r, &image)).await,
+        Command::Undo { name, to_revision } => mutate::undo(client, ns, &name, to_revision).await,
+        Command::Status {
+            name,
+            watch,
+            timeout,
+            output,
+        } => status::run(client, ns, &name, watch, timeout.as_deref(), output).await,
+        Command::Create {
+            what:
+                CreateWhat::Analysisrun {
+                    from,
+                    global,
+                    args,
+                    name,
+                },
+        } => create::analysisrun(client, ns, &from, global, &args, name).await,
+        Command::Terminate {
+            what: TerminateWhat::Analysisrun { name },
+        } => mutate::terminate_run(client, ns, &name).await,
+        Command::Lint { .. } | Command::Version | Command::Completion { .. } => Ok(()),
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Lint { files } => lint::run(&files, &mut std::io::stdout().lock()),
-        Command::Version => {
-            println!("kubectl-sluice {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(error) => {
+            eprintln!("error: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Other(message)) if message == "lint found problems" => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
         }
     }
 }
