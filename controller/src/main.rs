@@ -20,8 +20,11 @@ enum Command {
     Crds,
     /// Run a local simulated Kubernetes API server until stopped (for tests, demos and trying things out).
     Sim(commands::sim::SimArgs),
-    /// Run the controller: reconcile AnalysisRuns (and, as they land, Rollouts and Applications).
+    /// Run the controller: reconcile Rollouts and AnalysisRuns.
     Controller(commands::controller::ControllerArgs),
+    /// Show Sluice at work, with nothing installed: a simulated cluster, a canary through a good
+    /// and a bad version, drawn live.
+    Demo(commands::demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
         Command::Crds => commands::crds::run(),
         Command::Sim(args) => commands::sim::run(&args),
         Command::Controller(args) => commands::controller::run(&args),
+        Command::Demo(args) => commands::demo::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

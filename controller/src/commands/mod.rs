@@ -2,6 +2,7 @@
 
 pub mod controller;
 pub mod crds;
+pub mod demo;
 pub mod sim;
 
 /// A failed command.
@@ -43,6 +44,9 @@ pub enum CommandError {
     /// Another replica took the leader lease; this one stops so it can never act beside it.
     #[error("lost the leader lease; stopping")]
     LostLease,
+    /// The demo could not go on.
+    #[error("demo: {0}")]
+    Demo(String),
     /// Waiting for a signal failed.
     #[error("cannot wait for the stop signal")]
     Signal(#[source] std::io::Error),

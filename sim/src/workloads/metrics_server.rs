@@ -38,6 +38,30 @@ async fn exposition(State(shared): State<Arc<Shared>>) -> ([(axum::http::HeaderN
     )
 }
 
+/// `GET /success-rate?job=J&rollouts_pod_template_hash=H`: the share of requests answered without
+/// a 5xx by the ready pods matching the filters (what the success-rate PromQL query gives), as JSON
+/// `{"successRate": 0.97, "pods": 3}`, for the web metric provider when no Prometheus runs. With no
+/// matching pod, `successRate` is null.
+async fn success_rate(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Query(filter): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+) -> axum::Json<serde_json::Value> {
+    let now = jiff::Timestamp::now();
+    let pods: Vec<metrics::PodSeries> = shared
+        .pods
+        .state()
+        .iter()
+        .filter_map(|p| metrics::series(p, now))
+        .filter(|p| filter.get("job").is_none_or(|j| *j == p.job))
+        .filter(|p| filter.get("namespace").is_none_or(|n| *n == p.namespace))
+        .filter(|p| filter.get("rollouts_pod_template_hash").is_none_or(|h| *h == p.hash))
+        .collect();
+    #[allow(clippy::cast_precision_loss)] // a handful of pods
+    let rate =
+        (!pods.is_empty()).then(|| pods.iter().map(|p| p.behaviour.success_rate).sum::<f64>() / pods.len() as f64);
+    axum::Json(serde_json::json!({"successRate": rate, "pods": pods.len()}))
+}
+
 /// How often samples are pushed with remote write.
 pub const PUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -62,6 +86,7 @@ pub async fn serve(
     let shared = Arc::new(Shared { pods: reader, rate });
     let app = Router::new()
         .route("/metrics", get(exposition))
+        .route("/success-rate", get(success_rate))
         .with_state(shared.clone());
     let task = tokio::spawn(async move {
         let serve = async {
