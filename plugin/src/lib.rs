@@ -1,6 +1,8 @@
-//! `kubectl-sluice`'s pure parts: the rollout view and the patches each command makes, so they can
-//! be tested without a cluster and shared with `sluice demo`.
+//! `kubectl-sluice`'s library: the rollout view and the patches each command makes (pure, tested
+//! without a cluster), and watching a Rollout's family; shared with `sluice demo`.
 
+pub mod family;
 pub mod lint;
 pub mod patches;
 pub mod view;
+pub mod watch;

@@ -4,14 +4,12 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use crds::{AnalysisRun, Rollout};
-use futures::{Stream, StreamExt};
-use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::Pod;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use crds::Rollout;
+use futures::StreamExt;
 use kube::{Api, Client};
+use plugin::family::Family;
 use plugin::view::{Inputs, build, render, rollout_status};
+use plugin::watch::{Watched, reflect};
 
 use super::objects;
 use crate::cli::Output;
@@ -30,17 +28,6 @@ pub fn print_as<T: serde::Serialize>(value: &T, output: Output) -> Result<(), Cl
     Ok(())
 }
 
-fn reflect<K>(api: Api<K>) -> (Store<K>, impl Stream<Item = ()> + Send)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
-{
-    let (store, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff())
-        .filter_map(|event| async move { event.ok().map(|_| ()) });
-    (store, stream)
-}
-
 fn clear_and_print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "\x1b[H\x1b[2J{text}");
@@ -49,15 +36,8 @@ fn clear_and_print(text: &str) {
 
 /// Renders one Rollout from its objects.
 #[must_use]
-pub fn render_family(family: &objects::Family, colour: bool) -> String {
-    let view = build(&Inputs {
-        rollout: &family.rollout,
-        replicasets: &family.replicasets,
-        pods: &family.pods,
-        runs: &family.runs,
-        now: jiff::Timestamp::now(),
-    });
-    render(&view, colour)
+pub fn render_family(family: &Family, colour: bool) -> String {
+    render(&family.view(jiff::Timestamp::now()), colour)
 }
 
 /// `get rollout NAME [-w]`.
@@ -80,25 +60,15 @@ pub async fn rollout(
         print!("{}", render_family(&family, colour));
         return Ok(());
     }
-    let (rollouts, r) = reflect(Api::<Rollout>::namespaced(client.clone(), namespace));
-    let (sets, s) = reflect(Api::<ReplicaSet>::namespaced(client.clone(), namespace));
-    let (pods, p) = reflect(Api::<Pod>::namespaced(client.clone(), namespace));
-    let (runs, a) = reflect(Api::<AnalysisRun>::namespaced(client.clone(), namespace));
-    let mut events = futures::stream::select_all([r.boxed(), s.boxed(), p.boxed(), a.boxed()]);
+    let mut watched = Watched::start(client, namespace);
     let mut last = String::new();
     loop {
         tokio::select! {
-            event = events.next() => {
-                if event.is_none() {
+            changed = watched.changed() => {
+                if !changed {
                     return Ok(());
                 }
-                let Some(rollout) = rollouts.state().into_iter().find(|r| r.metadata.name.as_deref() == Some(name)) else { continue };
-                let family = objects::family(
-                    (*rollout).clone(),
-                    &sets.state().iter().map(|x| (**x).clone()).collect::<Vec<_>>(),
-                    &pods.state().iter().map(|x| (**x).clone()).collect::<Vec<_>>(),
-                    &runs.state().iter().map(|x| (**x).clone()).collect::<Vec<_>>(),
-                );
+                let Some(family) = watched.family(name) else { continue };
                 let text = render_family(&family, colour);
                 if text != last {
                     clear_and_print(&text);

@@ -5,21 +5,9 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::ListParams;
 use kube::{Api, Client};
+use plugin::family::Family;
 
 use crate::cluster::{Call, CliError};
-
-/// A Rollout and what it owns.
-#[derive(Clone, Debug, Default)]
-pub struct Family {
-    /// The Rollout.
-    pub rollout: Rollout,
-    /// Its ReplicaSets.
-    pub replicasets: Vec<ReplicaSet>,
-    /// Their pods.
-    pub pods: Vec<Pod>,
-    /// Its AnalysisRuns.
-    pub runs: Vec<AnalysisRun>,
-}
 
 /// Reads a Rollout.
 ///
@@ -37,32 +25,6 @@ pub async fn rollout(client: &Client, namespace: &str, name: &str) -> Result<Rol
         }
         .fail(e)
     })
-}
-
-fn owned_by(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, uids: &[String]) -> bool {
-    meta.owner_references.iter().flatten().any(|o| uids.contains(&o.uid))
-}
-
-/// Keeps the objects that belong to `rollout`.
-#[must_use]
-pub fn family(rollout: Rollout, replicasets: &[ReplicaSet], pods: &[Pod], runs: &[AnalysisRun]) -> Family {
-    let uid = vec![rollout.metadata.uid.clone().unwrap_or_default()];
-    let replicasets: Vec<ReplicaSet> = replicasets
-        .iter()
-        .filter(|r| owned_by(&r.metadata, &uid))
-        .cloned()
-        .collect();
-    let rs_uids: Vec<String> = replicasets.iter().filter_map(|r| r.metadata.uid.clone()).collect();
-    Family {
-        pods: pods
-            .iter()
-            .filter(|p| owned_by(&p.metadata, &rs_uids))
-            .cloned()
-            .collect(),
-        runs: runs.iter().filter(|r| owned_by(&r.metadata, &uid)).cloned().collect(),
-        replicasets,
-        rollout,
-    }
 }
 
 async fn list<K>(client: &Client, namespace: &str, resource: &'static str) -> Result<Vec<K>, CliError>
@@ -95,5 +57,5 @@ pub async fn read_family(client: &Client, namespace: &str, name: &str) -> Result
     let replicasets: Vec<ReplicaSet> = list(client, namespace, "replicasets").await?;
     let pods: Vec<Pod> = list(client, namespace, "pods").await?;
     let runs: Vec<AnalysisRun> = list(client, namespace, "analysisruns").await?;
-    Ok(family(rollout, &replicasets, &pods, &runs))
+    Ok(Family::of(rollout, &replicasets, &pods, &runs))
 }

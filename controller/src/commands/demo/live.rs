@@ -1,85 +1,42 @@
 //! Following the demo Rollout: the live tree on a terminal (redrawn on every watch event), one line
-//! per change otherwise, and a record of what happened for the summary.
+//! per change otherwise.
 
 use std::io::{IsTerminal as _, Write as _};
 
 use crds::rollout::RolloutPhase;
 use crds::{AnalysisRun, Rollout};
-use futures::{Stream, StreamExt};
-use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::Pod;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client};
-use plugin::view::{Inputs, build, render};
+use kube::Client;
+use plugin::view::render;
+use plugin::watch::Watched;
 
-/// Watch caches of the demo namespace.
+/// The demo namespace, watched.
 pub struct Live {
-    rollouts: Store<Rollout>,
-    sets: Store<ReplicaSet>,
-    pods: Store<Pod>,
-    runs: Store<AnalysisRun>,
-    events: futures::stream::SelectAll<futures::stream::BoxStream<'static, ()>>,
+    watched: Watched,
     tty: bool,
     last: String,
-}
-
-fn reflect<K>(api: Api<K>) -> (Store<K>, impl Stream<Item = ()> + Send + 'static)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
-{
-    let (store, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff())
-        .filter_map(|event| async move { event.ok().map(|_| ()) });
-    (store, stream)
 }
 
 impl Live {
     /// Starts watching `namespace`.
     pub fn start(client: &Client, namespace: &str) -> Self {
-        let (rollouts, r) = reflect(Api::<Rollout>::namespaced(client.clone(), namespace));
-        let (sets, s) = reflect(Api::<ReplicaSet>::namespaced(client.clone(), namespace));
-        let (pods, p) = reflect(Api::<Pod>::namespaced(client.clone(), namespace));
-        let (runs, a) = reflect(Api::<AnalysisRun>::namespaced(client.clone(), namespace));
         Self {
-            rollouts,
-            sets,
-            pods,
-            runs,
-            events: futures::stream::select_all([r.boxed(), s.boxed(), p.boxed(), a.boxed()]),
+            watched: Watched::start(client, namespace),
             tty: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
             last: String::new(),
         }
     }
 
-    /// The Rollout now.
-    pub fn rollout(&self, name: &str) -> Option<Rollout> {
-        self.rollouts
-            .state()
-            .into_iter()
-            .find(|r| r.metadata.name.as_deref() == Some(name))
-            .map(|r| (*r).clone())
-    }
-
-    /// The AnalysisRuns now.
-    pub fn runs(&self) -> Vec<AnalysisRun> {
-        self.runs.state().iter().map(|r| (**r).clone()).collect()
+    /// The Rollout's AnalysisRuns now.
+    pub fn runs(&self, name: &str) -> Vec<AnalysisRun> {
+        self.watched.family(name).map(|f| f.runs).unwrap_or_default()
     }
 
     /// Draws the Rollout: the whole tree on a terminal, else one line when its state changes.
     fn draw(&mut self, name: &str) {
-        let Some(rollout) = self.rollout(name) else { return };
-        let sets: Vec<ReplicaSet> = self.sets.state().iter().map(|x| (**x).clone()).collect();
-        let pods: Vec<Pod> = self.pods.state().iter().map(|x| (**x).clone()).collect();
-        let runs = self.runs();
-        let view = build(&Inputs {
-            rollout: &rollout,
-            replicasets: &sets,
-            pods: &pods,
-            runs: &runs,
-            now: jiff::Timestamp::now(),
-        });
+        let Some(family) = self.watched.family(name) else {
+            return;
+        };
+        let view = family.view(jiff::Timestamp::now());
         let text = if self.tty {
             render(&view, true)
         } else {
@@ -122,13 +79,13 @@ impl Live {
     ) -> Option<Rollout> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            match tokio::time::timeout_at(deadline, self.events.next()).await {
-                Ok(Some(())) => {}
-                Ok(None) | Err(_) => return None,
+            match tokio::time::timeout_at(deadline, self.watched.changed()).await {
+                Ok(true) => {}
+                Ok(false) | Err(_) => return None,
             }
             self.draw(name);
-            if let Some(rollout) = self.rollout(name).filter(|r| done(r)) {
-                return Some(rollout);
+            if let Some(family) = self.watched.family(name).filter(|f| done(&f.rollout)) {
+                return Some(family.rollout);
             }
         }
     }

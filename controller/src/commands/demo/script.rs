@@ -205,7 +205,7 @@ pub async fn run(args: &DemoArgs) -> Result<(), CommandError> {
         println!("  {}. {line}", i + 1);
     }
     println!("  AnalysisRuns:");
-    let mut runs = live.runs();
+    let mut runs = live.runs(NAME);
     runs.sort_by(|a, b| a.metadata.creation_timestamp.cmp(&b.metadata.creation_timestamp));
     for run in &runs {
         println!("    {}", run_line(run));
