@@ -23,14 +23,19 @@ struct Shared {
     rate: f64,
 }
 
+impl Shared {
+    /// The series of every ready pod at `now`.
+    fn series(&self, now: jiff::Timestamp) -> Vec<metrics::PodSeries> {
+        self.pods
+            .state()
+            .iter()
+            .filter_map(|p| metrics::series(p, now))
+            .collect()
+    }
+}
+
 async fn exposition(State(shared): State<Arc<Shared>>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    let now = jiff::Timestamp::now();
-    let mut series: Vec<metrics::PodSeries> = shared
-        .pods
-        .state()
-        .iter()
-        .filter_map(|p| metrics::series(p, now))
-        .collect();
+    let mut series = shared.series(jiff::Timestamp::now());
     series.sort_by(|a, b| (&a.namespace, &a.pod).cmp(&(&b.namespace, &b.pod)));
     (
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -46,12 +51,9 @@ async fn success_rate(
     State(shared): State<Arc<Shared>>,
     axum::extract::Query(filter): axum::extract::Query<std::collections::BTreeMap<String, String>>,
 ) -> axum::Json<serde_json::Value> {
-    let now = jiff::Timestamp::now();
     let pods: Vec<metrics::PodSeries> = shared
-        .pods
-        .state()
-        .iter()
-        .filter_map(|p| metrics::series(p, now))
+        .series(jiff::Timestamp::now())
+        .into_iter()
         .filter(|p| filter.get("job").is_none_or(|j| *j == p.job))
         .filter(|p| filter.get("namespace").is_none_or(|n| *n == p.namespace))
         .filter(|p| filter.get("rollouts_pod_template_hash").is_none_or(|h| *h == p.hash))
@@ -102,12 +104,7 @@ pub async fn serve(
             loop {
                 tick.tick().await;
                 let now = jiff::Timestamp::now();
-                let pods: Vec<metrics::PodSeries> = shared
-                    .pods
-                    .state()
-                    .iter()
-                    .filter_map(|p| metrics::series(p, now))
-                    .collect();
+                let pods = shared.series(now);
                 let series = remote_write::series_at(&pods, shared.rate, now.as_millisecond());
                 if let Err(err) = remote_write::push(&http, &url, series).await {
                     tracing::warn!(%err, "remote write failed; retrying at the next push");
