@@ -41,7 +41,7 @@ log "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 log "CRD drift: sluice crds must print crds/crds.yaml"
-cargo build --locked -q -p controller
+cargo build --locked -q -p sluice
 if ! ./target/debug/sluice crds | diff -u crds/crds.yaml - >/dev/null; then
   ./target/debug/sluice crds | diff -u crds/crds.yaml - | head -40 || true
   echo "crds/crds.yaml is out of date; run: SLUICE_BLESS=1 cargo test -p crds --test crd_yaml" >&2

@@ -1,25 +1,71 @@
-//! The controller's error type, classified so the error policy and metrics can act on the kind.
+//! The controller's error type: each names the object (and field or write) it concerns, and is
+//! classified so the error policy and the metrics can act on its kind.
+
+use std::fmt;
+
+/// The object an error concerns: kind, namespace and name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectKey {
+    /// Kind, e.g. `ReplicaSet`.
+    pub kind: &'static str,
+    /// Namespace (`None` for cluster-scoped objects).
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+impl ObjectKey {
+    /// A namespaced object.
+    #[must_use]
+    pub fn namespaced(kind: &'static str, namespace: &str, name: &str) -> Self {
+        Self {
+            kind,
+            namespace: Some(namespace.to_string()),
+            name: name.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
 
 /// A reconcile that could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A Kubernetes API call failed.
-    #[error("kubernetes API: {action}")]
+    #[error("{verb} {object}")]
     Kube {
-        /// What was being done.
-        action: String,
+        /// What was being done, e.g. `scaling`.
+        verb: &'static str,
+        /// The object it was done to.
+        object: Box<ObjectKey>,
         /// The client error.
         #[source]
         source: kube::Error,
     },
     /// An object lacks a field every stored object has.
-    #[error("object has no {0}")]
-    MissingObjectKey(&'static str),
+    #[error("{kind} {name:?} has no {field}")]
+    MissingField {
+        /// Kind of the object.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+        /// The field, e.g. `metadata.namespace`.
+        field: &'static str,
+    },
     /// A value could not be serialized.
-    #[error("cannot serialize {what}")]
+    #[error("cannot serialize {what} of {object}")]
     Serialize {
         /// What was serialized.
         what: &'static str,
+        /// The object it belongs to.
+        object: Box<ObjectKey>,
         /// The serde error.
         #[source]
         source: serde_json::Error,
@@ -39,6 +85,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// The label used in metrics.
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Self::Transient => "transient",
@@ -49,15 +96,18 @@ impl ErrorKind {
 }
 
 impl Error {
-    /// Wraps a client error with what was being done.
-    pub fn kube(action: impl Into<String>, source: kube::Error) -> Self {
+    /// Wraps a client error with what was being done to which object.
+    #[must_use]
+    pub fn kube(verb: &'static str, object: ObjectKey, source: kube::Error) -> Self {
         Self::Kube {
-            action: action.into(),
+            verb,
+            object: Box::new(object),
             source,
         }
     }
 
     /// The error with all its causes, joined by `: `.
+    #[must_use]
     pub fn chain(&self) -> String {
         let mut chain = self.to_string();
         let mut source = std::error::Error::source(self);
@@ -70,6 +120,7 @@ impl Error {
     }
 
     /// The kind of error.
+    #[must_use]
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Kube {
@@ -77,10 +128,43 @@ impl Error {
                 ..
             } if status.code == 409 => ErrorKind::Conflict,
             Self::Kube { .. } => ErrorKind::Transient,
-            Self::MissingObjectKey(_) | Self::Serialize { .. } => ErrorKind::Invalid,
+            Self::MissingField { .. } | Self::Serialize { .. } => ErrorKind::Invalid,
         }
     }
 }
 
 /// Result with the controller's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_object_and_what_was_done() {
+        let status = kube::core::Status {
+            code: 409,
+            message: "the object has been modified".into(),
+            ..kube::core::Status::default()
+        };
+        let error = Error::kube(
+            "writing the status of",
+            ObjectKey::namespaced("Rollout", "shop", "api"),
+            kube::Error::Api(Box::new(status)),
+        );
+        assert_eq!(error.to_string(), "writing the status of Rollout shop/api");
+        assert!(
+            error.chain().contains("the object has been modified"),
+            "{}",
+            error.chain()
+        );
+        assert_eq!(error.kind(), ErrorKind::Conflict);
+        let missing = Error::MissingField {
+            kind: "Rollout",
+            name: "api".into(),
+            field: "metadata.namespace",
+        };
+        assert_eq!(missing.to_string(), "Rollout \"api\" has no metadata.namespace");
+        assert_eq!(missing.kind(), ErrorKind::Invalid);
+    }
+}

@@ -1,14 +1,23 @@
-//! The Sluice controller: reconcilers for Argo's resources, and what they share (context,
-//! errors, metrics, the HTTP endpoint).
+//! Sluice's reconcilers as a library: Rollouts ([`rollout`]) and AnalysisRuns ([`analysisrun`]),
+//! what they share (context, clock, errors, metrics, the HTTP endpoint, write parameters), and the
+//! [`manager`] that runs them under leader election with one stop signal.
+//!
+//! Every reconciler folder has the same shape: `mod.rs` (watches and wiring), `context.rs`,
+//! `reconcile.rs` (observe → decide → execute → status), `observe.rs`, `decide` (pure),
+//! `execute.rs` and `status.rs`.
 
 pub mod analysisrun;
+pub mod clock;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod manager;
+pub mod metrics;
+pub mod params;
 pub mod requeue;
 pub mod rollout;
 pub mod server;
-pub mod telemetry;
+pub mod watches;
 
 pub use context::Context;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, ObjectKey, Result};

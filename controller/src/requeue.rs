@@ -5,7 +5,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use kube::runtime::controller::Action;
 
-use crate::telemetry::{FailureLabels, Metrics};
+use crate::metrics::{FailureLabels, Metrics};
 use crate::{Error, ErrorKind};
 
 /// Time from `now` to `at`, at least 100 ms so a due time in the past cannot spin.

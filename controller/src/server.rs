@@ -12,7 +12,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::telemetry::Metrics;
+use crate::metrics::Metrics;
 
 /// Serves the endpoint on `addr` until the task is dropped.
 ///

@@ -11,6 +11,7 @@ pub mod defaults;
 pub mod duration;
 pub mod gitops;
 pub mod hash;
+pub mod keys;
 pub mod meta;
 pub mod rollout;
 mod schema;

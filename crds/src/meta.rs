@@ -70,3 +70,24 @@ pub fn selector_is_empty(selector: &k8s_openapi::apimachinery::pkg::apis::meta::
     selector.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
         && selector.match_expressions.as_ref().is_none_or(Vec::is_empty)
 }
+
+/// A label selector in its string form (`a=b,c in (d)`).
+#[must_use]
+pub fn selector_string(selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector) -> String {
+    let mut parts: Vec<String> = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    for expr in selector.match_expressions.iter().flatten() {
+        let values = expr.values.clone().unwrap_or_default().join(",");
+        parts.push(match expr.operator.as_str() {
+            "In" => format!("{} in ({values})", expr.key),
+            "NotIn" => format!("{} notin ({values})", expr.key),
+            "Exists" => expr.key.clone(),
+            _ => format!("!{}", expr.key),
+        });
+    }
+    parts.join(",")
+}

@@ -1,4 +1,4 @@
-//! The patches each command makes (reference b6), as pure functions of the Rollout: what a command
+//! The patches each command makes (those of Argo's `kubectl-argo-rollouts`, `pkg/kubectl-argo-rollouts/cmd/`), as pure functions of the Rollout: what a command
 //! writes is decided here and tested without a cluster.
 
 use crds::Rollout;
@@ -91,7 +91,6 @@ pub fn promote(rollout: &Rollout, full: bool) -> Result<Change, Refusal> {
             said: format!("rollout '{n}' fully promoted"),
         });
     }
-    let canary = rollout.spec.strategy.as_ref().and_then(|s| s.canary.as_ref());
     if !status.pause_conditions.is_empty() {
         let inconclusive = status
             .canary
@@ -104,8 +103,8 @@ pub fn promote(rollout: &Rollout, full: bool) -> Result<Change, Refusal> {
             json!({"status": {"pauseConditions": null}})
         };
         patches.push((Target::Status, patch));
-    } else if let Some(canary) = canary.filter(|_| updating) {
-        let count = i32::try_from(canary.steps.len()).unwrap_or(i32::MAX);
+    } else if rollout.canary().is_some() && updating {
+        let count = rollout.step_count();
         let index = status.current_step_index.unwrap_or(0);
         if index < count {
             patches.push((
@@ -223,14 +222,7 @@ pub fn undo(
     to_revision: Option<i64>,
 ) -> Result<Change, Refusal> {
     let n = name(rollout);
-    let revision_of = |rs: &k8s_openapi::api::apps::v1::ReplicaSet| -> i64 {
-        rs.metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get("rollout.argoproj.io/revision"))
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(0)
-    };
+    let revision_of = |rs: &k8s_openapi::api::apps::v1::ReplicaSet| crds::keys::revision(&rs.metadata);
     let mut revisions: Vec<i64> = replicasets.iter().map(revision_of).collect();
     revisions.sort_unstable();
     let target = match to_revision {
@@ -247,7 +239,7 @@ pub fn undo(
     };
     let mut template = serde_json::to_value(rs.spec.template.clone().unwrap_or_default()).unwrap_or(Value::Null);
     if let Some(labels) = template.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
-        labels.remove("rollouts-pod-template-hash");
+        labels.remove(crds::keys::HASH_LABEL);
     }
     Ok(Change {
         patches: vec![(

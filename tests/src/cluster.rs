@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use controller::Context;
+use std::sync::Arc;
+
+use controller::manager::{Manager, Options};
+use controller::metrics::Metrics;
 use crds::AnalysisRun;
 use crds::analysis::AnalysisPhase;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -19,8 +22,8 @@ pub struct Cluster {
     pub sim: Sim,
     /// A client of it.
     pub client: Client,
-    /// The controller's context (metrics, providers).
-    pub ctx: Context,
+    /// The controller's metrics.
+    pub metrics: Arc<Metrics>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -40,20 +43,20 @@ impl Cluster {
             crds.create(&PostParams::default(), &crd).await.unwrap();
         }
         let workloads = sim::workloads::runner::spawn(client.clone());
-        let providers = controller::context::default_providers(client.clone(), prometheus.map(str::to_string)).unwrap();
-        let ctx = Context::new(client.clone(), providers);
-        let controller = tokio::spawn(controller::analysisrun::run(ctx.clone(), None, None));
-        let rollouts = tokio::spawn(controller::rollout::run(
-            ctx.clone(),
-            None,
-            None,
-            std::future::pending(),
-        ));
+        let options = Options {
+            prometheus_address: prometheus.map(str::to_string),
+            ..Options::default()
+        };
+        let manager = Manager::new(controller::Context::new(client.clone()), options).unwrap();
+        let metrics = manager.metrics();
+        let controller = tokio::spawn(async move {
+            manager.run(std::future::pending()).await.unwrap();
+        });
         Self {
             sim,
             client,
-            ctx,
-            tasks: vec![workloads, controller, rollouts],
+            metrics,
+            tasks: vec![workloads, controller],
         }
     }
 

@@ -1,5 +1,5 @@
 //! Observing and steering Rollouts in a test cluster: waiting for a phase, reading ReplicaSet and
-//! Service state, and the patches `kubectl argo rollouts` makes (reference b6).
+//! Service state, and the patches `kubectl argo rollouts` makes (those of Argo's `kubectl-argo-rollouts`).
 
 use std::time::Duration;
 

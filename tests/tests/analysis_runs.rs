@@ -72,7 +72,7 @@ async fn a_good_version_passes_and_a_bad_one_fails_after_its_failure_limit() {
     let summary = status.run_summary.clone().unwrap();
     assert_eq!((summary.count, summary.failed), (1, 1));
     assert!(status.completed_at.is_some() && status.started_at.is_some());
-    let metrics = cluster.ctx.metrics.render();
+    let metrics = cluster.metrics.render();
     assert!(
         metrics.contains("sluice_analysis_measurements_total{provider=\"prometheus\",phase=\"Failed\"} 2"),
         "{metrics}"

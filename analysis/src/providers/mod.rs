@@ -77,6 +77,14 @@ pub struct Providers {
     job: Option<Arc<JobProvider>>,
 }
 
+impl std::fmt::Debug for Providers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Providers")
+            .field("supported", &self.supported())
+            .finish()
+    }
+}
+
 impl Providers {
     /// Prometheus and web, plus Job when a Kubernetes client is given.
     pub fn new(prometheus: PrometheusProvider, web: WebProvider, job: Option<JobProvider>) -> Self {

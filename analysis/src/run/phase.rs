@@ -6,10 +6,7 @@ use super::CompiledMetric;
 
 /// True for Successful, Failed, Error and Inconclusive.
 pub fn is_completed(phase: Option<AnalysisPhase>) -> bool {
-    matches!(
-        phase,
-        Some(AnalysisPhase::Successful | AnalysisPhase::Failed | AnalysisPhase::Error | AnalysisPhase::Inconclusive)
-    )
+    phase.is_some_and(AnalysisPhase::is_completed)
 }
 
 fn rank(phase: AnalysisPhase) -> u8 {

@@ -1,45 +1,42 @@
-//! The AnalysisRun controller: measures metrics on schedule and judges them.
+//! The AnalysisRun reconciler: measures metrics on schedule and judges them, as Argo Rollouts'
+//! `analysis` controller does.
 //!
-//! Reconcile = observe (the run, its arguments) → decide (`analysis::run`, pure) → execute
-//! (measure through the providers) → write status, events and the next wake-up.
+//! Reconcile ([`reconcile`]) = observe ([`observe`]: the run compiled once, its arguments) →
+//! decide ([`decide`], pure, over `analysis::run`) → execute ([`execute`]: measure through the
+//! providers) → write the status and events ([`status`]). This file wires the watches.
 
-mod args;
-mod measure;
-mod reconcile;
-mod write;
+pub mod context;
+pub mod decide;
+pub mod execute;
+pub mod observe;
+pub mod reconcile;
+pub mod status;
 
 use std::sync::Arc;
 
+use analysis::providers::Providers;
 use analysis::providers::job::RUN_UID_LABEL;
 use crds::AnalysisRun;
 use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
-use kube::Api;
-use kube::runtime::Controller;
-use kube::runtime::watcher;
+use kube::runtime::{Controller, watcher};
 
-pub use reconcile::{error_policy, reconcile};
+pub use context::{AnalysisRunContext, StartedRun};
 
 use crate::Context;
+use crate::manager::{Scope, Shutdown};
+use crate::watches::log_errors;
 
-/// Runs the controller until the stream ends (on shutdown). With `instance_id`, only runs labelled
-/// `argo-rollouts.argoproj.io/controller-instance-id=ID` are handled; without, only unlabelled ones.
-pub async fn run(ctx: Context, namespace: Option<&str>, instance_id: Option<&str>) {
-    let (runs, jobs): (Api<AnalysisRun>, Api<Job>) = match namespace {
-        Some(ns) => (
-            Api::namespaced(ctx.client.clone(), ns),
-            Api::namespaced(ctx.client.clone(), ns),
-        ),
-        None => (Api::all(ctx.client.clone()), Api::all(ctx.client.clone())),
-    };
-    let selector = crate::rollout::instance_selector(instance_id);
-    Controller::new(runs, watcher::Config::default().labels(&selector))
+/// Runs the AnalysisRun reconciler until `shutdown` (in-flight reconciles finish first). It
+/// handles the runs of its [`Scope`] and watches the measurement Jobs they own.
+pub async fn run(ctx: Context, providers: Providers, scope: &Scope, shutdown: Shutdown) {
+    let runs = scope.api::<AnalysisRun>(&ctx.client);
+    let jobs = scope.api::<Job>(&ctx.client);
+    let context = Arc::new(AnalysisRunContext::new(ctx, providers));
+    Controller::new(runs, watcher::Config::default().labels(&scope.instance_selector()))
         .owns(jobs, watcher::Config::default().labels(RUN_UID_LABEL))
-        .run(reconcile, error_policy, Arc::new(ctx))
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "analysisrun controller stream");
-            }
-        })
+        .graceful_shutdown_on(shutdown.wait())
+        .run(reconcile::reconcile, reconcile::error_policy, context)
+        .for_each(|result| log_errors("analysisrun", result))
         .await;
 }

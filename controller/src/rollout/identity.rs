@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference};
 use serde_json::Value;
 
-use super::labels::{DESIRED_REPLICAS_ANNOTATION, HASH_LABEL, REVISION_ANNOTATION};
+use crds::keys::{DESIRED_REPLICAS_ANNOTATION, HASH_LABEL, REVISION_ANNOTATION, pod_template_hash};
 
 /// The hash of the Rollout's pod template with its collision count.
 #[must_use]
@@ -30,17 +30,13 @@ pub fn steps_hash(rollout: &Rollout) -> Option<String> {
 /// The `rollouts-pod-template-hash` label of a ReplicaSet.
 #[must_use]
 pub fn hash_of(rs: &ReplicaSet) -> Option<&str> {
-    rs.metadata.labels.as_ref()?.get(HASH_LABEL).map(String::as_str)
+    pod_template_hash(&rs.metadata)
 }
 
-/// The revision annotation of an object, 0 when absent.
+/// The revision of a ReplicaSet (0 when absent).
 #[must_use]
-pub fn revision_of(meta: &ObjectMeta) -> i64 {
-    meta.annotations
-        .as_ref()
-        .and_then(|a| a.get(REVISION_ANNOTATION))
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0)
+pub fn revision_of(rs: &ReplicaSet) -> i64 {
+    crds::keys::revision(&rs.metadata)
 }
 
 /// `spec.replicas` of a ReplicaSet (Kubernetes defaults it to 1).
@@ -237,7 +233,7 @@ mod tests {
                 .unwrap()[HASH_LABEL],
             hash
         );
-        assert_eq!(revision_of(&rs.metadata), 3);
+        assert_eq!(revision_of(&rs), 3);
         assert_eq!(rs.metadata.owner_references.as_ref().unwrap()[0].uid, "u1");
     }
 

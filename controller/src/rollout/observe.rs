@@ -3,41 +3,23 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crds::analysis::{AnalysisTemplate, ClusterAnalysisTemplate};
-use crds::meta::selector_matches;
+use crds::meta::{selector_is_empty, selector_matches, selector_string};
 use crds::{AnalysisRun, Rollout};
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::ListParams;
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt as _};
 
-use super::snapshot::{Snapshot, TemplateKey};
-use crate::{Error, Result};
+use super::context::Stores;
+use super::snapshot::Snapshot;
+use crate::{Error, ObjectKey, Result};
 
-/// The watch caches the Rollout controller reads.
-#[derive(Clone)]
-pub struct Stores {
-    /// ReplicaSets.
-    pub replicasets: Store<ReplicaSet>,
-    /// AnalysisRuns.
-    pub runs: Store<AnalysisRun>,
-    /// Services.
-    pub services: Store<Service>,
-    /// AnalysisTemplates.
-    pub templates: Store<AnalysisTemplate>,
-    /// ClusterAnalysisTemplates.
-    pub cluster_templates: Store<ClusterAnalysisTemplate>,
-}
-
-impl std::fmt::Debug for Stores {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stores").finish_non_exhaustive()
-    }
-}
-
-fn controlled_by(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, uid: &str) -> Option<bool> {
+/// `Some(true)` when `uid` controls the object, `Some(false)` when another owner does, `None`
+/// when it has no controller.
+fn controlled_by(meta: &ObjectMeta, uid: &str) -> Option<bool> {
     let owner = meta
         .owner_references
         .iter()
@@ -46,29 +28,84 @@ fn controlled_by(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMe
     Some(owner.uid == uid)
 }
 
-/// The template references of every analysis the Rollout may start.
-fn template_refs(rollout: &Rollout) -> Vec<TemplateKey> {
-    let strategy = rollout.spec.strategy.clone().unwrap_or_default();
-    let mut analyses = Vec::new();
-    if let Some(c) = strategy.canary {
-        analyses.extend(c.analysis.map(|a| a.analysis));
-        analyses.extend(c.steps.into_iter().filter_map(|s| s.analysis));
+fn missing(rollout: &Rollout, field: &'static str) -> Error {
+    Error::MissingField {
+        kind: "Rollout",
+        name: rollout.name_any(),
+        field,
     }
-    if let Some(bg) = strategy.blue_green {
-        analyses.extend(bg.pre_promotion_analysis);
-        analyses.extend(bg.post_promotion_analysis);
-    }
-    analyses
+}
+
+/// The ReplicaSets the Rollout controls, and orphans its selector matches (to adopt).
+fn replicasets(stores: &Stores, rollout: &Rollout, namespace: &str, uid: &str) -> Vec<ReplicaSet> {
+    let selector = rollout.spec.selector.clone().unwrap_or_default();
+    stores
+        .replicasets
+        .state()
         .iter()
-        .flat_map(|a| a.templates.iter())
-        .map(|t| (t.cluster_scope.unwrap_or(false), t.template_name.clone()))
+        .filter(|rs| rs.metadata.namespace.as_deref() == Some(namespace))
+        .filter(|rs| match controlled_by(&rs.metadata, uid) {
+            Some(ours) => ours,
+            None => {
+                rs.metadata.deletion_timestamp.is_none()
+                    && !selector_is_empty(&selector)
+                    && selector_matches(&selector, rs.labels()).unwrap_or(false)
+            }
+        })
+        .map(|rs| (**rs).clone())
         .collect()
+}
+
+fn runs(stores: &Stores, namespace: &str, uid: &str) -> Vec<AnalysisRun> {
+    stores
+        .runs
+        .state()
+        .iter()
+        .filter(|r| r.metadata.namespace.as_deref() == Some(namespace))
+        .filter(|r| controlled_by(&r.metadata, uid) == Some(true))
+        .map(|r| (**r).clone())
+        .collect()
+}
+
+/// The pods of the Rollout's ReplicaSets, read only while a restart is pending.
+async fn pods_to_restart(
+    client: &kube::Client,
+    rollout: &Rollout,
+    namespace: &str,
+    replicasets: &[ReplicaSet],
+) -> Result<Vec<Pod>> {
+    let restart_pending = rollout
+        .spec
+        .restart_at
+        .as_ref()
+        .is_some_and(|at| rollout.status.as_ref().and_then(|s| s.restarted_at.as_ref()) != Some(at));
+    if !restart_pending {
+        return Ok(Vec::new());
+    }
+    let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let labels = selector_string(&rollout.spec.selector.clone().unwrap_or_default());
+    let pods = api.list(&ListParams::default().labels(&labels)).await.map_err(|e| {
+        Error::kube(
+            "listing the pods of",
+            ObjectKey::namespaced("Rollout", namespace, &rollout.name_any()),
+            e,
+        )
+    })?;
+    Ok(pods
+        .items
+        .into_iter()
+        .filter(|p| {
+            p.owner_references()
+                .iter()
+                .any(|o| replicasets.iter().any(|rs| rs.metadata.uid.as_ref() == Some(&o.uid)))
+        })
+        .collect())
 }
 
 /// Builds the snapshot of `rollout` at `now`.
 ///
 /// # Errors
-/// Only the pod list (while a restart is pending) reads the API; its failure is returned.
+/// A stored Rollout without namespace or UID; the pod list (only while a restart is pending).
 pub async fn snapshot(
     client: &kube::Client,
     stores: &Stores,
@@ -77,33 +114,11 @@ pub async fn snapshot(
 ) -> Result<Snapshot> {
     let namespace = rollout
         .namespace()
-        .ok_or(Error::MissingObjectKey(".metadata.namespace"))?;
-    let uid = rollout.uid().ok_or(Error::MissingObjectKey(".metadata.uid"))?;
-    let selector = rollout.spec.selector.clone().unwrap_or_default();
-    let replicasets: Vec<ReplicaSet> = stores
-        .replicasets
-        .state()
-        .iter()
-        .filter(|rs| rs.metadata.namespace.as_deref() == Some(namespace.as_str()))
-        .filter(|rs| match controlled_by(&rs.metadata, &uid) {
-            Some(ours) => ours,
-            None => {
-                rs.metadata.deletion_timestamp.is_none()
-                    && !crds::meta::selector_is_empty(&selector)
-                    && selector_matches(&selector, &rs.labels().clone()).unwrap_or(false)
-            }
-        })
-        .map(|rs| (**rs).clone())
-        .collect();
-    let runs = stores
-        .runs
-        .state()
-        .iter()
-        .filter(|r| r.metadata.namespace.as_deref() == Some(namespace.as_str()))
-        .filter(|r| controlled_by(&r.metadata, &uid) == Some(true))
-        .map(|r| (**r).clone())
-        .collect();
-    let services = super::decide::service_names(rollout)
+        .ok_or_else(|| missing(rollout, "metadata.namespace"))?;
+    let uid = rollout.uid().ok_or_else(|| missing(rollout, "metadata.uid"))?;
+    let replicasets = replicasets(stores, rollout, &namespace, &uid);
+    let services = rollout
+        .service_names()
         .into_iter()
         .filter_map(|name| {
             let found = stores.services.get(&ObjectRef::new(&name).within(&namespace))?;
@@ -111,50 +126,24 @@ pub async fn snapshot(
         })
         .collect();
     let mut templates = BTreeMap::new();
-    for key in template_refs(rollout) {
-        let spec = if key.0 {
-            stores
-                .cluster_templates
-                .get(&ObjectRef::new(&key.1))
-                .map(|t| t.spec.template.clone())
+    for reference in rollout.template_refs() {
+        let spec = if reference.cluster {
+            let key = ObjectRef::new(&reference.name);
+            stores.cluster_templates.get(&key).map(|t| t.spec.template.clone())
         } else {
-            stores
-                .templates
-                .get(&ObjectRef::new(&key.1).within(&namespace))
-                .map(|t| t.spec.clone())
+            let key = ObjectRef::new(&reference.name).within(&namespace);
+            stores.templates.get(&key).map(|t| t.spec.clone())
         };
         if let Some(spec) = spec {
-            templates.insert(key, spec);
+            templates.insert(reference, spec);
         }
     }
-    let restart_pending = rollout
-        .spec
-        .restart_at
-        .as_ref()
-        .is_some_and(|at| rollout.status.as_ref().and_then(|s| s.restarted_at.as_ref()) != Some(at));
-    let pods = if restart_pending {
-        let api: Api<Pod> = Api::namespaced(client.clone(), &namespace);
-        let labels = super::decide::selector_string(&selector);
-        api.list(&ListParams::default().labels(&labels))
-            .await
-            .map_err(|e| Error::kube(format!("listing pods of rollout {namespace}/{}", rollout.name_any()), e))?
-            .items
-            .into_iter()
-            .filter(|p| {
-                p.metadata
-                    .owner_references
-                    .iter()
-                    .flatten()
-                    .any(|o| replicasets.iter().any(|rs| rs.metadata.uid.as_ref() == Some(&o.uid)))
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let pods = pods_to_restart(client, rollout, &namespace, &replicasets).await?;
     Ok(Snapshot {
         rollout: (**rollout).clone(),
+        runs: runs(stores, &namespace, &uid),
+        namespace,
         replicasets,
-        runs,
         services,
         templates,
         pods,

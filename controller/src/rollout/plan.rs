@@ -68,6 +68,67 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// What the action does, as a verb phrase for errors (`scaling`).
+    #[must_use]
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Self::CreateReplicaSet(_) | Self::CreateAnalysisRun(_) => "creating",
+            Self::ScaleReplicaSet { .. } => "scaling",
+            Self::AnnotateReplicaSet { .. } => "annotating",
+            Self::AdoptReplicaSet { .. } => "adopting",
+            Self::DeleteReplicaSet { .. } | Self::DeleteAnalysisRun { .. } => "deleting",
+            Self::SwitchService { .. } => "switching the selector of",
+            Self::TerminateAnalysisRun { .. } => "terminating",
+            Self::EvictPod { .. } => "evicting",
+            Self::SetRevision { .. } => "setting the revision of",
+        }
+    }
+
+    /// The kind and name of the object written (`None` for the Rollout itself).
+    #[must_use]
+    pub fn object(&self) -> Option<(&'static str, String)> {
+        let named = |name: &Option<String>| name.clone().unwrap_or_default();
+        Some(match self {
+            Self::CreateReplicaSet(rs) => ("ReplicaSet", named(&rs.metadata.name)),
+            Self::CreateAnalysisRun(run) => ("AnalysisRun", named(&run.metadata.name)),
+            Self::ScaleReplicaSet { name, .. }
+            | Self::AnnotateReplicaSet { name, .. }
+            | Self::AdoptReplicaSet { name }
+            | Self::DeleteReplicaSet { name } => ("ReplicaSet", name.clone()),
+            Self::TerminateAnalysisRun { name } | Self::DeleteAnalysisRun { name } => ("AnalysisRun", name.clone()),
+            Self::SwitchService { name, .. } => ("Service", name.clone()),
+            Self::EvictPod { name } => ("Pod", name.clone()),
+            Self::SetRevision { .. } => return None,
+        })
+    }
+}
+
+/// The reasons of the Events a Rollout gets, with Argo's names (those that are also condition
+/// reasons live in `crds::rollout::conditions::reason`).
+pub mod reason {
+    /// Steps skipped: going back to the stable ReplicaSet.
+    pub const SKIP_STEPS: &str = "SkipSteps";
+    /// Every pod was recreated after `restartAt`.
+    pub const ROLLOUT_RESTARTED: &str = "RolloutRestarted";
+    /// A Service's selector now points at another ReplicaSet.
+    pub const SWITCH_SERVICE: &str = "SwitchService";
+    /// An AnalysisRun was started.
+    pub const ANALYSIS_RUN_CREATED: &str = "AnalysisRunCreated";
+    /// The controller paused the Rollout (a pause step, blue-green, Inconclusive).
+    pub const ROLLOUT_PAUSED: &str = "RolloutPaused";
+    /// A canary step completed.
+    pub const ROLLOUT_STEP_COMPLETED: &str = "RolloutStepCompleted";
+    /// The ReplicaSet of a new version was created.
+    pub const NEW_REPLICA_SET_CREATED: &str = "NewReplicaSetCreated";
+    /// The Rollout moved to a new revision.
+    pub const ROLLOUT_UPDATED: &str = "RolloutUpdated";
+    /// The new version became stable.
+    pub const ROLLOUT_COMPLETED: &str = "RolloutCompleted";
+    /// A ReplicaSet was scaled.
+    pub const SCALING_REPLICA_SET: &str = "ScalingReplicaSet";
+}
+
 /// A Kubernetes Event to publish on the Rollout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RolloutEvent {

@@ -4,15 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crds::Rollout;
-use jiff::Timestamp;
 use kube::Resource as _;
 use kube::ResourceExt as _;
 use kube::runtime::controller::Action as Requeue;
 use tracing::instrument;
 
+use super::context::RolloutContext;
 use super::plan::Action;
-use super::wiring::RolloutContext;
-use super::{decide, execute, observe};
+use super::{decide, execute, observe, status};
 use crate::events::Note;
 use crate::{Error, Result};
 
@@ -26,8 +25,7 @@ const CONTROLLER: &str = "rollout";
 pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<RolloutContext>) -> Result<Requeue> {
     let _timer = ctx.base.metrics.reconcile(CONTROLLER);
     let client = &ctx.base.client;
-    let now = Timestamp::now();
-    let snapshot = observe::snapshot(client, &ctx.stores, &rollout, now).await?;
+    let snapshot = observe::snapshot(client, &ctx.stores, &rollout, ctx.base.clock.now()).await?;
     let plan = decide(&snapshot);
     // The Rollout's own metadata is written after its status, which is guarded by the
     // resourceVersion this decision was made on.
@@ -36,13 +34,13 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<RolloutContext>) -> Resul
         .iter()
         .cloned()
         .partition(|a| matches!(a, Action::SetRevision { .. }));
-    let mut outcome = execute::actions(client, &rollout, &others).await?;
+    let mut outcome = execute::actions(client, &snapshot, &others).await?;
     if outcome.collision {
-        execute::bump_collision_count(client, &rollout).await?;
+        status::bump_collision_count(client, &snapshot).await?;
         return Ok(Requeue::requeue(Duration::from_millis(100)));
     }
-    let wrote = execute::status(client, &rollout, &plan.status).await?;
-    outcome.writes += execute::actions(client, &rollout, &own).await?.writes;
+    let wrote = status::write(client, &snapshot, &plan.status).await?;
+    outcome.writes += execute::actions(client, &snapshot, &own).await?.writes;
     let notes: Vec<Note<'_>> = plan
         .events
         .iter()
@@ -57,9 +55,9 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<RolloutContext>) -> Resul
         .metrics
         .rollout_writes
         .inc_by(u64::from(outcome.writes) + u64::from(wrote));
-    tracing::debug!(phase = ?plan.status.phase, actions = ?plan.actions, wrote, "reconciled");
+    tracing::debug!(phase = ?plan.status.phase, actions = plan.actions.len(), wrote, "reconciled");
     Ok(match plan.requeue_at {
-        Some(at) => Requeue::requeue(crate::requeue::until(at, Timestamp::now())),
+        Some(at) => Requeue::requeue(crate::requeue::until(at, ctx.base.clock.now())),
         None => Requeue::await_change(),
     })
 }

@@ -1,4 +1,4 @@
-//! Replica arithmetic of a canary without traffic routing (reference b3): how many pods the new and
+//! Replica arithmetic of a canary without traffic routing (Argo's `replicasetutil.CalculateReplicaCountsForBasicCanary`, `utils/replicaset/canary.go`): how many pods the new and
 //! the stable ReplicaSet get for a weight, and how fast they may get there under maxSurge and
 //! maxUnavailable.
 

@@ -4,19 +4,19 @@
 use std::collections::BTreeMap;
 
 use crds::analysis::AnalysisTemplateSpec;
+use crds::rollout::TemplateRef;
 use crds::{AnalysisRun, Rollout};
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
-
-/// An analysis template reference: (cluster-scoped, name).
-pub type TemplateKey = (bool, String);
 
 /// The observed world of one Rollout.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     /// The Rollout.
     pub rollout: Rollout,
+    /// Its namespace (every object of the snapshot lives there).
+    pub namespace: String,
     /// ReplicaSets it controls, plus ReplicaSets without a controller that its selector matches
     /// (to adopt).
     pub replicasets: Vec<ReplicaSet>,
@@ -25,7 +25,7 @@ pub struct Snapshot {
     /// The Services it names, by name (absent when they do not exist).
     pub services: BTreeMap<String, Service>,
     /// The analysis templates it references (absent when they do not exist).
-    pub templates: BTreeMap<TemplateKey, AnalysisTemplateSpec>,
+    pub templates: BTreeMap<TemplateRef, AnalysisTemplateSpec>,
     /// Its pods; only read while a restart is pending.
     pub pods: Vec<Pod>,
     /// The time of the decision.

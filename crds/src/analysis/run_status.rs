@@ -23,6 +23,33 @@ pub enum AnalysisPhase {
     Inconclusive,
 }
 
+impl AnalysisPhase {
+    /// The phase as Argo spells it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Running => "Running",
+            Self::Successful => "Successful",
+            Self::Failed => "Failed",
+            Self::Error => "Error",
+            Self::Inconclusive => "Inconclusive",
+        }
+    }
+
+    /// Whether a run, metric or measurement in this phase is finished.
+    #[must_use]
+    pub fn is_completed(self) -> bool {
+        !matches!(self, Self::Pending | Self::Running)
+    }
+}
+
+impl std::fmt::Display for AnalysisPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Observed state of an AnalysisRun.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -3,13 +3,18 @@
 mod analysis_ref;
 mod bluegreen;
 mod canary;
+pub mod conditions;
+mod references;
 mod status;
+mod steps;
 mod traffic;
 
 pub use analysis_ref::*;
 pub use bluegreen::*;
 pub use canary::*;
+pub use references::{AnalysisAt, ServiceRef, TemplateRef};
 pub use status::*;
+pub use steps::{CurrentStep, weight_at};
 pub use traffic::*;
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;

@@ -110,6 +110,28 @@ pub enum RolloutPhase {
     Degraded,
 }
 
+impl RolloutPhase {
+    /// Every phase, in the order clients list them.
+    pub const ALL: [Self; 4] = [Self::Healthy, Self::Progressing, Self::Paused, Self::Degraded];
+
+    /// The phase as Argo spells it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "Healthy",
+            Self::Progressing => "Progressing",
+            Self::Paused => "Paused",
+            Self::Degraded => "Degraded",
+        }
+    }
+}
+
+impl std::fmt::Display for RolloutPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a rollout is paused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum PauseReason {

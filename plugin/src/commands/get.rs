@@ -8,7 +8,7 @@ use crds::Rollout;
 use futures::StreamExt;
 use kube::{Api, Client};
 use plugin::family::Family;
-use plugin::view::{Inputs, build, render, rollout_status};
+use plugin::view::{Inputs, build, render};
 use plugin::watch::{Watched, reflect};
 
 use super::objects;
@@ -106,17 +106,17 @@ fn table(rollouts: &[std::sync::Arc<Rollout>], all: bool) -> String {
             now: jiff::Timestamp::now(),
         });
         let h = view.header;
-        let (_, phase, _) = rollout_status(r);
+        let r = h.replicas;
         let mut row = vec![
             h.name,
             h.strategy.to_string(),
-            phase,
-            h.step.map_or("-".into(), |(i, n)| format!("{i}/{n}")),
+            h.status.phase,
+            h.step.map_or("-".into(), |s| format!("{}/{}", s.index, s.count)),
             h.set_weight.map_or("-".into(), |w| w.to_string()),
-            format!("{}/{}", h.replicas[3], h.replicas[0]),
-            h.replicas[0].to_string(),
-            h.replicas[2].to_string(),
-            h.replicas[4].to_string(),
+            format!("{}/{}", r.ready, r.desired),
+            r.desired.to_string(),
+            r.updated.to_string(),
+            r.available.to_string(),
         ];
         if all {
             row.insert(0, h.namespace);

@@ -1,4 +1,4 @@
-//! The commands that change a Rollout or an AnalysisRun: each patches exactly what reference b6
+//! The commands that change a Rollout or an AnalysisRun: each patches exactly what Argo's `kubectl-argo-rollouts`
 //! says, through `/status` for status fields, and says what it did in one line.
 
 use crds::{AnalysisRun, Rollout};

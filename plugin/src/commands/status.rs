@@ -2,10 +2,11 @@
 //! Healthy, 1 with the message when Degraded or at the timeout. A Paused rollout keeps it waiting.
 
 use crds::Rollout;
+use crds::rollout::RolloutPhase;
 use futures::StreamExt;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
-use plugin::view::rollout_status;
+use plugin::view::{RolloutState, rollout_status};
 
 use super::get::print_as;
 use super::objects;
@@ -15,16 +16,18 @@ use crate::cluster::CliError;
 /// What a status line says, and whether it is final.
 fn line(rollout: &Rollout) -> (String, Option<Result<(), CliError>>) {
     let name = rollout.metadata.name.clone().unwrap_or_default();
-    let (_, phase, message) = rollout_status(rollout);
+    let RolloutState { phase, message, .. } = rollout_status(rollout);
     let text = if message.is_empty() {
         phase.clone()
     } else {
         format!("{phase} - {message}")
     };
-    let done = match phase.as_str() {
-        "Healthy" => Some(Ok(())),
-        "Degraded" => Some(Err(CliError::Degraded { name, message })),
-        _ => None,
+    let done = if phase == RolloutPhase::Healthy.as_str() {
+        Some(Ok(()))
+    } else if phase == RolloutPhase::Degraded.as_str() {
+        Some(Err(CliError::Degraded { name, message }))
+    } else {
+        None
     };
     (text, done)
 }
@@ -76,7 +79,7 @@ pub async fn run(
         };
         let Some(event) = next.await else {
             let current = objects::rollout(client, namespace, name).await?;
-            let (_, phase, message) = rollout_status(&current);
+            let RolloutState { phase, message, .. } = rollout_status(&current);
             return Err(CliError::Timeout {
                 name: name.to_string(),
                 phase,

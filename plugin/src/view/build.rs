@@ -1,20 +1,21 @@
-//! From the objects of a Rollout to its [`View`].
+//! From the objects of a Rollout to its [`View`]: the header, then the tree (revisions →
+//! ReplicaSets → pods, and AnalysisRuns with their metrics), each built by a small function.
+//! Keys, revisions, weights and phases come from the vocabulary in `crds`, as the controller reads
+//! them.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use crds::analysis::AnalysisPhase;
+use crds::keys::{pod_template_hash, revision, scale_down_deadline};
 use crds::{AnalysisRun, Rollout};
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::status::analysis_icon;
-use super::{Header, Icon, Node, View, rollout_status};
-
-const HASH_LABEL: &str = "rollouts-pod-template-hash";
-const REVISION: &str = "rollout.argoproj.io/revision";
-const SCALE_DOWN_DEADLINE: &str = "scale-down-deadline";
+use super::status::{analysis_icon, replicaset_badge};
+use super::{Badge, Header, Icon, Image, Node, Replicas, StepProgress, View, rollout_status};
 
 /// The objects of one Rollout, and the time to show ages against.
 #[derive(Clone, Copy, Debug)]
@@ -47,16 +48,8 @@ pub fn age(meta: &ObjectMeta, now: Timestamp) -> String {
     }
 }
 
-fn revision(meta: &ObjectMeta) -> i64 {
-    meta.annotations
-        .as_ref()
-        .and_then(|a| a.get(REVISION))
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0)
-}
-
-fn hash(meta: &ObjectMeta) -> Option<&str> {
-    meta.labels.as_ref()?.get(HASH_LABEL).map(String::as_str)
+fn available(rs: &ReplicaSet) -> i32 {
+    rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0)
 }
 
 fn image(rs: &ReplicaSet) -> String {
@@ -77,39 +70,93 @@ fn image(rs: &ReplicaSet) -> String {
 /// The roles a ReplicaSet plays: stable, canary, active, preview.
 fn roles(rollout: &Rollout, rs: &ReplicaSet) -> Vec<&'static str> {
     let status = rollout.status.clone().unwrap_or_default();
-    let Some(h) = hash(&rs.metadata) else { return Vec::new() };
+    let Some(h) = pod_template_hash(&rs.metadata) else {
+        return Vec::new();
+    };
     let mut roles = Vec::new();
-    if status.stable_rs.as_deref() == Some(h) {
+    let stable = status.stable_rs.as_deref() == Some(h);
+    if stable {
         roles.push("stable");
     }
-    let canary = rollout.spec.strategy.as_ref().is_some_and(|s| s.canary.is_some());
-    if canary && status.current_pod_hash.as_deref() == Some(h) && status.stable_rs.as_deref() != Some(h) {
+    if rollout.canary().is_some() && status.current_pod_hash.as_deref() == Some(h) && !stable {
         roles.push("canary");
     }
     if let Some(bg) = &status.blue_green {
-        if bg.active_selector.as_deref() == Some(h) {
+        let active = bg.active_selector.as_deref() == Some(h);
+        if active {
             roles.push("active");
         }
-        if bg.preview_selector.as_deref() == Some(h) && bg.active_selector.as_deref() != Some(h) {
+        if bg.preview_selector.as_deref() == Some(h) && !active {
             roles.push("preview");
         }
     }
     roles
 }
 
-fn replicaset_status(rs: &ReplicaSet) -> (Icon, String) {
-    let spec = rs.spec.replicas.unwrap_or(1);
-    let available = rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0);
-    if spec == 0 {
-        (Icon::ScaledDown, "ScaledDown".into())
-    } else if available >= spec {
-        (Icon::Ok, "Healthy".into())
-    } else {
-        (Icon::Progressing, "Progressing".into())
+/// The set weight, and the share of available pods that run the new version.
+fn weights(inputs: &Inputs<'_>) -> (i32, i32) {
+    let rollout = inputs.rollout;
+    let current = rollout.status.as_ref().and_then(|s| s.current_pod_hash.as_deref());
+    let total: i32 = inputs.replicasets.iter().map(available).sum();
+    let new: i32 = inputs
+        .replicasets
+        .iter()
+        .filter(|rs| pod_template_hash(&rs.metadata) == current)
+        .map(available)
+        .sum();
+    let actual = if total > 0 { new * 100 / total } else { 0 };
+    (rollout.current_set_weight(), actual)
+}
+
+/// Images with their roles, newest revision first; scaled-down non-stable sets are left out.
+fn images(rollout: &Rollout, replicasets: &[&ReplicaSet]) -> Vec<Image> {
+    let mut images: Vec<Image> = Vec::new();
+    for rs in replicasets {
+        let roles = roles(rollout, rs);
+        if roles.is_empty() || rs.spec.replicas == Some(0) && !roles.contains(&"stable") {
+            continue;
+        }
+        let image = image(rs);
+        match images.iter_mut().find(|i| i.image == image) {
+            Some(existing) => existing.roles.extend(roles),
+            None => images.push(Image { image, roles }),
+        }
+    }
+    images
+}
+
+fn header(inputs: &Inputs<'_>, replicasets: &[&ReplicaSet]) -> Header {
+    let rollout = inputs.rollout;
+    let status = rollout.status.clone().unwrap_or_default();
+    let canary = rollout.canary().is_some();
+    let (set_weight, actual_weight) = weights(inputs);
+    let step = canary.then(|| {
+        let count = rollout.step_count();
+        StepProgress {
+            index: status.current_step_index.unwrap_or(count),
+            count,
+        }
+    });
+    Header {
+        name: rollout.metadata.name.clone().unwrap_or_default(),
+        namespace: rollout.metadata.namespace.clone().unwrap_or_default(),
+        status: rollout_status(rollout),
+        strategy: if canary { "Canary" } else { "BlueGreen" },
+        step,
+        set_weight: canary.then_some(set_weight),
+        actual_weight: canary.then_some(actual_weight),
+        images: images(rollout, replicasets),
+        replicas: Replicas {
+            desired: rollout.spec.replicas.unwrap_or(1),
+            current: status.replicas.unwrap_or(0),
+            updated: status.updated_replicas.unwrap_or(0),
+            ready: status.ready_replicas.unwrap_or(0),
+            available: status.available_replicas.unwrap_or(0),
+        },
     }
 }
 
-fn pod_status(pod: &Pod) -> ((Icon, String), String) {
+fn pod_node(pod: &Pod, now: Timestamp) -> Node {
     let status = pod.status.clone().unwrap_or_default();
     let containers = status.container_statuses.unwrap_or_default();
     let total = pod.spec.as_ref().map_or(containers.len(), |s| s.containers.len());
@@ -119,33 +166,70 @@ fn pod_status(pod: &Pod) -> ((Icon, String), String) {
         .iter()
         .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
     let phase = status.phase.unwrap_or_else(|| "Pending".into());
-    let shown = if pod.metadata.deletion_timestamp.is_some() {
+    let (icon, text) = if pod.metadata.deletion_timestamp.is_some() {
         (Icon::Progressing, "Terminating".to_string())
     } else if let Some(reason) = waiting.filter(|r| r != "ContainerCreating") {
         (Icon::Bad, reason)
     } else {
-        match phase.as_str() {
-            "Running" if ready == total => (Icon::Ok, phase),
-            "Running" => (Icon::Progressing, phase),
-            "Succeeded" => (Icon::Ok, phase),
-            "Failed" => (Icon::Bad, phase),
-            _ => (Icon::Progressing, phase),
-        }
+        let icon = match phase.as_str() {
+            "Running" if ready == total => Icon::Ok,
+            "Succeeded" => Icon::Ok,
+            "Failed" => Icon::Bad,
+            _ => Icon::Progressing,
+        };
+        (icon, phase)
     };
     let mut info = format!("ready:{ready}/{total}");
     if restarts > 0 {
         info.push_str(&format!(",restarts:{restarts}"));
     }
-    (shown, info)
+    Node {
+        depth: 3,
+        last: false,
+        glyph: "□",
+        name: pod.metadata.name.clone().unwrap_or_default(),
+        kind: "Pod",
+        status: Some(Badge { icon, text }),
+        age: age(&pod.metadata, now),
+        info,
+    }
 }
 
-fn run_nodes(run: &AnalysisRun, depth: usize, now: Timestamp, out: &mut Vec<Node>) {
-    let status = run.status.clone().unwrap_or_default();
-    let (mut ok, mut bad) = (0, 0);
-    for m in &status.metric_results {
-        ok += m.successful;
-        bad += m.failed + m.error;
+fn replicaset_nodes(inputs: &Inputs<'_>, rs: &ReplicaSet, out: &mut Vec<Node>) {
+    let mut info: Vec<String> = roles(inputs.rollout, rs).iter().map(|r| (*r).to_string()).collect();
+    if let Some(deadline) = scale_down_deadline(&rs.metadata).filter(|d| *d > inputs.now) {
+        info.push(format!("delay:{}s", deadline.duration_since(inputs.now).as_secs()));
     }
+    out.push(Node {
+        depth: 2,
+        last: false,
+        glyph: "⧉",
+        name: rs.metadata.name.clone().unwrap_or_default(),
+        kind: "ReplicaSet",
+        status: Some(replicaset_badge(rs.spec.replicas.unwrap_or(1), available(rs))),
+        age: age(&rs.metadata, inputs.now),
+        info: info.join(","),
+    });
+    let uid = rs.metadata.uid.as_ref();
+    let mut pods: Vec<&Pod> = inputs
+        .pods
+        .iter()
+        .filter(|p| {
+            p.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| Some(&o.uid) == uid)
+        })
+        .collect();
+    pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    out.extend(pods.into_iter().map(|pod| pod_node(pod, inputs.now)));
+}
+
+fn run_nodes(run: &AnalysisRun, now: Timestamp, out: &mut Vec<Node>) {
+    let status = run.status.clone().unwrap_or_default();
+    let ok: i32 = status.metric_results.iter().map(|m| m.successful).sum();
+    let bad: i32 = status.metric_results.iter().map(|m| m.failed + m.error).sum();
     let mut info = Vec::new();
     if ok > 0 {
         info.push(format!("✔ {ok}"));
@@ -154,7 +238,7 @@ fn run_nodes(run: &AnalysisRun, depth: usize, now: Timestamp, out: &mut Vec<Node
         info.push(format!("✖ {bad}"));
     }
     out.push(Node {
-        depth,
+        depth: 2,
         last: false,
         glyph: "α",
         name: run.metadata.name.clone().unwrap_or_default(),
@@ -164,22 +248,18 @@ fn run_nodes(run: &AnalysisRun, depth: usize, now: Timestamp, out: &mut Vec<Node
         info: info.join(","),
     });
     for metric in &status.metric_results {
-        let last = metric.measurements.last();
-        let value = last.and_then(|m| m.value.clone()).unwrap_or_default();
-        let mut info = if value.is_empty() {
-            format!("{} measured", metric.count)
-        } else {
-            format!("value: {value}")
+        let value = metric
+            .measurements
+            .last()
+            .and_then(|m| m.value.clone())
+            .unwrap_or_default();
+        let info = match metric.message.clone() {
+            Some(message) if metric.phase == Some(AnalysisPhase::Error) => message,
+            _ if value.is_empty() => format!("{} measured", metric.count),
+            _ => format!("value: {value}"),
         };
-        if let Some(message) = metric
-            .message
-            .clone()
-            .filter(|_| metric.phase == Some(AnalysisPhase::Error))
-        {
-            info = message;
-        }
         out.push(Node {
-            depth: depth + 1,
+            depth: 3,
             last: false,
             glyph: "μ",
             name: metric.name.clone(),
@@ -191,106 +271,45 @@ fn run_nodes(run: &AnalysisRun, depth: usize, now: Timestamp, out: &mut Vec<Node
     }
 }
 
+/// The ReplicaSets and runs of each revision, newest first.
+type Revisions<'a> = BTreeMap<Reverse<i64>, (Vec<&'a ReplicaSet>, Vec<&'a AnalysisRun>)>;
+
+fn revisions<'a>(replicasets: &[&'a ReplicaSet], runs: &'a [AnalysisRun]) -> Revisions<'a> {
+    let mut revisions = Revisions::new();
+    for rs in replicasets {
+        revisions.entry(Reverse(revision(&rs.metadata))).or_default().0.push(rs);
+    }
+    for run in runs {
+        revisions
+            .entry(Reverse(revision(&run.metadata)))
+            .or_default()
+            .1
+            .push(run);
+    }
+    for (_, runs) in revisions.values_mut() {
+        runs.sort_by(|a, b| a.metadata.creation_timestamp.cmp(&b.metadata.creation_timestamp));
+    }
+    revisions
+}
+
 /// Builds the view of a Rollout.
 #[must_use]
 pub fn build(inputs: &Inputs<'_>) -> View {
     let rollout = inputs.rollout;
-    let status = rollout.status.clone().unwrap_or_default();
-    let canary = rollout.spec.strategy.as_ref().and_then(|s| s.canary.clone());
-    let desired = rollout.spec.replicas.unwrap_or(1);
     let mut replicasets: Vec<&ReplicaSet> = inputs.replicasets.iter().collect();
-    replicasets.sort_by_key(|rs| std::cmp::Reverse(revision(&rs.metadata)));
-    let (step, set_weight, actual_weight) = match &canary {
-        Some(c) => {
-            let count = i32::try_from(c.steps.len()).unwrap_or(i32::MAX);
-            let index = status.current_step_index.unwrap_or(count);
-            let upto = usize::try_from(index.min(count)).unwrap_or(0);
-            let weight = if index >= count {
-                100
-            } else {
-                c.steps[..=upto.min(c.steps.len().saturating_sub(1))]
-                    .iter()
-                    .rev()
-                    .find_map(|s| s.set_weight)
-                    .unwrap_or(0)
-            };
-            let weight = if status.abort == Some(true) { 0 } else { weight };
-            let available: i32 = inputs
-                .replicasets
-                .iter()
-                .map(|rs| rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0))
-                .sum();
-            let new_available: i32 = inputs
-                .replicasets
-                .iter()
-                .filter(|rs| hash(&rs.metadata) == status.current_pod_hash.as_deref())
-                .map(|rs| rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0))
-                .sum();
-            let actual = if available > 0 {
-                new_available * 100 / available
-            } else {
-                0
-            };
-            (Some((index, count)), Some(weight), Some(actual))
-        }
-        None => (None, None, None),
-    };
-    let mut images: Vec<(String, Vec<&'static str>)> = Vec::new();
-    for rs in &replicasets {
-        let roles = roles(rollout, rs);
-        if roles.is_empty() || rs.spec.replicas == Some(0) && !roles.contains(&"stable") {
-            continue;
-        }
-        let image = image(rs);
-        match images.iter_mut().find(|(i, _)| *i == image) {
-            Some((_, r)) => r.extend(roles),
-            None => images.push((image, roles)),
-        }
-    }
-    let header = Header {
-        name: rollout.metadata.name.clone().unwrap_or_default(),
-        namespace: rollout.metadata.namespace.clone().unwrap_or_default(),
-        status: rollout_status(rollout),
-        strategy: if canary.is_some() { "Canary" } else { "BlueGreen" },
-        step,
-        set_weight,
-        actual_weight,
-        images,
-        replicas: [
-            desired,
-            status.replicas.unwrap_or(0),
-            status.updated_replicas.unwrap_or(0),
-            status.ready_replicas.unwrap_or(0),
-            status.available_replicas.unwrap_or(0),
-        ],
-    };
-    let (icon, phase, _) = rollout_status(rollout);
+    replicasets.sort_by_key(|rs| Reverse(revision(&rs.metadata)));
+    let header = header(inputs, &replicasets);
     let mut tree = vec![Node {
         depth: 0,
         last: true,
         glyph: "⟳",
         name: header.name.clone(),
         kind: "Rollout",
-        status: Some((icon, phase)),
+        status: Some(header.status.badge()),
         age: age(&rollout.metadata, inputs.now),
         info: String::new(),
     }];
-    let mut revisions: BTreeMap<std::cmp::Reverse<i64>, (Vec<&ReplicaSet>, Vec<&AnalysisRun>)> = BTreeMap::new();
-    for rs in &replicasets {
-        revisions
-            .entry(std::cmp::Reverse(revision(&rs.metadata)))
-            .or_default()
-            .0
-            .push(rs);
-    }
-    for run in inputs.runs {
-        revisions
-            .entry(std::cmp::Reverse(revision(&run.metadata)))
-            .or_default()
-            .1
-            .push(run);
-    }
-    for (std::cmp::Reverse(rev), (sets, runs)) in &revisions {
+    for (Reverse(rev), (sets, runs)) in revisions(&replicasets, inputs.runs) {
         tree.push(Node {
             depth: 1,
             last: false,
@@ -302,58 +321,10 @@ pub fn build(inputs: &Inputs<'_>) -> View {
             info: String::new(),
         });
         for rs in sets {
-            let mut info: Vec<String> = roles(rollout, rs).iter().map(|r| (*r).to_string()).collect();
-            if let Some(deadline) = rs
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(SCALE_DOWN_DEADLINE))
-                .and_then(|d| d.parse::<Timestamp>().ok())
-                .filter(|d| *d > inputs.now)
-            {
-                info.push(format!("delay:{}s", deadline.duration_since(inputs.now).as_secs()));
-            }
-            tree.push(Node {
-                depth: 2,
-                last: false,
-                glyph: "⧉",
-                name: rs.metadata.name.clone().unwrap_or_default(),
-                kind: "ReplicaSet",
-                status: Some(replicaset_status(rs)),
-                age: age(&rs.metadata, inputs.now),
-                info: info.join(","),
-            });
-            let uid = rs.metadata.uid.clone();
-            let mut pods: Vec<&Pod> = inputs
-                .pods
-                .iter()
-                .filter(|p| {
-                    p.metadata
-                        .owner_references
-                        .iter()
-                        .flatten()
-                        .any(|o| Some(&o.uid) == uid.as_ref())
-                })
-                .collect();
-            pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
-            for pod in pods {
-                let (status, info) = pod_status(pod);
-                tree.push(Node {
-                    depth: 3,
-                    last: false,
-                    glyph: "□",
-                    name: pod.metadata.name.clone().unwrap_or_default(),
-                    kind: "Pod",
-                    status: Some(status),
-                    age: age(&pod.metadata, inputs.now),
-                    info,
-                });
-            }
+            replicaset_nodes(inputs, rs, &mut tree);
         }
-        let mut runs = runs.clone();
-        runs.sort_by(|a, b| a.metadata.creation_timestamp.cmp(&b.metadata.creation_timestamp));
         for run in runs {
-            run_nodes(run, 2, inputs.now, &mut tree);
+            run_nodes(run, inputs.now, &mut tree);
         }
     }
     mark_last(&mut tree);

@@ -8,7 +8,40 @@ mod status;
 
 pub use build::{Inputs, build};
 pub use render::render;
-pub use status::{Icon, rollout_status};
+pub use status::{Badge, Icon, RolloutState, rollout_status};
+
+/// Where a canary is in its steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepProgress {
+    /// The current step index (the step count once all are done).
+    pub index: i32,
+    /// How many steps there are.
+    pub count: i32,
+}
+
+/// An image and the roles of the ReplicaSets running it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Image {
+    /// The image (several containers' images joined by commas).
+    pub image: String,
+    /// stable, canary, active, preview.
+    pub roles: Vec<&'static str>,
+}
+
+/// A Rollout's replica counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Replicas {
+    /// `spec.replicas`.
+    pub desired: i32,
+    /// Pods that exist.
+    pub current: i32,
+    /// Pods of the new version.
+    pub updated: i32,
+    /// Ready pods.
+    pub ready: i32,
+    /// Available pods.
+    pub available: i32,
+}
 
 /// The header of a Rollout.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,19 +51,19 @@ pub struct Header {
     /// Namespace.
     pub namespace: String,
     /// Status icon, phase and message.
-    pub status: (Icon, String, String),
+    pub status: RolloutState,
     /// `Canary` or `BlueGreen`.
     pub strategy: &'static str,
-    /// Canary: (current step, step count).
-    pub step: Option<(i32, i32)>,
+    /// Canary: the current step of how many.
+    pub step: Option<StepProgress>,
     /// Canary: the weight the current step asks for.
     pub set_weight: Option<i32>,
     /// Canary: the share of available pods running the new version.
     pub actual_weight: Option<i32>,
-    /// Images, each with its roles (stable, canary, active, preview).
-    pub images: Vec<(String, Vec<&'static str>)>,
-    /// Desired, current, updated, ready, available.
-    pub replicas: [i32; 5],
+    /// Images, each with its roles.
+    pub images: Vec<Image>,
+    /// Replica counts.
+    pub replicas: Replicas,
 }
 
 /// One line of the tree.
@@ -47,7 +80,7 @@ pub struct Node {
     /// Kind.
     pub kind: &'static str,
     /// Status icon and text.
-    pub status: Option<(Icon, String)>,
+    pub status: Option<Badge>,
     /// Age.
     pub age: String,
     /// Extra information (role, ready pods, restarts, results).

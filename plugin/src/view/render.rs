@@ -17,20 +17,20 @@ fn paint(text: &str, icon: Icon, colour: bool) -> String {
 pub fn render(view: &View, colour: bool) -> String {
     let h = &view.header;
     let mut out = String::new();
-    let (icon, phase, message) = &h.status;
+    let (icon, phase, message) = (h.status.icon, &h.status.phase, &h.status.message);
     let _ = writeln!(out, "Name:            {}", h.name);
     let _ = writeln!(out, "Namespace:       {}", h.namespace);
     let _ = writeln!(
         out,
         "Status:          {}",
-        paint(&format!("{} {phase}", icon.glyph()), *icon, colour)
+        paint(&format!("{} {phase}", icon.glyph()), icon, colour)
     );
     if !message.is_empty() {
         let _ = writeln!(out, "Message:         {message}");
     }
     let _ = writeln!(out, "Strategy:        {}", h.strategy);
-    if let Some((index, count)) = h.step {
-        let _ = writeln!(out, "  Step:          {index}/{count}");
+    if let Some(step) = h.step {
+        let _ = writeln!(out, "  Step:          {}/{}", step.index, step.count);
     }
     if let Some(w) = h.set_weight {
         let _ = writeln!(out, "  SetWeight:     {w}");
@@ -38,7 +38,7 @@ pub fn render(view: &View, colour: bool) -> String {
     if let Some(w) = h.actual_weight {
         let _ = writeln!(out, "  ActualWeight:  {w}");
     }
-    for (i, (image, roles)) in h.images.iter().enumerate() {
+    for (i, super::Image { image, roles }) in h.images.iter().enumerate() {
         let label = if i == 0 {
             "Images:          "
         } else {
@@ -46,13 +46,13 @@ pub fn render(view: &View, colour: bool) -> String {
         };
         let _ = writeln!(out, "{label}{image} ({})", roles.join(", "));
     }
-    let [desired, current, updated, ready, available] = h.replicas;
+    let r = h.replicas;
     let _ = writeln!(out, "Replicas:");
-    let _ = writeln!(out, "  Desired:       {desired}");
-    let _ = writeln!(out, "  Current:       {current}");
-    let _ = writeln!(out, "  Updated:       {updated}");
-    let _ = writeln!(out, "  Ready:         {ready}");
-    let _ = writeln!(out, "  Available:     {available}");
+    let _ = writeln!(out, "  Desired:       {}", r.desired);
+    let _ = writeln!(out, "  Current:       {}", r.current);
+    let _ = writeln!(out, "  Updated:       {}", r.updated);
+    let _ = writeln!(out, "  Ready:         {}", r.ready);
+    let _ = writeln!(out, "  Available:     {}", r.available);
     let _ = writeln!(out);
     // Tree prefixes: for each node, the lines of its ancestors and its own branch.
     let mut names = Vec::with_capacity(view.tree.len());
@@ -72,7 +72,7 @@ pub fn render(view: &View, colour: bool) -> String {
     let width = |f: &dyn Fn(usize) -> usize| (0..view.tree.len()).map(f).max().unwrap_or(0);
     let name_w = width(&|i| names[i].chars().count()).max(4);
     let kind_w = width(&|i| view.tree[i].kind.len()).max(4);
-    let status_w = width(&|i| view.tree[i].status.as_ref().map_or(0, |(_, s)| s.chars().count() + 2)).max(6);
+    let status_w = width(&|i| view.tree[i].status.as_ref().map_or(0, |b| b.text.chars().count() + 2)).max(6);
     let age_w = width(&|i| view.tree[i].age.len()).max(3);
     let _ = writeln!(
         out,
@@ -83,7 +83,7 @@ pub fn render(view: &View, colour: bool) -> String {
         let status = node
             .status
             .as_ref()
-            .map(|(icon, text)| (format!("{} {text}", icon.glyph()), *icon));
+            .map(|b| (format!("{} {}", b.icon.glyph(), b.text), b.icon));
         let status_text = status.as_ref().map_or(String::new(), |(t, _)| t.clone());
         let pad = status_w.saturating_sub(status_text.chars().count());
         let shown = status.map_or(String::new(), |(t, icon)| paint(&t, icon, colour));

@@ -11,6 +11,7 @@ pub mod path;
 mod read;
 pub mod registry;
 pub mod resources;
+mod scale;
 pub mod schema;
 pub mod selectors;
 pub mod status;
@@ -71,6 +72,14 @@ impl Call {
 
     pub fn dry_run(&self) -> bool {
         self.param("dryRun") == Some("All")
+    }
+
+    /// The label and field selectors of the query string.
+    pub fn selectors(&self) -> Result<(selectors::LabelSelector, selectors::FieldSelector), ApiError> {
+        Ok((
+            selectors::LabelSelector::parse(self.param("labelSelector").unwrap_or_default())?,
+            selectors::FieldSelector::parse(self.param("fieldSelector").unwrap_or_default())?,
+        ))
     }
 
     /// The body as JSON (or YAML, which some clients send).

@@ -5,9 +5,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::path::Target;
-use super::selectors::{FieldSelector, LabelSelector};
 use super::status::ApiError;
-use super::{App, Call, json as respond, table, write};
+use super::{App, Call, json as respond, scale, table};
 
 /// `GET .../{name}[/{subresource}]`.
 pub(super) fn get(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
@@ -16,7 +15,7 @@ pub(super) fn get(app: &App, call: &Call, target: &Target) -> Result<Response, A
     let obj = store.get(&target.rt, target.namespace.as_deref().unwrap_or_default(), name)?;
     match target.subresource.as_deref() {
         None | Some("status") => {}
-        Some("scale") => return Ok(respond(StatusCode::OK, &write::scale_of(&target.rt, &obj)?)),
+        Some("scale") => return Ok(respond(StatusCode::OK, &scale::scale_of(&target.rt, &obj)?)),
         Some(other) => return Err(ApiError::no_route(&format!("{}/{other}", target.rt.qualified()))),
     }
     if table::wanted(call.header(header::ACCEPT)) {
@@ -26,14 +25,6 @@ pub(super) fn get(app: &App, call: &Call, target: &Target) -> Result<Response, A
         ));
     }
     Ok(respond(StatusCode::OK, &obj))
-}
-
-/// Selectors from the query string.
-pub(super) fn selectors(call: &Call) -> Result<(LabelSelector, FieldSelector), ApiError> {
-    Ok((
-        LabelSelector::parse(call.param("labelSelector").unwrap_or_default())?,
-        FieldSelector::parse(call.param("fieldSelector").unwrap_or_default())?,
-    ))
 }
 
 fn continue_token(namespace: &str, name: &str) -> String {
@@ -61,7 +52,7 @@ fn decode_token(token: &str) -> Result<(String, String), ApiError> {
 
 /// `GET` on a collection.
 pub(super) fn list(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
-    let (labels, fields) = selectors(call)?;
+    let (labels, fields) = call.selectors()?;
     let store = app.store.lock();
     let mut items: Vec<Value> = store.list_where(&target.rt, target.namespace.as_deref(), |o| {
         labels.matches(o) && fields.matches(o)

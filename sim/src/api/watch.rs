@@ -16,7 +16,7 @@ use super::path::Target;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::status::ApiError;
 use super::store::WatchEvent;
-use super::{App, Call, read, table};
+use super::{App, Call, table};
 
 /// Seconds between bookmarks when the client allows them.
 const BOOKMARK_EVERY: Duration = Duration::from_secs(10);
@@ -82,7 +82,7 @@ fn line(value: &Value) -> Result<Bytes, Infallible> {
 
 /// Starts a watch on a collection.
 pub(super) fn start(app: Arc<App>, call: &Call, target: Target) -> Result<Response, ApiError> {
-    let (labels, fields) = read::selectors(call)?;
+    let (labels, fields) = call.selectors()?;
     let as_table = table::wanted(call.header(header::ACCEPT));
     let filter = Filter {
         target,

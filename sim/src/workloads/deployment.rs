@@ -81,24 +81,16 @@ fn new_replicaset(deploy: &Deployment, template: &Value, hash: &str, replicas: i
     })
 }
 
-/// Decides what the Deployment needs at `now`, given the ReplicaSets it owns.
-#[must_use]
-#[allow(clippy::too_many_lines)] // one rolling-update step, read top to bottom
-pub fn decide(deploy: &Deployment, owned: &[&ReplicaSet], now: jiff::Timestamp) -> Decision {
-    let spec = &deploy.spec;
+/// How far a rolling update may go: surge above and unavailability below the desired count.
+struct Limits {
+    desired: i32,
+    surge: i32,
+    unavailable: i32,
+    recreate: bool,
+}
+
+fn limits(spec: &k8s_openapi::api::apps::v1::DeploymentSpec) -> Limits {
     let desired = spec.replicas.unwrap_or(1).max(0);
-    let template = serde_json::to_value(&spec.template).unwrap_or_else(|_| json!({}));
-    let hash = template_hash(&template);
-    let new = owned
-        .iter()
-        .copied()
-        .find(|rs| rs.metadata.labels.as_ref().and_then(|l| l.get(HASH_LABEL)) == Some(&hash));
-    let mut old: Vec<&ReplicaSet> = owned
-        .iter()
-        .copied()
-        .filter(|rs| new.is_none_or(|n| n.metadata.name != rs.metadata.name))
-        .collect();
-    old.sort_by_key(|rs| revision(rs));
     let strategy = spec.strategy.clone().unwrap_or_default();
     let recreate = strategy.type_.as_deref() == Some("Recreate");
     let rolling = strategy.rolling_update.unwrap_or_default();
@@ -120,68 +112,150 @@ pub fn decide(deploy: &Deployment, owned: &[&ReplicaSet], now: jiff::Timestamp) 
     if surge == 0 && unavailable == 0 {
         unavailable = 1;
     }
-    let mut changes = Vec::new();
+    Limits {
+        desired,
+        surge,
+        unavailable,
+        recreate,
+    }
+}
+
+/// The Deployment's ReplicaSets: the one running its template and the older ones.
+struct Sets<'a> {
+    owned: &'a [&'a ReplicaSet],
+    new: Option<&'a ReplicaSet>,
+    old: Vec<&'a ReplicaSet>,
+    template: Value,
+    hash: String,
+}
+
+/// Decides what the Deployment needs at `now`, given the ReplicaSets it owns.
+#[must_use]
+pub fn decide(deploy: &Deployment, owned: &[&ReplicaSet], now: jiff::Timestamp) -> Decision {
+    let spec = &deploy.spec;
+    let template = serde_json::to_value(&spec.template).unwrap_or_else(|_| json!({}));
+    let hash = template_hash(&template);
+    let new = owned
+        .iter()
+        .copied()
+        .find(|rs| rs.metadata.labels.as_ref().and_then(|l| l.get(HASH_LABEL)) == Some(&hash));
+    let mut old: Vec<&ReplicaSet> = owned
+        .iter()
+        .copied()
+        .filter(|rs| new.is_none_or(|n| n.metadata.name != rs.metadata.name))
+        .collect();
+    old.sort_by_key(|rs| revision(rs));
+    let sets = Sets {
+        owned,
+        new,
+        old,
+        template,
+        hash,
+    };
+    let limits = limits(spec);
     let paused = spec.paused.unwrap_or(false);
-    let old_total: i32 = old.iter().map(|rs| spec_replicas(rs)).sum();
-    let old_pods: i32 = old.iter().map(|rs| stat(rs, |s| Some(s.replicas))).sum();
-    let mut new_replicas = new.map_or(0, spec_replicas);
-    if !paused {
-        match new {
-            None => {
-                let revision = owned.iter().map(|rs| revision(rs)).max().unwrap_or(0) + 1;
-                let start = if owned.is_empty() {
-                    desired
-                } else if recreate {
-                    0
-                } else {
-                    (desired + surge - old_total).clamp(0, desired)
-                };
-                changes.push(Change::Create(new_replicaset(
-                    deploy, &template, &hash, start, revision,
-                )));
-                new_replicas = start;
-            }
-            Some(rs) => {
-                let target = if recreate {
-                    if old_pods == 0 { desired } else { 0 }
-                } else {
-                    (desired + surge - old_total).clamp(new_replicas.min(desired), desired)
-                };
-                if target != spec_replicas(rs) {
-                    changes.push(Change::Scale(rs.metadata.name.clone().unwrap_or_default(), target));
-                    new_replicas = target;
-                }
-            }
+    let (changes, new_replicas) = if paused {
+        (Vec::new(), new.map_or(0, spec_replicas))
+    } else {
+        rolling_update(deploy, &sets, &limits)
+    };
+    let (status, requeue) = status(deploy, &sets, &limits, !changes.is_empty(), new_replicas, now);
+    Decision {
+        changes,
+        status,
+        requeue,
+    }
+}
+
+/// One step of the rolling update (or Recreate): the new ReplicaSet created or grown, old ones
+/// scaled down as far as availability allows, old empty ones beyond the history limit deleted.
+/// Returns the changes and the new ReplicaSet's replicas after them.
+fn rolling_update(deploy: &Deployment, sets: &Sets<'_>, limits: &Limits) -> (Vec<Change>, i32) {
+    let Limits {
+        desired,
+        surge,
+        unavailable,
+        recreate,
+    } = *limits;
+    let mut changes = Vec::new();
+    let old_total: i32 = sets.old.iter().map(|rs| spec_replicas(rs)).sum();
+    let old_pods: i32 = sets.old.iter().map(|rs| stat(rs, |s| Some(s.replicas))).sum();
+    let mut new_replicas = sets.new.map_or(0, spec_replicas);
+    match sets.new {
+        None => {
+            let revision = sets.owned.iter().map(|rs| revision(rs)).max().unwrap_or(0) + 1;
+            let start = if sets.owned.is_empty() {
+                desired
+            } else if recreate {
+                0
+            } else {
+                (desired + surge - old_total).clamp(0, desired)
+            };
+            changes.push(Change::Create(new_replicaset(
+                deploy,
+                &sets.template,
+                &sets.hash,
+                start,
+                revision,
+            )));
+            new_replicas = start;
         }
-        // Scale old ReplicaSets down as far as availability allows (all of them for Recreate).
-        let available: i32 = owned.iter().map(|rs| stat(rs, |s| s.available_replicas)).sum();
-        let mut budget = if recreate {
-            i32::MAX
-        } else {
-            available - (desired - unavailable)
-        };
-        for rs in &old {
-            let current = spec_replicas(rs);
-            let cut = current.min(budget.max(0));
-            if cut > 0 {
-                changes.push(Change::Scale(
-                    rs.metadata.name.clone().unwrap_or_default(),
-                    current - cut,
-                ));
-                budget -= cut;
+        Some(rs) => {
+            let target = if recreate {
+                if old_pods == 0 { desired } else { 0 }
+            } else {
+                (desired + surge - old_total).clamp(new_replicas.min(desired), desired)
+            };
+            if target != spec_replicas(rs) {
+                changes.push(Change::Scale(rs.metadata.name.clone().unwrap_or_default(), target));
+                new_replicas = target;
             }
-        }
-        // Old, empty ReplicaSets beyond the history limit go, oldest first.
-        let limit = usize::try_from(spec.revision_history_limit.unwrap_or(10).max(0)).unwrap_or(10);
-        let empty: Vec<&&ReplicaSet> = old
-            .iter()
-            .filter(|rs| spec_replicas(rs) == 0 && stat(rs, |s| Some(s.replicas)) == 0)
-            .collect();
-        for rs in empty.iter().take(empty.len().saturating_sub(limit)) {
-            changes.push(Change::Delete(rs.metadata.name.clone().unwrap_or_default()));
         }
     }
-    // Status.
+    // Scale old ReplicaSets down as far as availability allows (all of them for Recreate).
+    let available: i32 = sets.owned.iter().map(|rs| stat(rs, |s| s.available_replicas)).sum();
+    let mut budget = if recreate {
+        i32::MAX
+    } else {
+        available - (desired - unavailable)
+    };
+    for rs in &sets.old {
+        let current = spec_replicas(rs);
+        let cut = current.min(budget.max(0));
+        if cut > 0 {
+            changes.push(Change::Scale(
+                rs.metadata.name.clone().unwrap_or_default(),
+                current - cut,
+            ));
+            budget -= cut;
+        }
+    }
+    // Old, empty ReplicaSets beyond the history limit go, oldest first.
+    let limit = usize::try_from(deploy.spec.revision_history_limit.unwrap_or(10).max(0)).unwrap_or(10);
+    let empty: Vec<&&ReplicaSet> = sets
+        .old
+        .iter()
+        .filter(|rs| spec_replicas(rs) == 0 && stat(rs, |s| Some(s.replicas)) == 0)
+        .collect();
+    for rs in empty.iter().take(empty.len().saturating_sub(limit)) {
+        changes.push(Change::Delete(rs.metadata.name.clone().unwrap_or_default()));
+    }
+    (changes, new_replicas)
+}
+
+/// The status (when it changed) with the `Available` and `Progressing` conditions, and when to
+/// look again for the progress deadline.
+fn status(
+    deploy: &Deployment,
+    sets: &Sets<'_>,
+    limits: &Limits,
+    scaled: bool,
+    new_replicas: i32,
+    now: jiff::Timestamp,
+) -> (Option<Value>, Option<Duration>) {
+    let (new, owned, desired) = (sets.new, sets.owned, limits.desired);
+    let old_pods: i32 = sets.old.iter().map(|rs| stat(rs, |s| Some(s.replicas))).sum();
+    let paused = deploy.spec.paused.unwrap_or(false);
     let sum = |f: &dyn Fn(&ReplicaSet) -> i32| owned.iter().map(|rs| f(rs)).sum::<i32>();
     let available = sum(&|rs| stat(rs, |s| s.available_replicas));
     let updated = new.map_or(0, |rs| stat(rs, |s| Some(s.replicas)));
@@ -201,7 +275,7 @@ pub fn decide(deploy: &Deployment, owned: &[&ReplicaSet], now: jiff::Timestamp) 
             .cloned()
     };
     let deadline =
-        Duration::from_secs(u64::try_from(spec.progress_deadline_seconds.unwrap_or(600).max(0)).unwrap_or(600));
+        Duration::from_secs(u64::try_from(deploy.spec.progress_deadline_seconds.unwrap_or(600).max(0)).unwrap_or(600));
     // Progress: something was scaled, or the replica counts moved since the last status.
     let counts = json!([
         sum(&|rs| stat(rs, |s| Some(s.replicas))),
@@ -215,7 +289,7 @@ pub fn decide(deploy: &Deployment, owned: &[&ReplicaSet], now: jiff::Timestamp) 
         current["readyReplicas"].as_i64().unwrap_or(0),
         current["availableReplicas"].as_i64().unwrap_or(0)
     ]);
-    let progressed = !changes.is_empty() || counts != previous_counts || previous("Progressing").is_none();
+    let progressed = scaled || counts != previous_counts || previous("Progressing").is_none();
     let last_progress = previous("Progressing")
         .and_then(|c| {
             c["lastUpdateTime"]
@@ -227,7 +301,7 @@ pub fn decide(deploy: &Deployment, owned: &[&ReplicaSet], now: jiff::Timestamp) 
     let exceeded = !complete && !paused && last_progress + deadline <= now;
     let rs_name = new
         .and_then(|rs| rs.metadata.name.clone())
-        .unwrap_or_else(|| format!("{}-{hash}", deploy.metadata.name.clone().unwrap_or_default()));
+        .unwrap_or_else(|| format!("{}-{}", deploy.metadata.name.clone().unwrap_or_default(), sets.hash));
     let (progress_status, reason, message) = if exceeded {
         (
             "False",
@@ -247,7 +321,7 @@ pub fn decide(deploy: &Deployment, owned: &[&ReplicaSet], now: jiff::Timestamp) 
             format!("ReplicaSet \"{rs_name}\" is progressing."),
         )
     };
-    let is_available = available >= desired - unavailable;
+    let is_available = available >= desired - limits.unavailable;
     let keep_time = |kind: &str, status: &str| {
         previous(kind)
             .filter(|c| c["status"] == status)
@@ -270,30 +344,28 @@ pub fn decide(deploy: &Deployment, owned: &[&ReplicaSet], now: jiff::Timestamp) 
              "lastUpdateTime": rfc3339(last_progress), "lastTransitionTime": keep_time("Progressing", progress_status)},
         ],
     });
-    let essence = |v: &Value| {
-        let mut v = v.clone();
-        for c in v
-            .get_mut("conditions")
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(m) = c.as_object_mut() {
-                m.remove("lastUpdateTime");
-                m.remove("lastTransitionTime");
-            }
-        }
-        v
-    };
-    let changed = essence(&current) != essence(&status) || progressed;
+    let changed = without_times(&current) != without_times(&status) || progressed;
     let requeue = (!complete && !exceeded)
         .then(|| (last_progress + deadline).duration_since(now).try_into().ok())
         .flatten();
-    Decision {
-        changes,
-        status: changed.then_some(status),
-        requeue,
+    (changed.then_some(status), requeue)
+}
+
+/// A status without its conditions' times, to tell a real change from a refresh.
+fn without_times(v: &Value) -> Value {
+    let mut v = v.clone();
+    for c in v
+        .get_mut("conditions")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(m) = c.as_object_mut() {
+            m.remove("lastUpdateTime");
+            m.remove("lastTransitionTime");
+        }
     }
+    v
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ pub fn series(pod: &Pod, now: jiff::Timestamp) -> Option<PodSeries> {
         job,
         namespace: pod.metadata.namespace.clone().unwrap_or_default(),
         pod: pod.metadata.name.clone().unwrap_or_default(),
-        hash: labels.get("rollouts-pod-template-hash").cloned().unwrap_or_default(),
+        hash: labels.get(crds::keys::HASH_LABEL).cloned().unwrap_or_default(),
         behaviour: Behaviour::of(&pod.metadata.annotations.clone().unwrap_or_default(), &image),
         serving_seconds: now.duration_since(since).as_secs_f64().max(0.0),
     })

@@ -126,15 +126,7 @@ where
 async fn reconcile_replicaset(rs: Arc<ReplicaSet>, client: Arc<Client>) -> Result<Action, WorkloadError> {
     let ns = rs.namespace().ok_or(WorkloadError::Missing("namespace"))?;
     let pods_api: Api<Pod> = Api::namespaced((*client).clone(), &ns);
-    let selector = rs
-        .spec
-        .selector
-        .match_labels
-        .iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let selector = crds::meta::selector_string(&rs.spec.selector);
     let pods = pods_api.list(&ListParams::default().labels(&selector)).await?.items;
     let owned: Vec<&Pod> = replicaset::owned(&rs, &pods);
     let decision = replicaset::decide(&rs, &owned, jiff::Timestamp::now());

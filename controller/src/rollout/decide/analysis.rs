@@ -1,4 +1,4 @@
-//! The Rollout's AnalysisRuns (reference b2/b5): which runs are current, creating them with Argo's
+//! The Rollout's AnalysisRuns (Argo's `reconcileAnalysisRuns`, `rollout/analysis.go`): which runs are current, creating them with Argo's
 //! names and labels, pausing on Inconclusive, aborting on Failed or Error, terminating runs that
 //! stopped mattering and deleting old ones beyond the history limits.
 
@@ -7,15 +7,13 @@ use std::collections::BTreeMap;
 use analysis::run::is_completed;
 use crds::AnalysisRun;
 use crds::analysis::{AnalysisPhase, Argument};
-use crds::rollout::{PauseReason, RolloutAnalysis, RolloutAnalysisRunStatus};
+use crds::rollout::{PauseReason, RolloutAnalysis, RolloutAnalysisRunStatus, TemplateRef};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::Pass;
 use crate::rollout::identity::controller_ref;
-use crate::rollout::labels::{
-    HASH_LABEL, INSTANCE_ID_LABEL, REVISION_ANNOTATION, ROLLOUT_TYPE_LABEL, STEP_INDEX_LABEL,
-};
-use crate::rollout::plan::{Action, RolloutEvent};
+use crate::rollout::plan::{Action, RolloutEvent, reason};
+use crds::keys::{HASH_LABEL, INSTANCE_ID_LABEL, REVISION_ANNOTATION, ROLLOUT_TYPE_LABEL, STEP_INDEX_LABEL};
 
 /// The runs a Rollout currently follows, by role (names).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -203,11 +201,7 @@ fn create(pass: &mut Pass<'_>, kind: RunKind, spec: &RolloutAnalysis) -> Option<
     let templates: Vec<_> = spec
         .templates
         .iter()
-        .filter_map(|t| {
-            pass.snap
-                .templates
-                .get(&(t.cluster_scope.unwrap_or(false), t.template_name.clone()))
-        })
+        .filter_map(|t| pass.snap.templates.get(&TemplateRef::from(t)))
         .collect();
     let built = resolve_args(pass, spec)
         .and_then(|args| analysis::template::run_spec(&templates, &args).map_err(|e| e.to_string()));
@@ -271,7 +265,7 @@ fn create(pass: &mut Pass<'_>, kind: RunKind, spec: &RolloutAnalysis) -> Option<
     };
     pass.plan.actions.push(Action::CreateAnalysisRun(Box::new(run)));
     pass.event(RolloutEvent::normal(
-        "AnalysisRunCreated",
+        reason::ANALYSIS_RUN_CREATED,
         format!("Created {} AnalysisRun '{name}'", kind.label()),
     ));
     Some(name)

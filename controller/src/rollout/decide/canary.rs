@@ -1,71 +1,62 @@
-//! The canary strategy without traffic routing (reference b2/b3/b4).
+//! The canary strategy without traffic routing (Argo's `rolloutCanary`, `rollout/canary.go`).
+//!
+//! What the steps say is read once per pass into a [`Canary`]; the weight is read once, after the
+//! analysis of this pass could have aborted the update.
 
-use crds::rollout::{CanaryStep, PauseReason, RolloutStatus};
+use crds::rollout::{CanaryStatus, CanaryStep, CanaryStrategy, CurrentStep, PauseReason, RolloutStatus, weight_at};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::analysis::{self, RunKind};
-use super::common::{base_status, cleanup_history, ensure_new_replicaset, scale, size_created};
+use super::common::{base_status, cleanup_history, ensure_new_replicaset, promote, scale, size_new};
 use super::{Pass, restart, services, status};
 use crate::rollout::identity::{available, hash_of, revision_of, spec_replicas, status_replicas};
-use crate::rollout::plan::RolloutEvent;
+use crate::rollout::plan::{RolloutEvent, reason};
 use crate::rollout::replicas::{Budget, CanaryScale, Counts, at_desired_counts, next_counts};
 
-fn steps<'a>(pass: &Pass<'a>) -> &'a [CanaryStep] {
-    pass.rollout
-        .spec
-        .strategy
-        .as_ref()
-        .and_then(|s| s.canary.as_ref())
-        .map_or(&[], |c| c.steps.as_slice())
+/// What the spec and the stored status say about the canary, read once per pass.
+struct Canary<'a> {
+    /// The strategy.
+    spec: &'a CanaryStrategy,
+    /// Its steps.
+    steps: &'a [CanaryStep],
+    /// How many.
+    count: i32,
+    /// The step the stored status is at.
+    current: Option<CurrentStep<'a>>,
+    /// Surge and unavailability in pods.
+    budget: Budget,
 }
 
-fn step_count(pass: &Pass<'_>) -> i32 {
-    i32::try_from(steps(pass).len()).unwrap_or(i32::MAX)
-}
-
-/// The current step and its index (`None` past the last step or without steps).
-fn current_step<'a>(pass: &Pass<'a>) -> Option<(usize, &'a CanaryStep)> {
-    let index = usize::try_from(pass.old.current_step_index?).ok()?;
-    steps(pass).get(index).map(|s| (index, s))
-}
-
-/// The weight the canary should have now (reference b3 point 2).
-fn weight(pass: &Pass<'_>) -> i32 {
-    if pass.pause.is_aborted() {
-        return 0;
+impl<'a> Canary<'a> {
+    fn read(pass: &Pass<'a>, spec: &'a CanaryStrategy) -> Self {
+        let rollout = pass.rollout;
+        let replicas = rollout.spec.effective_replicas();
+        let budget = Budget::resolve(replicas, &spec.effective_max_surge(), &spec.effective_max_unavailable())
+            .unwrap_or(Budget {
+                max_surge: 1,
+                max_unavailable: 0,
+            });
+        Self {
+            spec,
+            steps: rollout.steps(),
+            count: rollout.step_count(),
+            current: rollout.current_step(),
+            budget,
+        }
     }
-    if pass.old.promote_full == Some(true) || pass.sets.stable.is_none() || pass.sets.new_is_stable() {
-        return 100;
-    }
-    let Some((index, _)) = current_step(pass) else {
-        return 100;
-    };
-    steps(pass)[..=index]
-        .iter()
-        .rev()
-        .find_map(|s| s.set_weight)
-        .unwrap_or(0)
-}
 
-fn budget(pass: &Pass<'_>) -> Budget {
-    let replicas = pass.rollout.spec.effective_replicas();
-    let canary = pass
-        .rollout
-        .spec
-        .strategy
-        .as_ref()
-        .and_then(|s| s.canary.clone())
-        .unwrap_or_default();
-    Budget::resolve(
-        replicas,
-        &canary.effective_max_surge(),
-        &canary.effective_max_unavailable(),
-    )
-    .unwrap_or(Budget {
-        max_surge: 1,
-        max_unavailable: 0,
-    })
+    /// The weight the canary should have now (Argo's `GetCurrentSetWeight`, with what this pass
+    /// decided: an abort, a promotion, no stable yet).
+    fn weight(&self, pass: &Pass<'_>) -> i32 {
+        if pass.pause.is_aborted() {
+            return 0;
+        }
+        if pass.old.promote_full == Some(true) || pass.sets.stable.is_none() || pass.sets.new_is_stable() {
+            return 100;
+        }
+        self.current.map_or(100, |c| weight_at(self.steps, c.index))
+    }
 }
 
 fn counts(rs: &ReplicaSet) -> Counts {
@@ -99,7 +90,7 @@ pub fn rollback_within_window(pass: &Pass<'_>) -> bool {
     ) else {
         return false;
     };
-    let (new_rev, stable_rev) = (revision_of(&new.metadata), revision_of(&stable.metadata));
+    let (new_rev, stable_rev) = (revision_of(new), revision_of(stable));
     if new_rev >= stable_rev {
         return false;
     }
@@ -108,52 +99,59 @@ pub fn rollback_within_window(pass: &Pass<'_>) -> bool {
         .all
         .iter()
         .filter(|rs| {
-            let r = revision_of(&rs.metadata);
+            let r = revision_of(rs);
             r > new_rev && r < stable_rev
         })
         .count();
     i32::try_from(between).unwrap_or(i32::MAX) < window
 }
 
-/// One canary reconcile.
-pub fn reconcile(pass: &mut Pass<'_>) {
+/// Plans one canary reconcile.
+pub fn plan(pass: &mut Pass<'_>) {
+    let Some(spec) = pass.rollout.canary() else { return };
+    let canary = Canary::read(pass, spec);
     if changed(pass) {
-        return reset(pass);
+        return reset(pass, &canary);
     }
     ensure_new_replicaset(pass, 0);
-    restart::reconcile(pass);
+    restart::plan(pass);
     let keep = [pass.old.stable_rs.clone(), Some(pass.hash.clone())];
     let keep: Vec<Option<&str>> = keep.iter().map(Option::as_deref).collect();
     cleanup_history(pass, &keep);
     services::canary(pass);
-    reconcile_analysis(pass);
+    plan_analysis(pass, &canary);
+    let weight = canary.weight(pass);
     if !pass.pause.adds_pause() {
-        let scaled = scale_replicasets(pass);
+        let scaled = scale_replicasets(pass, &canary, weight);
         if !scaled {
-            reconcile_pause_step(pass);
+            plan_pause_step(pass, &canary);
         }
     }
-    finish(pass);
+    let status = step_status(pass, &canary, weight);
+    status::complete(pass, status);
 }
 
 /// A new template or new steps: start the steps over (or skip them when going back to stable).
-fn reset(pass: &mut Pass<'_>) {
+fn reset(pass: &mut Pass<'_>, canary: &Canary<'_>) {
     let mut status = base_status(pass);
     status.current_step_hash = crate::rollout::identity::steps_hash(pass.rollout);
     status.promote_full = None;
-    let count = step_count(pass);
-    status.current_step_index = (count > 0).then_some(0);
+    status.current_step_index = (canary.count > 0).then_some(0);
     pass.pause.clear();
     pass.pause.remove_abort();
     let back_to_stable = pass.sets.new.is_some() && pass.old.stable_rs.as_deref() == pass.sets.new.and_then(hash_of);
-    if (back_to_stable || rollback_within_window(pass)) && count > 0 {
-        pass.event(RolloutEvent::normal("SkipSteps", "Rollback to stable ReplicaSets"));
-        status.current_step_index = Some(count);
+    if (back_to_stable || rollback_within_window(pass)) && canary.count > 0 {
+        pass.event(RolloutEvent::normal(
+            reason::SKIP_STEPS,
+            "Rollback to stable ReplicaSets",
+        ));
+        status.current_step_index = Some(canary.count);
     }
-    status::finish(pass, status);
+    status::complete(pass, status);
 }
 
-fn reconcile_analysis(pass: &mut Pass<'_>) {
+/// The step and background runs: followed, started, or terminated when they stop mattering.
+fn plan_analysis(pass: &mut Pass<'_>, canary: &Canary<'_>) {
     let old_canary = pass.old.canary.clone().unwrap_or_default();
     let step_name = old_canary.current_step_analysis_run_status.map(|s| s.name);
     let background_name = old_canary.current_background_analysis_run_status.map(|s| s.name);
@@ -169,62 +167,60 @@ fn reconcile_analysis(pass: &mut Pass<'_>) {
         pass.runs.background = background_name;
         return;
     }
-    // The step run.
-    let step = current_step(pass);
-    let from_previous_step = step.is_some_and(|(index, _)| {
+    plan_step_run(pass, canary, step_name);
+    plan_background_run(pass, canary, background_name);
+    analysis::cleanup(pass);
+}
+
+/// The run of the current analysis step (a run left from an earlier step is stopped).
+fn plan_step_run(pass: &mut Pass<'_>, canary: &Canary<'_>, step_name: Option<String>) {
+    let from_previous_step = canary.current.is_some_and(|c| {
         analysis::find(pass, step_name.as_deref()).is_some_and(|run| {
-            run.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(crate::rollout::labels::STEP_INDEX_LABEL))
-                != Some(&index.to_string())
+            crds::keys::label(&run.metadata, crds::keys::STEP_INDEX_LABEL) != Some(c.index.to_string().as_str())
         })
     });
     if !pass.old.pause_conditions.is_empty() || pass.old.abort == Some(true) {
         pass.runs.step = step_name;
-    } else {
-        match step {
-            Some((
-                index,
-                CanaryStep {
-                    analysis: Some(spec), ..
-                },
-            )) if !from_previous_step => {
-                let index = i32::try_from(index).unwrap_or(i32::MAX);
-                pass.runs.step = analysis::follow(pass, RunKind::Step(index), spec, step_name);
-            }
-            _ => analysis::stop(pass, step_name.as_deref()),
-        }
+        return;
     }
-    // The background run.
-    let background = pass
-        .rollout
-        .spec
-        .strategy
-        .as_ref()
-        .and_then(|s| s.canary.as_ref())
-        .and_then(|c| c.analysis.clone())
-        .filter(|a| !a.analysis.templates.is_empty());
-    match background {
-        None => analysis::stop(pass, background_name.as_deref()),
-        Some(bg) => {
-            let before_start = bg
-                .starting_step
-                .is_some_and(|start| pass.old.current_step_index.unwrap_or(0) < start);
-            let fully_promoted = pass.old.stable_rs.as_deref() == Some(pass.hash.as_str());
-            if !(fully_promoted || before_start) {
-                pass.runs.background = analysis::follow(pass, RunKind::Background, &bg.analysis, background_name);
-            }
+    match canary.current {
+        Some(CurrentStep {
+            index,
+            step: CanaryStep {
+                analysis: Some(spec), ..
+            },
+        }) if !from_previous_step => {
+            let index = i32::try_from(index).unwrap_or(i32::MAX);
+            pass.runs.step = analysis::follow(pass, RunKind::Step(index), spec, step_name);
         }
+        _ => analysis::stop(pass, step_name.as_deref()),
     }
-    analysis::cleanup(pass);
 }
 
-/// Drains older ReplicaSets, then scales stable and new toward the weight. Returns whether anything
+/// The background run, from `startingStep` until the update is fully promoted.
+fn plan_background_run(pass: &mut Pass<'_>, canary: &Canary<'_>, background_name: Option<String>) {
+    let Some(background) = canary
+        .spec
+        .analysis
+        .as_ref()
+        .filter(|a| !a.analysis.templates.is_empty())
+    else {
+        return analysis::stop(pass, background_name.as_deref());
+    };
+    let before_start = background
+        .starting_step
+        .is_some_and(|start| pass.old.current_step_index.unwrap_or(0) < start);
+    let fully_promoted = pass.old.stable_rs.as_deref() == Some(pass.hash.as_str());
+    if !(fully_promoted || before_start) {
+        pass.runs.background = analysis::follow(pass, RunKind::Background, &background.analysis, background_name);
+    }
+}
+
+/// Drains older ReplicaSets, then scales stable and new toward `weight`. Returns whether anything
 /// was scaled.
-fn scale_replicasets(pass: &mut Pass<'_>) -> bool {
+fn scale_replicasets(pass: &mut Pass<'_>, canary: &Canary<'_>, weight: i32) -> bool {
     let replicas = pass.rollout.spec.effective_replicas();
-    let budget = budget(pass);
+    let budget = canary.budget;
     let stable = distinct_stable(pass);
     // Older ReplicaSets first, within the availability budget.
     let total_available: i32 = pass.sets.all.iter().map(|rs| available(rs)).sum();
@@ -249,16 +245,13 @@ fn scale_replicasets(pass: &mut Pass<'_>) -> bool {
         }
     }
     if scaled_down {
-        if pass.created.is_some() {
-            size_created(pass, 0);
-        }
         return true;
     }
     let older_total: i32 = pass.sets.older.iter().map(|rs| spec_replicas(rs)).sum();
     let new_counts = pass.sets.new.map_or_else(Counts::default, counts);
     let (new_target, stable_target) = next_counts(&CanaryScale {
         replicas,
-        weight: weight(pass),
+        weight,
         budget,
         new: new_counts,
         stable: stable.map(counts),
@@ -271,7 +264,7 @@ fn scale_replicasets(pass: &mut Pass<'_>) -> bool {
     match pass.sets.new {
         Some(rs) => scaled |= scale(pass, rs, new_target),
         None => {
-            size_created(pass, new_target);
+            size_new(pass, new_target);
             scaled = true;
         }
     }
@@ -279,29 +272,29 @@ fn scale_replicasets(pass: &mut Pass<'_>) -> bool {
 }
 
 /// On a pause step: pause once (and wake at the end of a timed pause).
-fn reconcile_pause_step(pass: &mut Pass<'_>) {
+fn plan_pause_step(pass: &mut Pass<'_>, canary: &Canary<'_>) {
     if pass.rollout.spec.is_paused() || pass.pause.is_aborted() {
         return;
     }
-    let Some((_, step)) = current_step(pass) else {
+    let Some(pause) = canary.current.and_then(|c| c.step.pause.as_ref()) else {
         return;
     };
-    let Some(pause) = &step.pause else { return };
+    let seconds = pause_seconds(pause.duration.as_ref());
     match pass.pause.condition(PauseReason::CanaryPauseStep).cloned() {
         None if !pass.pause.controller_paused() => {
             pass.pause.add(PauseReason::CanaryPauseStep);
             pass.event(RolloutEvent::normal(
-                "RolloutPaused",
+                reason::ROLLOUT_PAUSED,
                 "Rollout is paused (CanaryPauseStep)",
             ));
-            if let Some(seconds) = pause_seconds(pause.duration.as_ref()) {
+            if let Some(seconds) = seconds {
                 pass.plan
                     .wake_at(pass.snap.now + jiff::SignedDuration::from_secs(seconds));
             }
         }
         None => {}
         Some(condition) => {
-            if let Some(seconds) = pause_seconds(pause.duration.as_ref()) {
+            if let Some(seconds) = seconds {
                 pass.plan
                     .wake_at(condition.start_time.0 + jiff::SignedDuration::from_secs(seconds));
             }
@@ -335,11 +328,12 @@ fn step_text(step: &CanaryStep) -> String {
     }
 }
 
-fn completed_current_step(pass: &Pass<'_>) -> bool {
+/// Whether the current step is done: its pause over, its weight reached, its analysis passed.
+fn completed_current_step(pass: &Pass<'_>, canary: &Canary<'_>, weight: i32) -> bool {
     if pass.rollout.spec.is_paused() {
         return false;
     }
-    let Some((_, step)) = current_step(pass) else {
+    let Some(CurrentStep { step, .. }) = canary.current else {
         return false;
     };
     if let Some(pause) = &step.pause {
@@ -356,15 +350,14 @@ fn completed_current_step(pass: &Pass<'_>) -> bool {
         let Some(new) = pass.sets.new else { return false };
         let stable = distinct_stable(pass).map(|rs| (counts(rs), status_replicas(rs)));
         let older_available: i32 = pass.sets.older.iter().map(|rs| available(rs)).sum();
-        let threshold = progress_threshold(pass);
         return at_desired_counts(
             pass.rollout.spec.effective_replicas(),
-            weight(pass),
-            budget(pass),
+            weight,
+            canary.budget,
             counts(new),
             stable,
             older_available,
-            threshold,
+            progress_threshold(pass, canary, weight),
         );
     }
     if step.analysis.is_some() {
@@ -375,20 +368,12 @@ fn completed_current_step(pass: &Pass<'_>) -> bool {
 }
 
 /// `replicaProgressThreshold` as a number of pods.
-fn progress_threshold(pass: &Pass<'_>) -> Option<i32> {
-    let threshold = pass
-        .rollout
-        .spec
-        .strategy
-        .as_ref()?
-        .canary
-        .as_ref()?
-        .replica_progress_threshold
-        .clone()?;
+fn progress_threshold(pass: &Pass<'_>, canary: &Canary<'_>, weight: i32) -> Option<i32> {
+    let threshold = canary.spec.replica_progress_threshold.as_ref()?;
     let (desired, _) = crate::rollout::replicas::ideal_split(
         pass.rollout.spec.effective_replicas(),
-        weight(pass),
-        budget(pass).max_surge > 0,
+        weight,
+        canary.budget.max_surge > 0,
     );
     Some(match threshold.kind.as_str() {
         "Pods" => threshold.value,
@@ -397,7 +382,7 @@ fn progress_threshold(pass: &Pass<'_>) -> Option<i32> {
 }
 
 /// Why the new ReplicaSet should become stable now, if it should.
-fn full_promotion_reason(pass: &Pass<'_>) -> Option<String> {
+fn full_promotion_reason(pass: &Pass<'_>, canary: &Canary<'_>) -> Option<String> {
     if pass.sets.stable.is_none() {
         return Some("Initial deploy".into());
     }
@@ -411,89 +396,68 @@ fn full_promotion_reason(pass: &Pass<'_>) -> Option<String> {
     if pass.old.promote_full == Some(true) {
         return Some("Full promotion requested".into());
     }
-    let count = step_count(pass);
+    let count = canary.count;
     let done = count == 0 || pass.old.current_step_index == Some(count);
     done.then(|| format!("Completed all {count} canary steps"))
 }
 
-/// Makes the new ReplicaSet stable.
-pub fn promote(pass: &mut Pass<'_>, status: &mut RolloutStatus, reason: &str) {
-    pass.pause.clear();
-    pass.pause.remove_abort();
-    status.promote_full = None;
-    if pass.rollout.spec.strategy.as_ref().is_some_and(|s| s.canary.is_some()) {
-        let count = step_count(pass);
-        status.current_step_index = (count > 0).then_some(count);
-    }
-    if status.stable_rs.as_deref() != Some(pass.hash.as_str()) {
-        status.stable_rs = Some(pass.hash.clone());
-        pass.event(RolloutEvent::normal(
-            "RolloutCompleted",
-            format!(
-                "Rollout completed update to revision {} ({}): {reason}",
-                pass.revision, pass.hash
-            ),
-        ));
-    }
-}
-
-/// The canary status: step progression, promotion, then conditions and phase.
-fn finish(pass: &mut Pass<'_>) {
+/// The canary's fields of the new status: the analysis runs, step progression and promotion.
+fn step_status(pass: &mut Pass<'_>, canary: &Canary<'_>, weight: i32) -> RolloutStatus {
     let mut status = base_status(pass);
     status.current_step_hash = crate::rollout::identity::steps_hash(pass.rollout);
-    let count = step_count(pass);
-    let mut index = pass.old.current_step_index;
+    let count = canary.count;
+    status.current_step_index = pass.old.current_step_index;
     if pass.old.promote_full == Some(true) {
         pass.pause.clear();
         pass.pause.remove_abort();
         if count > 0 {
-            index = Some(count);
+            status.current_step_index = Some(count);
         }
     }
-    let old_canary = pass.old.canary.clone().unwrap_or_default();
-    let mut canary_status = crds::rollout::CanaryStatus::default();
-    let step_name = pass.runs.step.clone();
-    let background_name = pass.runs.background.clone();
-    canary_status.current_step_analysis_run_status = analysis::run_status(
-        pass,
-        step_name.as_deref(),
-        old_canary.current_step_analysis_run_status.as_ref(),
-        "Step",
-    );
-    canary_status.current_background_analysis_run_status = analysis::run_status(
-        pass,
-        background_name.as_deref(),
-        old_canary.current_background_analysis_run_status.as_ref(),
-        "Background",
-    );
-    status.current_step_index = index;
-    if let Some(reason) = full_promotion_reason(pass) {
+    let mut canary_status = run_statuses(pass);
+    if let Some(reason) = full_promotion_reason(pass, canary) {
         promote(pass, &mut status, &reason);
     } else if pass.pause.is_aborted() {
         if count > 0 {
-            status.current_step_index = Some(if status.stable_rs.as_deref() == Some(pass.hash.as_str()) {
-                count
-            } else {
-                0
-            });
+            let at_stable = status.stable_rs.as_deref() == Some(pass.hash.as_str());
+            status.current_step_index = Some(if at_stable { count } else { 0 });
         }
-    } else if completed_current_step(pass)
-        && let Some(i) = index
+    } else if let (Some(current), Some(index)) = (canary.current, status.current_step_index)
+        && completed_current_step(pass, canary, weight)
     {
-        let next = i + 1;
+        let next = index + 1;
         status.current_step_index = Some(next);
         canary_status.current_step_analysis_run_status = None;
-        if let Some((_, step)) = current_step(pass) {
-            let text = step_text(step);
-            pass.event(RolloutEvent::normal(
-                "RolloutStepCompleted",
-                format!("Rollout step {next}/{count} completed ({text})"),
-            ));
-        }
+        let text = step_text(current.step);
+        pass.event(RolloutEvent::normal(
+            reason::ROLLOUT_STEP_COMPLETED,
+            format!("Rollout step {next}/{count} completed ({text})"),
+        ));
         pass.pause.remove(PauseReason::CanaryPauseStep);
     }
-    if canary_status != crds::rollout::CanaryStatus::default() {
+    if canary_status != CanaryStatus::default() {
         status.canary = Some(canary_status);
     }
-    status::finish(pass, status);
+    status
+}
+
+/// The status of the current step and background runs.
+fn run_statuses(pass: &mut Pass<'_>) -> CanaryStatus {
+    let old = pass.old.canary.clone().unwrap_or_default();
+    let (step, background) = (pass.runs.step.clone(), pass.runs.background.clone());
+    CanaryStatus {
+        current_step_analysis_run_status: analysis::run_status(
+            pass,
+            step.as_deref(),
+            old.current_step_analysis_run_status.as_ref(),
+            "Step",
+        ),
+        current_background_analysis_run_status: analysis::run_status(
+            pass,
+            background.as_deref(),
+            old.current_background_analysis_run_status.as_ref(),
+            "Background",
+        ),
+        ..CanaryStatus::default()
+    }
 }

@@ -1,6 +1,7 @@
 //! Steps both strategies share: ReplicaSets by role, creating or adopting the new one, revisions,
 //! history cleanup, scaling with events, and the base of the new status.
 
+use crds::meta::selector_string;
 use crds::rollout::RolloutStatus;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 
@@ -8,9 +9,9 @@ use super::Pass;
 use crate::rollout::identity::{
     available, find_new, hash_of, new_replicaset, ready, revision_of, spec_replicas, status_replicas,
 };
-use crate::rollout::labels::SCALE_DOWN_DEADLINE_ANNOTATION;
-use crate::rollout::plan::{Action, RolloutEvent};
+use crate::rollout::plan::{Action, RolloutEvent, reason};
 use crate::rollout::snapshot::Snapshot;
+use crds::keys::SCALE_DOWN_DEADLINE_ANNOTATION;
 
 /// The Rollout's ReplicaSets by role.
 #[derive(Clone, Debug, Default)]
@@ -59,8 +60,9 @@ fn rs_name(rs: &ReplicaSet) -> String {
     rs.metadata.name.clone().unwrap_or_default()
 }
 
-/// Adopts orphans, creates the new ReplicaSet (with `initial` replicas) when it is missing, keeps
-/// its revision the highest, and mirrors the revision on the Rollout.
+/// Adopts orphans, keeps the new ReplicaSet's revision the highest and mirrors it on the Rollout.
+/// When the new ReplicaSet is missing, it is to be created with `initial` replicas (a strategy
+/// may resize it with [`size_new`]; [`create_pending`] writes it once the pass is decided).
 pub fn ensure_new_replicaset(pass: &mut Pass<'_>, initial: i32) {
     let owner = pass.rollout.metadata.uid.clone();
     for rs in &pass.sets.all {
@@ -79,44 +81,80 @@ pub fn ensure_new_replicaset(pass: &mut Pass<'_>, initial: i32) {
         .all
         .iter()
         .filter(|rs| Some(rs.metadata.name.as_ref()) != pass.sets.new.map(|n| n.metadata.name.as_ref()))
-        .map(|rs| revision_of(&rs.metadata))
+        .map(|rs| revision_of(rs))
         .max()
         .unwrap_or(0);
     match pass.sets.new {
         Some(rs) => {
-            let current = revision_of(&rs.metadata);
+            let current = revision_of(rs);
             pass.revision = if current > max_other { current } else { max_other + 1 };
             if pass.revision != current {
                 pass.plan.actions.push(Action::AnnotateReplicaSet {
                     name: rs_name(rs),
-                    key: crate::rollout::labels::REVISION_ANNOTATION.into(),
+                    key: crds::keys::REVISION_ANNOTATION.into(),
                     value: Some(pass.revision.to_string()),
                 });
             }
         }
         None => {
             pass.revision = max_other + 1;
-            let rs = new_replicaset(pass.rollout, &pass.hash, initial, pass.revision);
-            let name = rs_name(&rs);
-            pass.plan.actions.push(Action::CreateReplicaSet(Box::new(rs.clone())));
-            pass.event(RolloutEvent::normal(
-                "NewReplicaSetCreated",
-                format!(
-                    "Created ReplicaSet {name} (revision {}) with size {initial}",
-                    pass.revision
-                ),
-            ));
-            pass.event(RolloutEvent::normal(
-                "RolloutUpdated",
-                format!("Rollout updated to revision {}", pass.revision),
-            ));
-            pass.created = Some(rs);
+            pass.new_size = Some(initial);
         }
     }
-    if revision_of(&pass.rollout.metadata) != pass.revision {
+    if crds::keys::revision(&pass.rollout.metadata) != pass.revision {
         pass.plan.actions.push(Action::SetRevision {
             revision: pass.revision,
         });
+    }
+}
+
+/// Sets the size of the ReplicaSet this pass creates (nothing when it creates none).
+pub fn size_new(pass: &mut Pass<'_>, replicas: i32) {
+    if let Some(size) = pass.new_size.as_mut() {
+        *size = replicas;
+    }
+}
+
+/// Writes the creation of the new ReplicaSet, at its decided size, ahead of every other action.
+pub fn create_pending(pass: &mut Pass<'_>) {
+    let Some(size) = pass.new_size else { return };
+    let rs = new_replicaset(pass.rollout, &pass.hash, size, pass.revision);
+    let name = rs_name(&rs);
+    pass.plan.actions.insert(0, Action::CreateReplicaSet(Box::new(rs)));
+    let events = [
+        RolloutEvent::normal(
+            reason::NEW_REPLICA_SET_CREATED,
+            format!(
+                "Created ReplicaSet {name} (revision {}) with size {size}",
+                pass.revision
+            ),
+        ),
+        RolloutEvent::normal(
+            reason::ROLLOUT_UPDATED,
+            format!("Rollout updated to revision {}", pass.revision),
+        ),
+    ];
+    pass.plan.events.splice(0..0, events);
+}
+
+/// Makes the new ReplicaSet stable.
+pub fn promote(pass: &mut Pass<'_>, status: &mut RolloutStatus, reason: &str) {
+    pass.pause.clear();
+    pass.pause.remove_abort();
+    status.promote_full = None;
+    if pass.rollout.canary().is_some() {
+        let count = pass.rollout.step_count();
+        status.current_step_index = (count > 0).then_some(count);
+    }
+    if status.stable_rs.as_deref() != Some(pass.hash.as_str()) {
+        status.stable_rs = Some(pass.hash.clone());
+        pass.event(RolloutEvent::normal(
+            reason::ROLLOUT_COMPLETED,
+            format!(
+                "Rollout completed update to revision {} ({}): {reason}",
+                pass.revision, pass.hash
+            ),
+        ));
     }
 }
 
@@ -130,33 +168,14 @@ pub fn scale(pass: &mut Pass<'_>, rs: &ReplicaSet, replicas: i32) -> bool {
     let name = rs_name(rs);
     let direction = if replicas > current { "up" } else { "down" };
     pass.event(RolloutEvent::normal(
-        "ScalingReplicaSet",
+        reason::SCALING_REPLICA_SET,
         format!(
             "Scaled {direction} ReplicaSet {name} (revision {}) from {current} to {replicas}",
-            revision_of(&rs.metadata)
+            revision_of(rs)
         ),
     ));
     pass.plan.actions.push(Action::ScaleReplicaSet { name, replicas });
     true
-}
-
-/// Sets the initial size of the ReplicaSet this pass creates.
-pub fn size_created(pass: &mut Pass<'_>, replicas: i32) {
-    if let Some(rs) = pass.created.as_mut() {
-        rs.spec.replicas = Some(replicas);
-    }
-    for action in &mut pass.plan.actions {
-        if let Action::CreateReplicaSet(rs) = action {
-            rs.spec.replicas = Some(replicas);
-        }
-    }
-    for event in &mut pass.plan.events {
-        if event.reason == "NewReplicaSetCreated"
-            && let Some((head, _)) = event.message.rsplit_once(" with size ")
-        {
-            event.message = format!("{head} with size {replicas}");
-        }
-    }
 }
 
 /// Deletes empty old ReplicaSets beyond `revisionHistoryLimit`, oldest first.
@@ -174,7 +193,7 @@ pub fn cleanup_history(pass: &mut Pass<'_>, keep_hashes: &[Option<&str>]) {
     if empty.len() <= limit {
         return;
     }
-    empty.sort_by_key(|rs| revision_of(&rs.metadata));
+    empty.sort_by_key(|rs| revision_of(rs));
     let extra = empty.len() - limit;
     for rs in empty.into_iter().take(extra) {
         pass.plan.actions.push(Action::DeleteReplicaSet { name: rs_name(rs) });
@@ -205,29 +224,9 @@ pub fn base_status(pass: &Pass<'_>) -> RolloutStatus {
         ready_replicas: Some(all.iter().map(|rs| ready(rs)).sum()),
         available_replicas: Some(all.iter().map(|rs| available(rs)).sum()),
         hpa_replicas: Some(all.iter().map(|rs| status_replicas(rs)).sum()),
-        selector: pass.rollout.spec.selector.as_ref().map(format_selector),
+        selector: pass.rollout.spec.selector.as_ref().map(selector_string),
         ..RolloutStatus::default()
     };
     status.promote_full = pass.old.promote_full.filter(|p| *p);
     status
-}
-
-/// A label selector in its string form (`a=b,c in (d)`).
-pub fn format_selector(selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector) -> String {
-    let mut parts: Vec<String> = selector
-        .match_labels
-        .iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    for expr in selector.match_expressions.iter().flatten() {
-        let values = expr.values.clone().unwrap_or_default().join(",");
-        parts.push(match expr.operator.as_str() {
-            "In" => format!("{} in ({values})", expr.key),
-            "NotIn" => format!("{} notin ({values})", expr.key),
-            "Exists" => expr.key.clone(),
-            _ => format!("!{}", expr.key),
-        });
-    }
-    parts.join(",")
 }

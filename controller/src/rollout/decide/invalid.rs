@@ -1,16 +1,16 @@
-//! InvalidSpec (reference b10): the spec's own problems (the validation every tool shares), features
+//! InvalidSpec (Argo's `getRolloutValidationErrors` and `validation.ValidateRollout`): the spec's own problems (the validation every tool shares), features
 //! this controller does not carry out yet, and referenced objects that are missing. An invalid
 //! Rollout gets an `InvalidSpec` condition and nothing else is done until it is fixed.
 
 use crds::Rollout;
-use crds::rollout::{RolloutAnalysis, RolloutCondition, RolloutPhase, RolloutStatus};
+use crds::rollout::conditions::{INVALID_SPEC, condition, set_condition};
+use crds::rollout::{AnalysisAt, RolloutPhase, RolloutStatus, ServiceRef, TemplateRef};
 use crds::validation::Validate as _;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use super::status::set_condition;
-use crate::rollout::labels::MANAGED_BY_ANNOTATION;
 use crate::rollout::plan::{Plan, RolloutEvent};
 use crate::rollout::snapshot::Snapshot;
+use crds::keys::MANAGED_BY_ANNOTATION;
 
 /// Features of the Argo schema this controller refuses rather than silently ignores.
 fn unsupported(rollout: &Rollout) -> Vec<String> {
@@ -68,64 +68,12 @@ fn unsupported(rollout: &Rollout) -> Vec<String> {
     found
 }
 
-/// Every analysis a Rollout may start, with the path of its field.
-fn analyses(rollout: &Rollout) -> Vec<(String, RolloutAnalysis)> {
-    let strategy = rollout.spec.strategy.clone().unwrap_or_default();
-    let mut all = Vec::new();
-    if let Some(canary) = strategy.canary {
-        if let Some(bg) = canary.analysis {
-            all.push(("spec.strategy.canary.analysis".to_string(), bg.analysis));
-        }
-        for (i, step) in canary.steps.into_iter().enumerate() {
-            if let Some(a) = step.analysis {
-                all.push((format!("spec.strategy.canary.steps[{i}].analysis"), a));
-            }
-        }
-    }
-    if let Some(bg) = strategy.blue_green {
-        if let Some(a) = bg.pre_promotion_analysis {
-            all.push(("spec.strategy.blueGreen.prePromotionAnalysis".to_string(), a));
-        }
-        if let Some(a) = bg.post_promotion_analysis {
-            all.push(("spec.strategy.blueGreen.postPromotionAnalysis".to_string(), a));
-        }
-    }
-    all
-}
-
-/// The Services a Rollout names, with the path of their field.
-pub fn service_refs(rollout: &Rollout) -> Vec<(String, String)> {
-    let strategy = rollout.spec.strategy.clone().unwrap_or_default();
-    let mut refs = Vec::new();
-    if let Some(c) = strategy.canary {
-        refs.extend(
-            c.stable_service
-                .map(|s| ("spec.strategy.canary.stableService".to_string(), s)),
-        );
-        refs.extend(
-            c.canary_service
-                .map(|s| ("spec.strategy.canary.canaryService".to_string(), s)),
-        );
-    }
-    if let Some(bg) = strategy.blue_green {
-        refs.extend(
-            bg.active_service
-                .map(|s| ("spec.strategy.blueGreen.activeService".to_string(), s)),
-        );
-        refs.extend(
-            bg.preview_service
-                .map(|s| ("spec.strategy.blueGreen.previewService".to_string(), s)),
-        );
-    }
-    refs
-}
-
 /// Referenced Services and templates that are missing, and Services another Rollout manages.
 fn references(snap: &Snapshot) -> Vec<String> {
     let rollout = &snap.rollout;
     let name = rollout.metadata.name.clone().unwrap_or_default();
     let mut found = Vec::new();
-    for (path, service) in service_refs(rollout) {
+    for ServiceRef { path, name: service } in rollout.service_refs() {
         match snap.services.get(&service) {
             None => found.push(format!("{path}: Service {service:?} not found")),
             Some(svc) => {
@@ -140,18 +88,14 @@ fn references(snap: &Snapshot) -> Vec<String> {
             }
         }
     }
-    for (path, analysis) in analyses(rollout) {
+    for AnalysisAt { path, analysis } in rollout.analyses() {
         for (i, template) in analysis.templates.iter().enumerate() {
-            let cluster = template.cluster_scope.unwrap_or(false);
-            if !snap.templates.contains_key(&(cluster, template.template_name.clone())) {
-                let kind = if cluster {
-                    "ClusterAnalysisTemplate"
-                } else {
-                    "AnalysisTemplate"
-                };
+            let reference = TemplateRef::from(template);
+            if !snap.templates.contains_key(&reference) {
                 found.push(format!(
-                    "{path}.templates[{i}].templateName: {kind} {:?} not found",
-                    template.template_name
+                    "{path}.templates[{i}].templateName: {} {:?} not found",
+                    reference.kind(),
+                    reference.name
                 ));
             }
         }
@@ -179,14 +123,11 @@ pub fn problems(snap: &Snapshot) -> Option<String> {
 pub fn plan(rollout: &Rollout, old: &RolloutStatus, now: &Time, message: &str) -> Plan {
     let mut status = old.clone();
     status.observed_generation = rollout.metadata.generation.map(|g| g.to_string());
-    let condition = RolloutCondition {
-        type_: "InvalidSpec".into(),
-        status: "True".into(),
-        reason: Some("InvalidSpec".into()),
-        message: Some(message.to_string()),
-        ..RolloutCondition::default()
-    };
-    let changed = set_condition(&mut status.conditions, condition, now);
+    let changed = set_condition(
+        &mut status.conditions,
+        condition(INVALID_SPEC, true, INVALID_SPEC, message),
+        now,
+    );
     status.phase = Some(RolloutPhase::Degraded);
     status.message = Some(format!("InvalidSpec: {message}"));
     let mut plan = Plan {
@@ -194,7 +135,7 @@ pub fn plan(rollout: &Rollout, old: &RolloutStatus, now: &Time, message: &str) -
         ..Plan::default()
     };
     if changed {
-        plan.events.push(RolloutEvent::warning("InvalidSpec", message));
+        plan.events.push(RolloutEvent::warning(INVALID_SPEC, message));
     }
     plan
 }

@@ -1,6 +1,6 @@
 //! The pure decision of one Rollout reconcile: snapshot + time in, [`Plan`] out.
 //!
-//! The order follows Argo's reconcile (reference b2): a template or steps change only resets the
+//! The order follows Argo's `rolloutCanary` / `rolloutBlueGreen`: a template or steps change only resets the
 //! status; otherwise the new ReplicaSet is created or adopted, pods restarted, history trimmed,
 //! services pointed, analysis runs reconciled, ReplicaSets scaled, pauses handled, and the status
 //! (step index, stable hash, conditions, phase) rebuilt from scratch.
@@ -17,21 +17,10 @@ mod status;
 
 use crds::Rollout;
 use crds::rollout::RolloutStatus;
-use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 pub use common::Sets;
-pub use common::format_selector as selector_string;
 pub use status::phase_of;
-
-/// The names of the Services a Rollout references.
-#[must_use]
-pub fn service_names(rollout: &Rollout) -> Vec<String> {
-    invalid::service_refs(rollout)
-        .into_iter()
-        .map(|(_, name)| name)
-        .collect()
-}
 
 use self::analysis::CurrentRuns;
 use self::pause::PauseCtx;
@@ -53,8 +42,8 @@ pub(crate) struct Pass<'a> {
     pub hash: String,
     /// ReplicaSets by role.
     pub sets: Sets<'a>,
-    /// The new ReplicaSet when it is created by this pass.
-    pub created: Option<ReplicaSet>,
+    /// `Some(size)` when this pass creates the new ReplicaSet, with the size it gets.
+    pub new_size: Option<i32>,
     /// Revision of the new ReplicaSet.
     pub revision: i64,
     /// Pause and abort changes.
@@ -101,17 +90,18 @@ pub fn decide(snap: &Snapshot) -> Plan {
         now,
         hash,
         sets,
-        created: None,
+        new_size: None,
         revision: 0,
         runs: CurrentRuns::default(),
         plan: Plan::default(),
     };
     let is_canary = rollout.spec.strategy.as_ref().is_some_and(|s| s.canary.is_some());
     if is_canary {
-        canary::reconcile(&mut pass);
+        canary::plan(&mut pass);
     } else {
-        bluegreen::reconcile(&mut pass);
+        bluegreen::plan(&mut pass);
     }
+    common::create_pending(&mut pass);
     pass.plan
 }
 

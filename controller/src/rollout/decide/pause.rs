@@ -1,4 +1,4 @@
-//! The pause protocol (reference b4/b5): pause conditions added by the controller, removed by
+//! The pause protocol (Argo's `pauseContext`, `rollout/pause.go`): pause conditions added by the controller, removed by
 //! people (promote) or by the controller when a timed pause ends, and the abort flag.
 
 use crds::rollout::{PauseCondition, PauseReason, RolloutStatus};

@@ -1,4 +1,4 @@
-//! `spec.restartAt` (reference b7): pods created before it are evicted through the Eviction API, a
+//! `spec.restartAt` (Argo's `RolloutPodRestarter`, `rollout/restart.go`): pods created before it are evicted through the Eviction API, a
 //! few at a time while enough stay available; then `status.restartedAt` records it as done.
 
 use jiff::SignedDuration;
@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::Pod;
 
 use super::Pass;
 use crate::rollout::identity::available;
-use crate::rollout::plan::{Action, RolloutEvent};
+use crate::rollout::plan::{Action, RolloutEvent, reason};
 
 /// How often a restart in progress is looked at again (pods becoming ready do not wake the Rollout).
 const RECHECK: SignedDuration = SignedDuration::from_secs(5);
@@ -25,7 +25,7 @@ fn created(pod: &Pod) -> Option<jiff::Timestamp> {
 }
 
 /// Evicts the next batch of pods, or records the restart as done.
-pub fn reconcile(pass: &mut Pass<'_>) {
+pub fn plan(pass: &mut Pass<'_>) {
     let Some(at) = pass.rollout.spec.restart_at.clone() else {
         return;
     };
@@ -45,7 +45,7 @@ pub fn reconcile(pass: &mut Pass<'_>) {
         .collect();
     if stale.is_empty() {
         pass.event(RolloutEvent::normal(
-            "RolloutRestarted",
+            reason::ROLLOUT_RESTARTED,
             "Rollout restarted: every pod was recreated",
         ));
         return;

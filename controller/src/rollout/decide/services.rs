@@ -1,4 +1,4 @@
-//! Service selectors (reference b9): the controller adds `rollouts-pod-template-hash: <hash>` to the
+//! Service selectors (Argo's `reconcileStableAndCanaryService` and `switchServiceSelector`, `rollout/service.go`): the controller adds `rollouts-pod-template-hash: <hash>` to the
 //! selector of the Services a Rollout names. A Service it does not manage yet is only switched once
 //! the target ReplicaSet is fully available; afterwards once it has an available pod.
 
@@ -7,8 +7,8 @@ use k8s_openapi::api::core::v1::Service;
 
 use super::Pass;
 use crate::rollout::identity::{available, hash_of, spec_replicas};
-use crate::rollout::labels::{HASH_LABEL, MANAGED_BY_ANNOTATION};
-use crate::rollout::plan::{Action, RolloutEvent};
+use crate::rollout::plan::{Action, RolloutEvent, reason};
+use crds::keys::{HASH_LABEL, MANAGED_BY_ANNOTATION};
 
 /// The hash a Service selects, if any.
 #[must_use]
@@ -55,7 +55,7 @@ pub fn point(pass: &mut Pass<'_>, name: &str, hash: &str, target: Option<&Replic
         hash: hash.to_string(),
     });
     pass.event(RolloutEvent::normal(
-        "SwitchService",
+        reason::SWITCH_SERVICE,
         format!(
             "Switched selector for service '{name}' from '{}' to '{hash}'",
             current.unwrap_or_default()

@@ -1,80 +1,33 @@
 //! The end of every reconcile: pause state, conditions, the progress deadline, phase and message
-//! (reference b8, b10). Times in conditions only move when the condition changes, so an idle
+//! (Argo's `syncRolloutStatusCanary` / `syncRolloutStatusBlueGreen` and `calculateRolloutConditions`). Times in conditions only move when the condition changes, so an idle
 //! Rollout's status stays byte-for-byte the same and nothing is written.
 
 use crds::Rollout;
+use crds::rollout::conditions::{
+    AVAILABLE, COMPLETED, HEALTHY, INVALID_SPEC, PAUSED, PROGRESSING, condition, condition_with, find, reason,
+    set_condition,
+};
 use crds::rollout::{RolloutCondition, RolloutPhase, RolloutStatus};
 use jiff::SignedDuration;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::{Pass, restart};
 use crate::rollout::plan::RolloutEvent;
 
-/// Condition type `Progressing`.
-pub const PROGRESSING: &str = "Progressing";
-
-/// Sets a condition; its times change only when its status, reason or message does. Returns whether
-/// anything changed.
-pub fn set_condition(conditions: &mut Vec<RolloutCondition>, mut condition: RolloutCondition, now: &Time) -> bool {
-    match conditions.iter_mut().find(|c| c.type_ == condition.type_) {
-        Some(existing)
-            if existing.status == condition.status
-                && existing.reason == condition.reason
-                && existing.message == condition.message =>
-        {
-            if condition.last_update_time.is_some() && existing.last_update_time != condition.last_update_time {
-                existing.last_update_time = condition.last_update_time;
-                return true;
-            }
-            false
-        }
-        Some(existing) => {
-            condition.last_update_time = condition.last_update_time.or_else(|| Some(now.clone()));
-            condition.last_transition_time = if existing.status == condition.status {
-                existing.last_transition_time.clone()
-            } else {
-                Some(now.clone())
-            };
-            *existing = condition;
-            true
-        }
-        None => {
-            condition.last_update_time = condition.last_update_time.or_else(|| Some(now.clone()));
-            condition.last_transition_time = Some(now.clone());
-            conditions.push(condition);
-            true
-        }
-    }
-}
-
-fn condition(type_: &str, status: &str, reason: &str, message: impl Into<String>) -> RolloutCondition {
-    RolloutCondition {
-        type_: type_.into(),
-        status: status.into(),
-        reason: Some(reason.into()),
-        message: Some(message.into()),
-        ..RolloutCondition::default()
-    }
-}
-
-fn find<'a>(conditions: &'a [RolloutCondition], type_: &str) -> Option<&'a RolloutCondition> {
-    conditions.iter().find(|c| c.type_ == type_)
-}
-
-/// The phase and message of a Rollout (reference b8), from its spec and a status.
+/// The phase and message of a Rollout (Argo's `rolloututil.GetRolloutPhase`), from its spec and a status.
 #[must_use]
 pub fn phase_of(rollout: &Rollout, status: &RolloutStatus) -> (RolloutPhase, String) {
-    if let Some(c) = find(&status.conditions, "InvalidSpec").filter(|c| c.status == "True") {
+    if let Some(c) = find(&status.conditions, INVALID_SPEC).filter(|c| c.status == "True") {
         return (
             RolloutPhase::Degraded,
             format!("InvalidSpec: {}", c.message.clone().unwrap_or_default()),
         );
     }
-    if let Some(c) = status
-        .conditions
-        .iter()
-        .find(|c| matches!(c.reason.as_deref(), Some("RolloutAborted" | "ProgressDeadlineExceeded")))
-    {
+    if let Some(c) = status.conditions.iter().find(|c| {
+        matches!(
+            c.reason.as_deref(),
+            Some(reason::ROLLOUT_ABORTED | reason::PROGRESS_DEADLINE_EXCEEDED)
+        )
+    }) {
         return (
             RolloutPhase::Degraded,
             format!(
@@ -155,143 +108,155 @@ fn progressed(old: &RolloutStatus, new: &RolloutStatus) -> bool {
         || old.stable_rs != new.stable_rs
 }
 
-/// Completes the new status and stores it in the plan.
-pub fn finish(pass: &mut Pass<'_>, mut status: RolloutStatus) {
+/// What the conditions are computed from.
+struct Facts {
+    /// Name of the new ReplicaSet (or the one about to be created).
+    new_name: String,
+    /// Paused by a person or the controller.
+    paused: bool,
+    /// Fully promoted and every pod available.
+    completed: bool,
+}
+
+/// Completes the strategy's new status (pause state, restart, conditions, phase and message) and
+/// stores it in the plan.
+pub fn complete(pass: &mut Pass<'_>, mut status: RolloutStatus) {
     let now = pass.now.clone();
     pass.pause.apply(&mut status, &now);
     if restart::pending(pass) && restart::finished(pass) {
         status.restarted_at.clone_from(&pass.rollout.spec.restart_at);
     }
     status.conditions = pass.old.conditions.clone();
-    status.conditions.retain(|c| c.type_ != "InvalidSpec");
+    status.conditions.retain(|c| c.type_ != INVALID_SPEC);
     let replicas = pass.rollout.spec.effective_replicas();
-    let new_name = pass
-        .sets
-        .new
-        .and_then(|rs| rs.metadata.name.clone())
-        .unwrap_or_else(|| format!("{}-{}", pass.name(), pass.hash));
-    let paused = pass.rollout.spec.is_paused() || !status.pause_conditions.is_empty();
-    let aborted = status.abort == Some(true);
-    let completed = status.stable_rs.as_deref() == Some(pass.hash.as_str())
-        && status.updated_replicas == Some(replicas)
-        && status.available_replicas.unwrap_or(0) >= replicas
-        && status.replicas == Some(replicas);
-    let old_progressing = find(&pass.old.conditions, PROGRESSING).cloned();
-    let old_reason = old_progressing.as_ref().and_then(|c| c.reason.clone());
-    let progressing = if aborted {
-        let message = match (pass.pause.abort_message(), &old_progressing) {
-            (None, Some(c)) if old_reason.as_deref() == Some("RolloutAborted") => c.message.clone().unwrap_or_default(),
-            (Some(m), _) if !m.is_empty() => format!("Rollout aborted update to revision {}: {m}", pass.revision),
-            _ => format!("Rollout aborted update to revision {}", pass.revision),
-        };
-        if old_reason.as_deref() != Some("RolloutAborted") {
-            pass.event(RolloutEvent::warning("RolloutAborted", message.clone()));
-        }
-        condition(PROGRESSING, "False", "RolloutAborted", message)
-    } else if paused {
-        condition(PROGRESSING, "Unknown", "RolloutPaused", "Rollout is paused")
-    } else if completed {
-        condition(
-            PROGRESSING,
-            "True",
-            "NewReplicaSetAvailable",
-            format!("ReplicaSet {new_name:?} has successfully progressed."),
-        )
-    } else if old_reason.as_deref() == Some("ProgressDeadlineExceeded") && !progressed(&pass.old, &status) {
-        old_progressing.clone().unwrap_or_default()
-    } else {
-        let touched = progressed(&pass.old, &status) || old_reason.as_deref() != Some("ReplicaSetUpdated");
-        let last_update = if touched {
-            now.clone()
-        } else {
-            old_progressing
-                .as_ref()
-                .and_then(|c| c.last_update_time.clone())
-                .unwrap_or_else(|| now.clone())
-        };
-        let deadline = last_update.0
-            + SignedDuration::from_secs(i64::from(pass.rollout.spec.effective_progress_deadline_seconds()));
-        if !waiting_on_step(pass, &status) && pass.snap.now >= deadline {
-            let message = format!("ReplicaSet {new_name:?} has timed out progressing.");
-            pass.event(RolloutEvent::warning("ProgressDeadlineExceeded", message.clone()));
-            if pass.rollout.spec.progress_deadline_abort == Some(true)
-                && status.stable_rs.as_deref() != Some(pass.hash.as_str())
-            {
-                status.abort = Some(true);
-                status.aborted_at = Some(now.clone());
-                status.pause_conditions.clear();
-                status.controller_pause = None;
-            }
-            condition(PROGRESSING, "False", "ProgressDeadlineExceeded", message)
-        } else {
-            if !waiting_on_step(pass, &status) {
-                pass.plan.wake_at(deadline);
-            }
-            RolloutCondition {
-                last_update_time: Some(last_update),
-                ..condition(
-                    PROGRESSING,
-                    "True",
-                    "ReplicaSetUpdated",
-                    format!("ReplicaSet {new_name:?} is progressing."),
-                )
-            }
-        }
+    let facts = Facts {
+        new_name: pass
+            .sets
+            .new
+            .and_then(|rs| rs.metadata.name.clone())
+            .unwrap_or_else(|| format!("{}-{}", pass.name(), pass.hash)),
+        paused: pass.rollout.spec.is_paused() || !status.pause_conditions.is_empty(),
+        completed: status.stable_rs.as_deref() == Some(pass.hash.as_str())
+            && status.updated_replicas == Some(replicas)
+            && status.available_replicas.unwrap_or(0) >= replicas
+            && status.replicas == Some(replicas),
     };
+    let progressing = progressing(pass, &mut status, &facts);
     set_condition(&mut status.conditions, progressing, &now);
-    let min_available = replicas - max_unavailable(pass.rollout);
-    let available = if status.available_replicas.unwrap_or(0) >= min_available {
-        condition(
-            "Available",
-            "True",
-            "AvailableReason",
-            "Rollout has minimum availability",
-        )
-    } else {
-        condition(
-            "Available",
-            "False",
-            "AvailableReason",
-            "Rollout does not have minimum availability",
-        )
-    };
-    set_condition(&mut status.conditions, available, &now);
-    let done = if completed {
-        condition(
-            "Completed",
-            "True",
-            "RolloutCompleted",
-            format!("Rollout completed update to revision {}", pass.revision),
-        )
-    } else {
-        condition("Completed", "False", "RolloutCompleted", "Rollout not completed")
-    };
-    set_condition(&mut status.conditions, done, &now);
-    let was_paused = find(&pass.old.conditions, "Paused").is_some_and(|c| c.status == "True");
-    if paused {
-        set_condition(
-            &mut status.conditions,
-            condition("Paused", "True", "RolloutPaused", "Rollout is paused"),
-            &now,
-        );
-    } else if was_paused {
-        set_condition(
-            &mut status.conditions,
-            condition("Paused", "False", "RolloutResumed", "Rollout is resumed"),
-            &now,
-        );
-        pass.event(RolloutEvent::normal("RolloutResumed", "Rollout is resumed"));
-    }
+    other_conditions(pass, &mut status, &facts);
     let (phase, message) = phase_of(pass.rollout, &status);
-    let healthy = if phase == RolloutPhase::Healthy {
-        condition("Healthy", "True", "RolloutHealthy", "Rollout is healthy")
+    let healthy = phase == RolloutPhase::Healthy;
+    let healthy_message = if healthy {
+        "Rollout is healthy"
     } else {
-        condition("Healthy", "False", "RolloutHealthy", "Rollout is not healthy")
+        "Rollout is not healthy"
     };
+    let healthy = condition(HEALTHY, healthy, reason::ROLLOUT_HEALTHY, healthy_message);
     set_condition(&mut status.conditions, healthy, &now);
     status.phase = Some(phase);
     status.message = (!message.is_empty()).then_some(message);
     pass.plan.status = status;
+}
+
+/// The `Progressing` condition (Argo's `calculateRolloutConditions`): aborted, paused, done,
+/// timed out (which aborts with `progressDeadlineAbort`), or progressing with its deadline.
+fn progressing(pass: &mut Pass<'_>, status: &mut RolloutStatus, facts: &Facts) -> RolloutCondition {
+    let now = pass.now.clone();
+    let new_name = &facts.new_name;
+    let old_progressing = find(&pass.old.conditions, PROGRESSING).cloned();
+    let old_reason = old_progressing.as_ref().and_then(|c| c.reason.clone());
+    if status.abort == Some(true) {
+        let message = match (pass.pause.abort_message(), &old_progressing) {
+            (None, Some(c)) if old_reason.as_deref() == Some(reason::ROLLOUT_ABORTED) => {
+                c.message.clone().unwrap_or_default()
+            }
+            (Some(m), _) if !m.is_empty() => format!("Rollout aborted update to revision {}: {m}", pass.revision),
+            _ => format!("Rollout aborted update to revision {}", pass.revision),
+        };
+        if old_reason.as_deref() != Some(reason::ROLLOUT_ABORTED) {
+            pass.event(RolloutEvent::warning(reason::ROLLOUT_ABORTED, message.clone()));
+        }
+        return condition(PROGRESSING, false, reason::ROLLOUT_ABORTED, message);
+    }
+    if facts.paused {
+        return condition_with(PROGRESSING, "Unknown", reason::ROLLOUT_PAUSED, "Rollout is paused");
+    }
+    if facts.completed {
+        let message = format!("ReplicaSet {new_name:?} has successfully progressed.");
+        return condition(PROGRESSING, true, reason::NEW_REPLICA_SET_AVAILABLE, message);
+    }
+    let progressed = progressed(&pass.old, status);
+    if old_reason.as_deref() == Some(reason::PROGRESS_DEADLINE_EXCEEDED) && !progressed {
+        return old_progressing.unwrap_or_default();
+    }
+    let last_update = match &old_progressing {
+        Some(c) if !progressed && old_reason.as_deref() == Some(reason::REPLICA_SET_UPDATED) => {
+            c.last_update_time.clone().unwrap_or_else(|| now.clone())
+        }
+        _ => now.clone(),
+    };
+    let deadline =
+        last_update.0 + SignedDuration::from_secs(i64::from(pass.rollout.spec.effective_progress_deadline_seconds()));
+    let waiting = waiting_on_step(pass, status);
+    if !waiting && pass.snap.now >= deadline {
+        let message = format!("ReplicaSet {new_name:?} has timed out progressing.");
+        pass.event(RolloutEvent::warning(
+            reason::PROGRESS_DEADLINE_EXCEEDED,
+            message.clone(),
+        ));
+        if pass.rollout.spec.progress_deadline_abort == Some(true)
+            && status.stable_rs.as_deref() != Some(pass.hash.as_str())
+        {
+            status.abort = Some(true);
+            status.aborted_at = Some(now);
+            status.pause_conditions.clear();
+            status.controller_pause = None;
+        }
+        return condition(PROGRESSING, false, reason::PROGRESS_DEADLINE_EXCEEDED, message);
+    }
+    if !waiting {
+        pass.plan.wake_at(deadline);
+    }
+    RolloutCondition {
+        last_update_time: Some(last_update),
+        ..condition(
+            PROGRESSING,
+            true,
+            reason::REPLICA_SET_UPDATED,
+            format!("ReplicaSet {new_name:?} is progressing."),
+        )
+    }
+}
+
+/// The `Available`, `Completed` and `Paused` conditions.
+fn other_conditions(pass: &mut Pass<'_>, status: &mut RolloutStatus, facts: &Facts) {
+    let now = pass.now.clone();
+    let replicas = pass.rollout.spec.effective_replicas();
+    let min_available = replicas - max_unavailable(pass.rollout);
+    let available = status.available_replicas.unwrap_or(0) >= min_available;
+    let available_message = if available {
+        "Rollout has minimum availability"
+    } else {
+        "Rollout does not have minimum availability"
+    };
+    let available = condition(AVAILABLE, available, reason::AVAILABLE_REASON, available_message);
+    set_condition(&mut status.conditions, available, &now);
+    let completed_message = if facts.completed {
+        format!("Rollout completed update to revision {}", pass.revision)
+    } else {
+        "Rollout not completed".to_string()
+    };
+    let done = condition(COMPLETED, facts.completed, reason::ROLLOUT_COMPLETED, completed_message);
+    set_condition(&mut status.conditions, done, &now);
+    let was_paused = find(&pass.old.conditions, PAUSED).is_some_and(|c| c.status == "True");
+    if facts.paused {
+        let paused = condition(PAUSED, true, reason::ROLLOUT_PAUSED, "Rollout is paused");
+        set_condition(&mut status.conditions, paused, &now);
+    } else if was_paused {
+        let resumed = condition(PAUSED, false, reason::ROLLOUT_RESUMED, "Rollout is resumed");
+        set_condition(&mut status.conditions, resumed, &now);
+        pass.event(RolloutEvent::normal(reason::ROLLOUT_RESUMED, "Rollout is resumed"));
+    }
 }
 
 fn max_unavailable(rollout: &Rollout) -> i32 {

@@ -1,18 +1,23 @@
-//! Executing the due tasks through the providers, concurrently, with secrets masked.
+//! Carrying out a decision: the due measurements through the providers, concurrently, with
+//! secrets masked; and the deletion of a run whose TTL passed.
 
 use analysis::args::ResolvedArgs;
 use analysis::providers::RunRef;
 use analysis::run::{CompiledRun, Task, TaskKind};
+use crds::AnalysisRun;
 use crds::analysis::{AnalysisPhase, AnalysisRunStatus, Measurement};
 use futures::future::join_all;
 use jiff::Timestamp;
+use kube::Api;
+use kube::api::DeleteParams;
 
-use crate::Context;
-use crate::telemetry::MeasurementLabels;
+use super::context::AnalysisRunContext;
+use crate::metrics::MeasurementLabels;
+use crate::{Error, ObjectKey, Result};
 
 /// Runs every task and returns the measurements by metric index.
-pub(super) async fn measure(
-    ctx: &Context,
+pub async fn measure(
+    ctx: &AnalysisRunContext,
     run: &RunRef,
     compiled: &CompiledRun,
     status: &AnalysisRunStatus,
@@ -20,7 +25,7 @@ pub(super) async fn measure(
     tasks: Vec<Task>,
     now: Timestamp,
 ) -> Vec<(usize, Measurement)> {
-    let (providers, metrics) = (&ctx.providers, &ctx.metrics);
+    let (providers, metrics) = (&ctx.providers, &ctx.base.metrics);
     let work = tasks.into_iter().filter_map(|task| {
         let metric = compiled.metrics.get(task.metric)?;
         let provider = providers.get(metric.provider)?;
@@ -64,13 +69,23 @@ fn mask(mut measurement: Measurement, args: &ResolvedArgs) -> Measurement {
 }
 
 /// The phase as a bounded metric label.
-pub(super) fn phase_label(phase: Option<AnalysisPhase>) -> &'static str {
-    match phase {
-        Some(AnalysisPhase::Successful) => "Successful",
-        Some(AnalysisPhase::Failed) => "Failed",
-        Some(AnalysisPhase::Error) => "Error",
-        Some(AnalysisPhase::Inconclusive) => "Inconclusive",
-        Some(AnalysisPhase::Running) => "Running",
-        Some(AnalysisPhase::Pending) | None => "Pending",
+pub fn phase_label(phase: Option<AnalysisPhase>) -> &'static str {
+    phase.unwrap_or(AnalysisPhase::Pending).as_str()
+}
+
+/// Deletes a run whose TTL passed (already gone counts as done).
+///
+/// # Errors
+/// API failures.
+pub async fn delete(ctx: &AnalysisRunContext, namespace: &str, name: &str) -> Result<()> {
+    let api: Api<AnalysisRun> = Api::namespaced(ctx.base.client.clone(), namespace);
+    match api.delete(name, &DeleteParams::background()).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(e) => Err(Error::kube(
+            "deleting the expired",
+            ObjectKey::namespaced("AnalysisRun", namespace, name),
+            e,
+        )),
     }
 }

@@ -104,7 +104,7 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
         }
         let _ = out.flush();
         drop(out);
-        super::wait_for_stop().await?;
+        super::stop_signal()?.await;
         for task in tasks {
             task.abort();
         }

@@ -1,11 +1,16 @@
-//! Resolving a run's arguments: Secrets are read through the API, field paths from the run.
+//! What a decision about a run needs: the run compiled once per generation, with its arguments
+//! resolved (Secrets read through the API, field paths from the run).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use analysis::args::{ArgSource, ArgsError, ResolvedArgs, read_field_path, resolve};
+use analysis::run::compile;
 use crds::AnalysisRun;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
+
+use super::context::{AnalysisRunContext, RunKey, StartedRun};
 
 /// Values fetched before resolution (resolution itself is synchronous).
 struct Fetched {
@@ -28,11 +33,7 @@ impl ArgSource for Fetched {
 
 /// Resolves the run's arguments. A missing Secret or key is an argument error, not a transient
 /// one: the run ends in Error saying which.
-pub(super) async fn resolve_args(
-    client: &kube::Client,
-    run: &AnalysisRun,
-    namespace: &str,
-) -> Result<ResolvedArgs, ArgsError> {
+async fn resolve_args(client: &kube::Client, run: &AnalysisRun, namespace: &str) -> Result<ResolvedArgs, ArgsError> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let mut secrets = HashMap::new();
     for arg in &run.spec.args {
@@ -55,4 +56,32 @@ pub(super) async fn resolve_args(
     }
     let object = serde_json::to_value(run).unwrap_or_default();
     resolve(&run.spec.args, &Fetched { secrets, object })
+}
+
+/// The compiled run for this generation, compiling (and resolving arguments) on first sight.
+pub async fn started_run(ctx: &AnalysisRunContext, run: &AnalysisRun, namespace: &str, key: RunKey) -> Arc<StartedRun> {
+    if let Some(started) = ctx.started.lock().get(&key) {
+        return started.clone();
+    }
+    let started = match resolve_args(&ctx.base.client, run, namespace).await {
+        Ok(resolved) => StartedRun {
+            compiled: compile(&run.spec, &resolved, &ctx.providers.supported()),
+            args: resolved,
+        },
+        Err(error) => StartedRun {
+            compiled: Err(error.to_string()),
+            args: ResolvedArgs::default(),
+        },
+    };
+    let started = Arc::new(started);
+    let mut cache = ctx.started.lock();
+    // Older generations of the same run are not needed any more.
+    cache.retain(|(uid, _), _| *uid != key.0);
+    cache.insert(key, started.clone());
+    started
+}
+
+/// Forgets the compiled forms of a completed run.
+pub fn forget(ctx: &AnalysisRunContext, uid: &str) {
+    ctx.started.lock().retain(|(u, _), _| u != uid);
 }

@@ -41,21 +41,21 @@ impl Live {
             render(&view, true)
         } else {
             let h = &view.header;
-            let message = if h.status.2.is_empty() {
+            let message = if h.status.message.is_empty() {
                 String::new()
             } else {
-                format!(" - {}", h.status.2)
+                format!(" - {}", h.status.message)
             };
             format!(
                 "{} {}{message} | step {} | weight {} (actual {}) | replicas {}/{} updated, {} available\n",
-                h.status.0.glyph(),
-                h.status.1,
-                h.step.map_or("-".into(), |(i, n)| format!("{i}/{n}")),
+                h.status.icon.glyph(),
+                h.status.phase,
+                h.step.map_or("-".into(), |s| format!("{}/{}", s.index, s.count)),
                 h.set_weight.unwrap_or(0),
                 h.actual_weight.unwrap_or(0),
-                h.replicas[2],
-                h.replicas[0],
-                h.replicas[4],
+                h.replicas.updated,
+                h.replicas.desired,
+                h.replicas.available,
             )
         };
         if text != self.last {

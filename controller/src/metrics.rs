@@ -138,7 +138,7 @@ impl Metrics {
         ReconcileTimer {
             metrics: self,
             controller,
-            start: Instant::now(),
+            start: crate::clock::stopwatch(),
         }
     }
 }

@@ -1,0 +1,49 @@
+//! Writing what a reconcile decided about a run: its status by server-side apply to the status
+//! subresource (field manager `sluice`), and its Events.
+
+use analysis::run::RunEvent;
+use crds::AnalysisRun;
+use crds::analysis::AnalysisRunStatus;
+use kube::api::Patch;
+use kube::{Api, Resource as _};
+
+use super::context::AnalysisRunContext;
+use crate::events::Note;
+use crate::{Error, ObjectKey, Result, params};
+
+/// Applies `status` to the run's status subresource.
+///
+/// # Errors
+/// API failures.
+pub async fn write(ctx: &AnalysisRunContext, namespace: &str, name: &str, status: &AnalysisRunStatus) -> Result<()> {
+    let api: Api<AnalysisRun> = Api::namespaced(ctx.base.client.clone(), namespace);
+    let patch = serde_json::json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisRun",
+        "metadata": {"name": name, "namespace": namespace},
+        "status": status,
+    });
+    api.patch_status(name, &params::apply(), &Patch::Apply(&patch))
+        .await
+        .map_err(|e| {
+            Error::kube(
+                "writing the status of",
+                ObjectKey::namespaced("AnalysisRun", namespace, name),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// Publishes events; a failure to record one is logged, not fatal.
+pub async fn events(ctx: &AnalysisRunContext, run: &AnalysisRun, events: &[RunEvent]) {
+    let notes: Vec<Note<'_>> = events
+        .iter()
+        .map(|e| Note {
+            warning: e.warning,
+            reason: &e.reason,
+            message: &e.message,
+        })
+        .collect();
+    crate::events::publish(&ctx.base.recorder, &run.object_ref(&()), "Analysis", &notes).await;
+}

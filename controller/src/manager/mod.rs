@@ -1,0 +1,240 @@
+//! Running the controller: the endpoint, leader election, every reconciler under one stop
+//! signal, and a clean shutdown (in-flight reconciles finish, then the Lease is handed over).
+//!
+//! The `sluice controller` command, the demo and the end-to-end tests all start the reconcilers
+//! through [`Manager`], so they run the same way everywhere.
+
+mod leader;
+mod scope;
+pub mod shutdown;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use analysis::providers::{JobProvider, PrometheusProvider, Providers, WebProvider};
+
+pub use leader::{LeaderElection, identity};
+pub use scope::Scope;
+pub use shutdown::Shutdown;
+
+use crate::Context;
+use crate::metrics::Metrics;
+
+/// How long in-flight reconciles may take to finish after the stop signal.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Why the controller stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    /// An HTTP client of the providers could not be built.
+    #[error("cannot build an HTTP client")]
+    Http(#[source] reqwest::Error),
+    /// The endpoint failed.
+    #[error("cannot serve /metrics on {addr}")]
+    Serve {
+        /// The address.
+        addr: SocketAddr,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Leader election failed.
+    #[error("leader election on Lease {lease}")]
+    Lease {
+        /// The Lease name.
+        lease: String,
+        /// The election error.
+        #[source]
+        source: kube_lease_manager::LeaseManagerError,
+    },
+    /// Another replica took the leader Lease; this one stops so it can never act beside it.
+    #[error("lost the leader lease; stopping")]
+    LostLease,
+    /// The kubeconfig could not be read.
+    #[error("cannot load the kubeconfig {path}")]
+    Kubeconfig {
+        /// The file.
+        path: String,
+        /// The error.
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    /// No cluster configuration was found.
+    #[error("cannot find a cluster to talk to (pass --kubeconfig or set KUBECONFIG)")]
+    Infer(#[source] Box<kube::config::InferConfigError>),
+    /// The Kubernetes client could not be built.
+    #[error("cannot build the Kubernetes client")]
+    Client(#[source] kube::Error),
+}
+
+/// What the controller runs with.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// What it handles.
+    pub scope: Scope,
+    /// Prometheus address for metrics that do not set one.
+    pub prometheus_address: Option<String>,
+    /// Where to serve `/metrics`, `/healthz` and `/readyz` (`None`: not served).
+    pub metrics_addr: Option<SocketAddr>,
+    /// Leader election (`None`: this replica acts alone).
+    pub leader_election: Option<LeaderElection>,
+}
+
+/// The controller: its context and options, ready to run.
+#[derive(Debug)]
+pub struct Manager {
+    ctx: Context,
+    providers: Providers,
+    options: Options,
+    ready: Arc<AtomicBool>,
+}
+
+impl Manager {
+    /// A manager for `ctx` with the default providers (Prometheus, web, Job).
+    ///
+    /// # Errors
+    /// When the providers' HTTP clients cannot be built.
+    pub fn new(ctx: Context, options: Options) -> Result<Self, ManagerError> {
+        let providers =
+            default_providers(ctx.client.clone(), options.prometheus_address.clone()).map_err(ManagerError::Http)?;
+        Ok(Self {
+            ctx,
+            providers,
+            options,
+            ready: Arc::default(),
+        })
+    }
+
+    /// The metrics the reconcilers record.
+    #[must_use]
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.ctx.metrics.clone()
+    }
+
+    /// Runs until `stop` completes, or the endpoint fails, or the leader Lease is lost.
+    ///
+    /// # Errors
+    /// Leader election or the endpoint failed, or the Lease was lost.
+    pub async fn run(self, stop: impl Future<Output = ()>) -> Result<(), ManagerError> {
+        let server = self.serve();
+        tokio::pin!(server);
+        tokio::pin!(stop);
+        // Leadership first: a standby replica serves its endpoints but acts on nothing.
+        let mut candidate = match &self.options.leader_election {
+            Some(election) => {
+                let mut candidate = leader::Candidate::join(&self.ctx.client, election, identity()).await?;
+                tracing::info!(lease = %election.lease_name, "waiting to become the leader");
+                tokio::select! {
+                    elected = candidate.elected() => elected?,
+                    served = &mut server => return served,
+                    () = &mut stop => return Ok(()),
+                }
+                Some(candidate)
+            }
+            None => None,
+        };
+        self.ctx.metrics.leader.set(1);
+        self.ready.store(true, Ordering::SeqCst);
+        tracing::info!("leading: starting the reconcilers");
+        let (trigger, shutdown) = shutdown::channel();
+        let reconcilers = self.reconcilers(shutdown);
+        tokio::pin!(reconcilers);
+        let lost = async {
+            match candidate.as_mut() {
+                Some(c) => c.lost().await,
+                None => std::future::pending().await,
+            }
+        };
+        let result = tokio::select! {
+            () = &mut reconcilers => Ok(()),
+            served = &mut server => served,
+            () = &mut stop => Ok(()),
+            () = lost => Err(ManagerError::LostLease),
+        };
+        trigger.stop();
+        if tokio::time::timeout(DRAIN, &mut reconcilers).await.is_err() {
+            tracing::warn!("reconciles still running after {DRAIN:?}; stopping anyway");
+        }
+        self.ctx.metrics.leader.set(0);
+        self.ready.store(false, Ordering::SeqCst);
+        if let Some(candidate) = candidate {
+            candidate.resign().await;
+        }
+        result
+    }
+
+    /// Every reconciler, each stopping on `shutdown`.
+    async fn reconcilers(&self, shutdown: Shutdown) {
+        let scope = &self.options.scope;
+        tokio::join!(
+            crate::rollout::run(self.ctx.clone(), scope, shutdown.clone()),
+            crate::analysisrun::run(self.ctx.clone(), self.providers.clone(), scope, shutdown),
+        );
+    }
+
+    /// Serves the endpoint, or waits forever when it is not asked for.
+    async fn serve(&self) -> Result<(), ManagerError> {
+        match self.options.metrics_addr {
+            Some(addr) => crate::server::serve(addr, self.ctx.metrics.clone(), self.ready.clone())
+                .await
+                .map_err(|source| ManagerError::Serve { addr, source }),
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// The providers the controller offers: Prometheus (with `prometheus_address` for metrics that do
+/// not set one), web, and Job through `client`.
+///
+/// # Errors
+/// When the HTTP clients cannot be built.
+pub fn default_providers(
+    client: kube::Client,
+    prometheus_address: Option<String>,
+) -> Result<Providers, reqwest::Error> {
+    // reqwest's rustls backend needs a process-wide crypto provider before a client is built.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(Providers::new(
+        PrometheusProvider::new(prometheus_address)?,
+        WebProvider::new()?,
+        Some(JobProvider::new(client)),
+    ))
+}
+
+/// A client for the cluster `kubeconfig` names (default: `$KUBECONFIG`, `~/.kube/config`, or the
+/// in-cluster account).
+///
+/// # Errors
+/// When no configuration is found or it cannot be read.
+pub async fn client(kubeconfig: Option<&Path>) -> Result<kube::Client, ManagerError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = match kubeconfig {
+        Some(path) => {
+            let kubeconfig_error = |source| ManagerError::Kubeconfig {
+                path: path.display().to_string(),
+                source,
+            };
+            let kubeconfig = kube::config::Kubeconfig::read_from(path).map_err(kubeconfig_error)?;
+            kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+                .await
+                .map_err(kubeconfig_error)?
+        }
+        None => kube::Config::infer()
+            .await
+            .map_err(|e| ManagerError::Infer(Box::new(e)))?,
+    };
+    kube::Client::try_from(config).map_err(ManagerError::Client)
+}
+
+/// Logs to standard error, filtered by `RUST_LOG` (else `default`).
+pub fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
