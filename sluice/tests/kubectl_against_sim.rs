@@ -5,88 +5,13 @@
 // Test code: a failed unwrap is a failed test, which is what it should be.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-/// A `sluice sim` process, killed when dropped.
-struct SimProcess {
-    child: Child,
-    dir: tempfile::TempDir,
-}
+mod support;
 
-impl SimProcess {
-    fn start() -> Self {
-        Self::start_with(&[])
-    }
-
-    fn start_with(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(["sim", "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // The guard exists before any assertion, so a failure still stops the process.
-        let mut sim = Self { child, dir };
-        let mut first = String::new();
-        let mut reader = BufReader::new(sim.child.stdout.take().unwrap());
-        reader.read_line(&mut first).unwrap();
-        let scheme = if extra.contains(&"--tls") { "https" } else { "http" };
-        assert!(
-            first.starts_with(&format!(
-                "sluice sim: serving the Kubernetes API on {scheme}://127.0.0.1:"
-            )),
-            "{first}"
-        );
-        // Keep draining stdout so the server never writes into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        sim
-    }
-
-    fn kubeconfig(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
-    }
-
-    /// Runs kubectl with this server's kubeconfig and a private cache, optionally feeding stdin.
-    fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new("kubectl")
-            .args(args)
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .env("KUBECONFIG", self.kubeconfig())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kubectl must be installed (scripts/test-all.sh installs it)");
-        let mut input = child.stdin.take().unwrap();
-        if let Some(text) = stdin {
-            // kubectl may exit before reading everything; its exit status tells what happened.
-            let _ = input.write_all(text.as_bytes());
-        }
-        drop(input);
-        child.wait_with_output().unwrap()
-    }
-
-    fn kubectl_ok(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let out = self.kubectl(args, stdin);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "kubectl {args:?} failed: {stderr}");
-        String::from_utf8(out.stdout).unwrap()
-    }
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::SimProcess;
 
 fn sluice_crds() -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_sluice")).arg("crds").output().unwrap();

@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod managed;
 pub mod objects;
 pub mod openapi;
+pub mod openapi_v2;
 pub mod patch;
 pub mod path;
 mod read;
@@ -129,6 +130,7 @@ async fn handle(
     let route = path::parse(&app.store.lock().registry, parts.uri.path());
     let result = match route {
         Route::Resource(target) => resource(&app, &call, *target).await,
+        Route::OpenApiV2 if call.method == Method::GET => Ok(openapi_v2::respond(&call.headers)),
         other if call.method == Method::GET => discovery_doc(&app, other, parts.uri.path()),
         _ => Err(ApiError::method_not_allowed(format!(
             "{} is not supported on {}",
@@ -150,7 +152,7 @@ fn discovery_doc(app: &App, route: Route, path: &str) -> Result<Response, ApiErr
         Route::Groups => Some(discovery::group_list(&store.registry)),
         Route::Group(group) => discovery::group(&store.registry, &group),
         Route::GroupVersion(group, version) => discovery::resource_list(&store.registry, &group, &version),
-        Route::Resource(_) | Route::Unknown => None,
+        Route::Resource(_) | Route::OpenApiV2 | Route::Unknown => None,
     };
     doc.map(|d| json(StatusCode::OK, &d))
         .ok_or_else(|| ApiError::no_route(path))

@@ -20,6 +20,8 @@ pub enum Route {
     Health,
     /// Objects of a resource type.
     Resource(Box<Target>),
+    /// `/openapi/v2` (older clients).
+    OpenApiV2,
     /// `/openapi/v3`.
     OpenApiV3,
     /// `/openapi/v3/api/v1` or `/openapi/v3/apis/{group}/{version}`.
@@ -54,6 +56,7 @@ pub fn parse(registry: &Registry, path: &str) -> Route {
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     match s.as_slice() {
         ["version"] => Route::Version,
+        ["openapi", "v2"] => Route::OpenApiV2,
         ["openapi", "v3"] => Route::OpenApiV3,
         ["openapi", "v3", "api", version] => Route::OpenApiV3GroupVersion(String::new(), (*version).to_owned()),
         ["openapi", "v3", "apis", group, version] => {

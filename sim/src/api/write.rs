@@ -53,16 +53,25 @@ fn admit(call: &Call, rt: &ResourceType, obj: &mut Value) -> Result<Vec<String>,
         return Err(ApiError::invalid(&rt.group, &rt.kind, name, &found.invalid));
     }
     let unknown: Vec<String> = found.unknown.iter().map(|p| format!("unknown field \"{p}\"")).collect();
-    match call.param("fieldValidation") {
-        Some("Strict") if !unknown.is_empty() => Err(ApiError::bad_request(format!(
-            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-            unknown.join(", "),
-            kind = rt.kind,
-            version = rt.version
-        ))),
-        Some("Ignore") => Ok(Vec::new()),
-        _ => Ok(unknown),
+    let mut warnings = match call.param("fieldValidation") {
+        Some("Strict") if !unknown.is_empty() => {
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+                unknown.join(", "),
+                kind = rt.kind,
+                version = rt.version
+            )));
+        }
+        Some("Ignore") => Vec::new(),
+        _ => unknown,
+    };
+    if !found.unevaluated_rules.is_empty() {
+        warnings.push(format!(
+            "the simulated API server does not evaluate x-kubernetes-validations (CEL) rules; not checked: {}",
+            found.unevaluated_rules.join(", ")
+        ));
     }
+    Ok(warnings)
 }
 
 /// A JSON response with `Warning` headers, as kube-apiserver sends them.

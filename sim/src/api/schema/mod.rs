@@ -1,7 +1,12 @@
 //! Custom resources checked against their CRD's structural schema, as kube-apiserver does: unknown
 //! fields pruned (unless `x-kubernetes-preserve-unknown-fields`), nulls of non-nullable fields
-//! dropped, types, enums and required fields enforced (422 with the field path), int-or-string
-//! honoured, and schema defaults applied.
+//! dropped, types, enums, value bounds and formats ([`bounds`]) and required fields enforced (422
+//! with the field path), int-or-string honoured, and schema defaults applied. CEL rules
+//! (`x-kubernetes-validations`) are not evaluated: each object that has some gets a warning
+//! saying so.
+
+mod bounds;
+mod format;
 
 use serde_json::{Map, Value};
 
@@ -12,6 +17,8 @@ pub struct Admission {
     pub unknown: Vec<String>,
     /// (path, message) of every invalid field.
     pub invalid: Vec<(String, String)>,
+    /// Paths of fields whose CEL rules (`x-kubernetes-validations`) were not evaluated.
+    pub unevaluated_rules: Vec<String>,
 }
 
 fn type_name(value: &Value) -> &'static str {
@@ -72,6 +79,9 @@ pub fn admit(schema: &Value, obj: &mut Value) -> Admission {
     }
     apply_defaults(schema, map);
     required(schema, map, "", &mut found);
+    if schema.get("x-kubernetes-validations").is_some() {
+        found.unevaluated_rules.insert(0, "<root>".into());
+    }
     found
 }
 
@@ -127,6 +137,10 @@ fn walk(schema: &Value, value: &mut Value, path: &str, found: &mut Admission) {
             ));
             return;
         }
+    }
+    found.invalid.extend(bounds::check(schema, value, path));
+    if schema.get("x-kubernetes-validations").is_some() {
+        found.unevaluated_rules.push(path.to_owned());
     }
     if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
         && !allowed.contains(value)
