@@ -10,4 +10,4 @@ mod server;
 pub mod tls;
 pub mod workloads;
 
-pub use server::{Sim, SimError, client_from_kubeconfig};
+pub use server::{Sim, SimError, SimOptions, client_from_kubeconfig};

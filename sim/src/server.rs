@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use axum::http::uri as http_uri;
 use base64::Engine;
-use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::api::{App, router, store::Store};
+use crate::api::auth::{ADMIN_TOKEN, Auth, Tokens, UserInfo};
+use crate::api::{App, router};
 use crate::tls::{self, Tls, TlsError};
 
 /// Errors starting or describing a simulator.
@@ -56,6 +56,40 @@ pub async fn client_from_kubeconfig(path: &Path) -> Result<kube::Client, SimErro
     kube::Client::try_from(config).map_err(|e| SimError::Client(e.to_string()))
 }
 
+/// How to start a simulator.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub addr: String,
+    /// Serve HTTPS with a freshly generated CA.
+    pub https: bool,
+    /// Check bearer tokens and RBAC (the simulator's own kubeconfig and [`Sim::client`] carry
+    /// an administrator's token). Implies `https`: clients send tokens over TLS only.
+    pub authz: bool,
+    /// More tokens: (token, user).
+    pub tokens: Vec<(String, UserInfo)>,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:0".into(),
+            https: false,
+            authz: false,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+impl SimOptions {
+    fn auth(&self) -> Auth {
+        Auth {
+            enabled: self.authz,
+            tokens: Tokens::new(self.tokens.clone()),
+        }
+    }
+}
+
 /// A running simulated cluster. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Sim {
@@ -82,6 +116,21 @@ impl Sim {
     /// [`SimError::Bind`] when the address cannot be opened, [`SimError::Tls`] when certificates
     /// cannot be generated.
     pub async fn start_on(addr: &str, https: bool) -> Result<Self, SimError> {
+        Self::start_with(&SimOptions {
+            addr: addr.to_owned(),
+            https,
+            ..SimOptions::default()
+        })
+        .await
+    }
+
+    /// Starts a simulator with `options`.
+    ///
+    /// # Errors
+    /// As [`Self::start_on`].
+    pub async fn start_with(options: &SimOptions) -> Result<Self, SimError> {
+        // Clients send bearer tokens over TLS only (client-go drops them on plain HTTP).
+        let (addr, https) = (options.addr.as_str(), options.https || options.authz);
         crate::tls::ensure_crypto_provider();
         let bind_err = |source| SimError::Bind {
             addr: addr.to_owned(),
@@ -89,11 +138,7 @@ impl Sim {
         };
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind_err)?;
         let local = listener.local_addr().map_err(bind_err)?;
-        let app = Arc::new(App {
-            store: Mutex::new(Store::new()),
-            address: local.to_string(),
-            requests: std::sync::atomic::AtomicU64::new(0),
-        });
+        let app = Arc::new(App::new(local.to_string(), options.auth()));
         let shared = app.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let tls = if https { Some(tls::generate()?) } else { None };
@@ -156,6 +201,14 @@ impl Sim {
     /// # Errors
     /// [`SimError::Client`] when the client cannot be built.
     pub fn client(&self) -> Result<kube::Client, SimError> {
+        self.client_as(ADMIN_TOKEN)
+    }
+
+    /// A `kube` client for this server that authenticates with `token`.
+    ///
+    /// # Errors
+    /// [`SimError::Client`] when the client cannot be built.
+    pub fn client_as(&self, token: &str) -> Result<kube::Client, SimError> {
         let url = self
             .url()
             .parse()
@@ -164,11 +217,19 @@ impl Sim {
         if let Some(tls) = &self.tls {
             config.root_cert = Some(vec![tls.ca_der.clone()]);
         }
+        config.auth_info.token = Some(secrecy::SecretString::from(token.to_owned()));
         kube::Client::try_from(config).map_err(|e| SimError::Client(e.to_string()))
     }
 
-    /// A kubeconfig with a context named `sluice-sim` that reaches this server. Its user carries a
-    /// token only so that kubectl does not prompt for credentials; the simulator does not check it.
+    /// A kubeconfig like [`Self::kubeconfig_yaml`] whose user authenticates with `token`.
+    #[must_use]
+    pub fn kubeconfig_yaml_as(&self, token: &str) -> String {
+        self.kubeconfig_yaml()
+            .replace(&format!("token: {ADMIN_TOKEN}\n"), &format!("token: {token}\n"))
+    }
+
+    /// A kubeconfig with a context named `sluice-sim` that reaches this server. Its user carries
+    /// the administrator's token (checked only when the simulator runs with authorization).
     #[must_use]
     pub fn kubeconfig_yaml(&self) -> String {
         let ca = self.tls.as_ref().map_or_else(String::new, |tls| {
@@ -178,7 +239,7 @@ impl Sim {
             )
         });
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: sluice-sim\n  cluster:\n    server: {url}\n{ca}users:\n- name: sluice-sim\n  user:\n    token: sluice-sim\ncontexts:\n- name: sluice-sim\n  context:\n    cluster: sluice-sim\n    user: sluice-sim\n    namespace: default\ncurrent-context: sluice-sim\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: sluice-sim\n  cluster:\n    server: {url}\n{ca}users:\n- name: sluice-sim\n  user:\n    token: {ADMIN_TOKEN}\ncontexts:\n- name: sluice-sim\n  context:\n    cluster: sluice-sim\n    user: sluice-sim\n    namespace: default\ncurrent-context: sluice-sim\n",
             url = self.url()
         )
     }

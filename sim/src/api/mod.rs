@@ -1,5 +1,6 @@
 //! The API server: Kubernetes' REST protocol over HTTP/1.1 and JSON, backed by an in-memory store.
 
+pub mod auth;
 pub mod crd;
 pub mod defaults;
 pub mod discovery;
@@ -47,6 +48,42 @@ pub struct App {
     pub address: String,
     /// Requests served so far (for benchmarks).
     pub requests: std::sync::atomic::AtomicU64,
+    /// Authentication and authorization (off by default).
+    pub auth: auth::Auth,
+}
+
+impl App {
+    /// A server with an empty cluster, answering at `address`; with `auth.enabled`, the bootstrap
+    /// RBAC objects are created.
+    #[must_use]
+    pub fn new(address: String, auth: auth::Auth) -> Self {
+        let mut store = Store::new();
+        if auth.enabled {
+            for (plural, object) in auth::bootstrap_objects() {
+                let rt = store.registry.find("rbac.authorization.k8s.io", "v1", plural).cloned();
+                if let Some(rt) = rt
+                    && let Ok(prepared) = objects::prepare_create(
+                        &rt,
+                        object,
+                        &objects::NewIdentity {
+                            namespace: None,
+                            uid: uuid::Uuid::new_v4().to_string(),
+                            now: &store::now(),
+                            suffix: "",
+                        },
+                    )
+                {
+                    let _ = store.create(&rt, prepared, false);
+                }
+            }
+        }
+        Self {
+            store: Mutex::new(store),
+            address,
+            requests: std::sync::atomic::AtomicU64::new(0),
+            auth,
+        }
+    }
 }
 
 /// The router serving the whole API.
@@ -60,6 +97,8 @@ pub(crate) struct Call {
     pub headers: HeaderMap,
     pub query: HashMap<String, String>,
     pub body: Vec<u8>,
+    /// Who makes the request.
+    pub user: auth::UserInfo,
 }
 
 impl Call {
@@ -121,13 +160,17 @@ async fn handle(
         Ok(bytes) => bytes.to_vec(),
         Err(_) => return ApiError::too_large(MAX_BODY).into_response(),
     };
-    let call = Call {
+    let mut call = Call {
         method: parts.method,
         headers: parts.headers,
         query,
         body,
+        user: auth::UserInfo::admin(),
     };
     let route = path::parse(&app.store.lock().registry, parts.uri.path());
+    if let Err(error) = admit_caller(&app, &mut call, &route, parts.uri.path()) {
+        return error.into_response();
+    }
     let result = match route {
         Route::Resource(target) => resource(&app, &call, *target).await,
         Route::OpenApiV2 if call.method == Method::GET => Ok(openapi_v2::respond(&call.headers)),
@@ -139,6 +182,18 @@ async fn handle(
         ))),
     };
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Authenticates the caller (health checks need no credentials) and asks the authorizer.
+fn admit_caller(app: &App, call: &mut Call, route: &Route, path: &str) -> Result<(), ApiError> {
+    if !app.auth.enabled || matches!(route, Route::Health) {
+        return Ok(());
+    }
+    let store = app.store.lock();
+    call.user = app.auth.authenticate(&call.headers, &store)?;
+    let watch = matches!(call.param("watch"), Some("true" | "1"));
+    let attributes = auth::Attributes::of_route(&call.method, route, path, watch);
+    app.auth.authorize(&store, &call.user, &attributes)
 }
 
 fn discovery_doc(app: &App, route: Route, path: &str) -> Result<Response, ApiError> {
@@ -160,6 +215,15 @@ fn discovery_doc(app: &App, route: Route, path: &str) -> Result<Response, ApiErr
 
 async fn resource(app: &Arc<App>, call: &Call, target: Target) -> Result<Response, ApiError> {
     let is_watch = matches!(call.param("watch"), Some("true" | "1"));
+    if target.rt.group == "authorization.k8s.io" && target.rt.plural == "selfsubjectaccessreviews" {
+        return match call.method {
+            Method::POST => auth::reviews::self_subject_access_review(app, call),
+            _ => Err(ApiError::method_not_allowed(format!(
+                "{} is not supported on selfsubjectaccessreviews",
+                call.method
+            ))),
+        };
+    }
     match (&call.method, target.name.is_some()) {
         (&Method::GET, false) if is_watch => watch::start(app.clone(), call, target),
         (&Method::GET, false) => read::list(app, call, &target),

@@ -68,6 +68,16 @@ fn check_type(rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Whether `name` is valid for objects of `rt`: RBAC objects only need to be a path segment
+/// (kube-apiserver's `ValidateRBACName`, so `system:discovery` is a name), others a DNS-1123
+/// subdomain.
+fn valid_name_for(rt: &ResourceType, name: &str) -> bool {
+    if rt.group == "rbac.authorization.k8s.io" {
+        return !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '%']);
+    }
+    valid_name(name)
+}
+
 /// A DNS-1123 subdomain, as Kubernetes requires of most object names.
 fn valid_name(name: &str) -> bool {
     let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
@@ -126,7 +136,7 @@ pub fn prepare_create(rt: &ResourceType, mut obj: Value, id: &NewIdentity<'_>) -
             ));
         }
     };
-    if !valid_name(&name) {
+    if !valid_name_for(rt, &name) {
         return Err(ApiError::invalid(
             &group_kind.0,
             &group_kind.1,

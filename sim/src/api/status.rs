@@ -50,6 +50,29 @@ impl ApiError {
             .with_details(json!({"name": name, "group": group, "kind": resource}))
     }
 
+    /// 401 for a request without valid credentials.
+    #[must_use]
+    pub fn unauthorized() -> Self {
+        Self::new(401, "Unauthorized", "Unauthorized")
+    }
+
+    /// 403 for a request the authorizer refused: `pods "x" is forbidden: <reason>`, or
+    /// `forbidden: <reason>` for a path that is not a resource.
+    #[must_use]
+    pub fn forbidden(group: &str, resource: &str, name: &str, reason: &str) -> Self {
+        let message = match (resource.is_empty(), name.is_empty()) {
+            (true, _) => format!("forbidden: {reason}"),
+            (false, true) => format!("{} is forbidden: {reason}", qualified(group, resource)),
+            (false, false) => format!("{} \"{name}\" is forbidden: {reason}", qualified(group, resource)),
+        };
+        let details = if resource.is_empty() {
+            json!({})
+        } else {
+            json!({"name": name, "group": group, "kind": resource})
+        };
+        Self::new(403, "Forbidden", message).with_details(details)
+    }
+
     /// 404 for a path the server does not serve.
     #[must_use]
     pub fn no_route(path: &str) -> Self {

@@ -364,6 +364,9 @@ pub(super) fn post_subresource(app: &App, call: &Call, target: &Target) -> Resul
             }
             done()
         }
+        (false, Some("token")) if target.rt.group.is_empty() && target.rt.plural == "serviceaccounts" => {
+            super::auth::reviews::token_request(app, call, target)
+        }
         (true, Some("binding")) => {
             let body = call.json_body()?;
             let node = body

@@ -23,6 +23,18 @@ pub enum CommandError {
     /// The command line is inconsistent.
     #[error("{0}")]
     Usage(&'static str),
+    /// A file named on the command line cannot be used.
+    #[error("{0}")]
+    Invalid(String),
+    /// A file named on the command line cannot be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The controller failed.
     #[error(transparent)]
     Controller(#[from] ::controller::manager::ManagerError),

@@ -38,6 +38,36 @@ pub struct SimArgs {
     /// Print a Prometheus scrape configuration for the application metrics.
     #[arg(long)]
     print_scrape_config: bool,
+    /// Check bearer tokens and RBAC as kube-apiserver does (the written kubeconfig holds an
+    /// administrator's token; ServiceAccount tokens come from the TokenRequest API). Implies
+    /// --tls: clients send tokens over TLS only.
+    #[arg(long, conflicts_with = "no_api")]
+    authz: bool,
+    /// More tokens, in kube-apiserver's token file format: `token,user,uid,"group1,group2"`.
+    #[arg(long, requires = "authz")]
+    token_file: Option<PathBuf>,
+}
+
+impl SimArgs {
+    fn options(&self) -> Result<::sim::SimOptions, CommandError> {
+        let tokens = match &self.token_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| CommandError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                ::sim::api::auth::Tokens::parse_file(&text)
+                    .map_err(|e| CommandError::Invalid(format!("{}: {e}", path.display())))?
+            }
+            None => Vec::new(),
+        };
+        Ok(::sim::SimOptions {
+            addr: self.addr.clone(),
+            https: self.tls,
+            authz: self.authz,
+            tokens,
+        })
+    }
 }
 
 /// Runs the simulator until stopped.
@@ -65,7 +95,7 @@ pub fn run(args: &SimArgs) -> Result<(), CommandError> {
             );
             (None, client)
         } else {
-            let sim = ::sim::Sim::start_on(&args.addr, args.tls).await?;
+            let sim = ::sim::Sim::start_with(&args.options()?).await?;
             // The kubeconfig exists before anything is announced: readers of stdout may use it at once.
             if let Some(path) = &args.kubeconfig {
                 sim.write_kubeconfig(path)?;

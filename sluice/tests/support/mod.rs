@@ -33,7 +33,11 @@ impl SimProcess {
         let mut first = String::new();
         let mut reader = BufReader::new(sim.child.stdout.take().unwrap());
         reader.read_line(&mut first).unwrap();
-        let scheme = if extra.contains(&"--tls") { "https" } else { "http" };
+        let scheme = if extra.contains(&"--tls") || extra.contains(&"--authz") {
+            "https"
+        } else {
+            "http"
+        };
         assert!(
             first.starts_with(&format!(
                 "sluice sim: serving the Kubernetes API on {scheme}://127.0.0.1:"
