@@ -8,6 +8,7 @@ pub mod api;
 pub mod prometheus;
 mod server;
 pub mod tls;
+pub mod webhook;
 pub mod workloads;
 
 pub use server::{Sim, SimError, SimOptions, client_from_kubeconfig};

@@ -177,6 +177,15 @@ impl Sim {
         })
     }
 
+    /// Routes a Service to a URL, for the webhooks whose `clientConfig.service` names it (the
+    /// simulator has no cluster network to reach a Service through).
+    pub fn route_service(&self, namespace: &str, name: &str, url: &str) {
+        self.app
+            .services
+            .lock()
+            .insert((namespace.to_owned(), name.to_owned()), url.to_owned());
+    }
+
     /// How many requests the server has answered.
     #[must_use]
     pub fn requests(&self) -> u64 {

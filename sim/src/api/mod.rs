@@ -1,5 +1,6 @@
 //! The API server: Kubernetes' REST protocol over HTTP/1.1 and JSON, backed by an in-memory store.
 
+pub(crate) mod admission;
 pub mod auth;
 pub mod crd;
 pub mod defaults;
@@ -50,6 +51,8 @@ pub struct App {
     pub requests: std::sync::atomic::AtomicU64,
     /// Authentication and authorization (off by default).
     pub auth: auth::Auth,
+    /// Base URLs of the Services webhooks name (`clientConfig.service`), by (namespace, name).
+    pub services: Mutex<HashMap<(String, String), String>>,
 }
 
 impl App {
@@ -82,6 +85,7 @@ impl App {
             address,
             requests: std::sync::atomic::AtomicU64::new(0),
             auth,
+            services: Mutex::default(),
         }
     }
 }
@@ -228,11 +232,11 @@ async fn resource(app: &Arc<App>, call: &Call, target: Target) -> Result<Respons
         (&Method::GET, false) if is_watch => watch::start(app.clone(), call, target),
         (&Method::GET, false) => read::list(app, call, &target),
         (&Method::GET, true) => read::get(app, call, &target),
-        (&Method::POST, false) => write::create(app, call, &target),
+        (&Method::POST, false) => write::create(app, call, &target).await,
         (&Method::POST, true) => write::post_subresource(app, call, &target),
-        (&Method::PUT, true) => write::update(app, call, &target),
-        (&Method::PATCH, true) => write::patch(app, call, &target),
-        (&Method::DELETE, true) => write::delete(app, call, &target),
+        (&Method::PUT, true) => write::update(app, call, &target).await,
+        (&Method::PATCH, true) => write::patch(app, call, &target).await,
+        (&Method::DELETE, true) => write::delete(app, call, &target).await,
         (&Method::DELETE, false) => write::delete_collection(app, call, &target),
         (method, _) => Err(ApiError::method_not_allowed(format!(
             "{method} is not supported on {}",

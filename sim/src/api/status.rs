@@ -122,6 +122,29 @@ impl ApiError {
             .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
     }
 
+    /// A webhook's refusal: its status code (400 when it gives none) and message, as
+    /// kube-apiserver's `webhookerrors.ToStatusErr` words it.
+    #[must_use]
+    pub fn denied_by_webhook(webhook: &str, code: u16, message: &str) -> Self {
+        let code = if code == 0 { 400 } else { code };
+        let reason = match code {
+            400 => "BadRequest",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "NotFound",
+            409 => "Conflict",
+            422 => "Invalid",
+            429 => "TooManyRequests",
+            _ => "",
+        };
+        let message = if message.is_empty() {
+            format!("admission webhook \"{webhook}\" denied the request without explanation")
+        } else {
+            format!("admission webhook \"{webhook}\" denied the request: {message}")
+        };
+        Self::new(code, reason, message)
+    }
+
     /// 400 for a malformed request.
     #[must_use]
     pub fn bad_request(message: impl Into<String>) -> Self {

@@ -12,7 +12,7 @@ use super::resources::ResourceType;
 use super::schema;
 use super::status::{ApiError, success_status};
 use super::store::{Propagation, now};
-use super::{App, Call, json as respond, scale};
+use super::{App, Call, admission, json as respond, scale};
 use super::{defaults, managed};
 
 fn random_suffix() -> String {
@@ -91,7 +91,7 @@ fn manager(call: &Call) -> String {
 }
 
 /// `POST` on a collection.
-pub(super) fn create(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+pub(super) async fn create(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
     let body = call.json_body()?;
     let now = now();
     let id = NewIdentity {
@@ -100,57 +100,167 @@ pub(super) fn create(app: &App, call: &Call, target: &Target) -> Result<Response
         now: &now,
         suffix: &random_suffix(),
     };
-    let mut obj = prepare_create(&target.rt, body, &id)?;
+    let obj = prepare_create(&target.rt, body, &id)?;
+    let request = admission::Request {
+        operation: "CREATE",
+        target,
+        call,
+        old: None,
+    };
+    let mut obj = admission::mutate(app, &request, obj).await?;
     let warnings = admit(call, &target.rt, &mut obj)?;
+    admission::validate(app, &request, Some(&obj)).await?;
     managed::record_update(&target.rt, None, &mut obj, &manager(call), Part::Main, &now);
     let created = app.store.lock().create(&target.rt, obj, call.dry_run())?;
     Ok(respond_warned(StatusCode::CREATED, &created, &warnings))
 }
 
+/// Whether an update records its manager's fields (server-side apply has already done it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fields {
+    Record,
+    Recorded,
+}
+
+/// How many times an update whose object changed during admission is tried again on the new
+/// version (as kube-apiserver's `GuaranteedUpdate` does).
+const ATTEMPTS: usize = 5;
+
+/// Admits and stores a new version of an existing object. `change` builds the new version from
+/// the stored one and returns it with the part it writes; when the webhooks take time and
+/// someone else writes meanwhile, it is built again on the newer version.
+async fn update_with(
+    app: &App,
+    call: &Call,
+    target: &Target,
+    fields: Fields,
+    change: impl Fn(&Value) -> Result<(Value, Part), ApiError>,
+) -> Result<Response, ApiError> {
+    let name = target.name.as_deref().unwrap_or_default();
+    let webhooks = admission::any_configured(app);
+    for _ in 0..ATTEMPTS {
+        let (old, new, part) = {
+            let mut store = app.store.lock();
+            let old = store.get(&target.rt, namespace(target), name)?;
+            let (mut new, part) = change(&old)?;
+            if !webhooks {
+                let warnings = admit(call, &target.rt, &mut new)?;
+                if fields == Fields::Record {
+                    managed::record_update(&target.rt, Some(&old), &mut new, &manager(call), part, &now());
+                }
+                let stored = store.replace(&target.rt, new, call.dry_run())?;
+                return Ok(respond_warned(StatusCode::OK, &stored, &warnings));
+            }
+            (old, new, part)
+        };
+        let request = admission::Request {
+            operation: "UPDATE",
+            target,
+            call,
+            old: Some(&old),
+        };
+        let mut new = admission::mutate(app, &request, new).await?;
+        let warnings = admit(call, &target.rt, &mut new)?;
+        admission::validate(app, &request, Some(&new)).await?;
+        let mut store = app.store.lock();
+        let current = store.get(&target.rt, namespace(target), name)?;
+        if current.pointer("/metadata/resourceVersion") != old.pointer("/metadata/resourceVersion") {
+            continue;
+        }
+        if fields == Fields::Record {
+            managed::record_update(&target.rt, Some(&old), &mut new, &manager(call), part, &now());
+        }
+        let stored = store.replace(&target.rt, new, call.dry_run())?;
+        return Ok(respond_warned(StatusCode::OK, &stored, &warnings));
+    }
+    Err(ApiError::conflict(&target.rt.group, &target.rt.plural, name))
+}
+
 /// `PUT` on an object or its status.
-pub(super) fn update(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+pub(super) async fn update(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
     if target.subresource.as_deref() == Some("scale") {
         return scale::write(app, call, target, |_| call.json_body());
     }
     let part = part(target)?;
     let body = call.json_body()?;
-    let name = target.name.as_deref().unwrap_or_default();
-    let mut store = app.store.lock();
-    let old = store.get(&target.rt, namespace(target), name)?;
-    let mut new = prepare_update(&target.rt, &old, body, part)?;
-    let warnings = admit(call, &target.rt, &mut new)?;
-    managed::record_update(&target.rt, Some(&old), &mut new, &manager(call), part, &now());
-    let stored = store.replace(&target.rt, new, call.dry_run())?;
-    Ok(respond_warned(StatusCode::OK, &stored, &warnings))
+    update_with(app, call, target, Fields::Record, |old| {
+        Ok((prepare_update(&target.rt, old, body.clone(), part)?, part))
+    })
+    .await
 }
 
 /// `PATCH` on an object, its status or its scale.
-pub(super) fn patch(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+pub(super) async fn patch(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
     let kind = PatchKind::from_content_type(call.header(header::CONTENT_TYPE))?;
     if target.subresource.as_deref() == Some("scale") {
         return scale::write(app, call, target, |scale| patch::apply(kind, scale, &call.body));
     }
     let part = part(target)?;
     if kind == PatchKind::Apply {
-        return server_side_apply(app, call, target, part);
+        return server_side_apply(app, call, target, part).await;
     }
-    let name = target.name.as_deref().unwrap_or_default();
-    let mut store = app.store.lock();
-    let old = store.get(&target.rt, namespace(target), name)?;
-    let patched = patch::apply(kind, &old, &call.body)?;
-    let mut new = prepare_update(&target.rt, &old, patched, part)?;
-    let warnings = admit(call, &target.rt, &mut new)?;
-    managed::record_update(&target.rt, Some(&old), &mut new, &manager(call), part, &now());
-    let stored = store.replace(&target.rt, new, call.dry_run())?;
-    Ok(respond_warned(StatusCode::OK, &stored, &warnings))
+    update_with(app, call, target, Fields::Record, |old| {
+        let patched = patch::apply(kind, old, &call.body)?;
+        Ok((prepare_update(&target.rt, old, patched, part)?, part))
+    })
+    .await
 }
 
 /// `PATCH` with `application/apply-patch+yaml`: server-side apply, creating the object if needed.
-fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) -> Result<Response, ApiError> {
+async fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) -> Result<Response, ApiError> {
     let manager = call.param("fieldManager").filter(|m| !m.is_empty()).ok_or_else(|| {
         ApiError::bad_request("fieldManager is required for apply requests (application/apply-patch+yaml)")
     })?;
     let force = call.param("force") == Some("true");
+    let applied = apply_configuration(call, target)?;
+    let name = target.name.as_deref().unwrap_or_default();
+    let now = now();
+    let live = {
+        let store = app.store.lock();
+        match store.get(&target.rt, namespace(target), name) {
+            Ok(obj) => Some(obj),
+            Err(e) if e.code == 404 && part == Part::Main => None,
+            Err(e) => return Err(e),
+        }
+    };
+    if live.is_none() {
+        let merged = managed::apply(&target.rt, None, &applied, manager, force, part, &now)?;
+        let id = NewIdentity {
+            namespace: target.namespace.as_deref(),
+            uid: uuid::Uuid::new_v4().to_string(),
+            now: &now,
+            suffix: "",
+        };
+        let obj = prepare_create(&target.rt, merged, &id)?;
+        let request = admission::Request {
+            operation: "CREATE",
+            target,
+            call,
+            old: None,
+        };
+        let mut obj = admission::mutate(app, &request, obj).await?;
+        let warnings = admit(call, &target.rt, &mut obj)?;
+        admission::validate(app, &request, Some(&obj)).await?;
+        let created = app.store.lock().create(&target.rt, obj, call.dry_run())?;
+        return Ok(respond_warned(StatusCode::CREATED, &created, &warnings));
+    }
+    update_with(app, call, target, Fields::Recorded, |live| {
+        let merged = managed::apply(&target.rt, Some(live), &applied, manager, force, part, &now)?;
+        let mut new = prepare_update(&target.rt, live, merged.clone(), part)?;
+        if let (Some(meta), Some(fields)) = (
+            new.get_mut("metadata").and_then(Value::as_object_mut),
+            merged.pointer("/metadata/managedFields"),
+        ) {
+            meta.insert("managedFields".into(), fields.clone());
+        }
+        Ok((new, part))
+    })
+    .await
+}
+
+/// The apply configuration of a server-side apply, completed with the name (and namespace) on
+/// the URL as kube-apiserver does.
+fn apply_configuration(call: &Call, target: &Target) -> Result<Value, ApiError> {
     let mut applied: Value = serde_yaml::from_slice(&call.body)
         .map_err(|e| ApiError::bad_request(format!("error decoding the apply configuration: {e}")))?;
     if !applied.is_object() {
@@ -164,7 +274,6 @@ fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) -> Res
                 "the name of the object ({n}) does not match the name on the URL ({name})"
             )));
         }
-        // Like kube-apiserver, the name (and namespace) on the URL complete the configuration.
         None => {
             if let Some(map) = applied.as_object_mut() {
                 let meta = map.entry("metadata").or_insert_with(|| serde_json::json!({}));
@@ -177,36 +286,7 @@ fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) -> Res
             }
         }
     }
-    let now = now();
-    let mut store = app.store.lock();
-    let live = match store.get(&target.rt, namespace(target), name) {
-        Ok(obj) => Some(obj),
-        Err(e) if e.code == 404 && part == Part::Main => None,
-        Err(e) => return Err(e),
-    };
-    let merged = managed::apply(&target.rt, live.as_ref(), &applied, manager, force, part, &now)?;
-    let Some(live) = live else {
-        let id = NewIdentity {
-            namespace: target.namespace.as_deref(),
-            uid: uuid::Uuid::new_v4().to_string(),
-            now: &now,
-            suffix: "",
-        };
-        let mut obj = prepare_create(&target.rt, merged, &id)?;
-        let warnings = admit(call, &target.rt, &mut obj)?;
-        let created = store.create(&target.rt, obj, call.dry_run())?;
-        return Ok(respond_warned(StatusCode::CREATED, &created, &warnings));
-    };
-    let mut new = prepare_update(&target.rt, &live, merged.clone(), part)?;
-    if let (Some(meta), Some(fields)) = (
-        new.get_mut("metadata").and_then(Value::as_object_mut),
-        merged.pointer("/metadata/managedFields"),
-    ) {
-        meta.insert("managedFields".into(), fields.clone());
-    }
-    let warnings = admit(call, &target.rt, &mut new)?;
-    let stored = store.replace(&target.rt, new, call.dry_run())?;
-    Ok(respond_warned(StatusCode::OK, &stored, &warnings))
+    Ok(applied)
 }
 
 fn delete_options(call: &Call) -> Result<(Propagation, Option<Value>), ApiError> {
@@ -227,10 +307,20 @@ fn delete_options(call: &Call) -> Result<(Propagation, Option<Value>), ApiError>
     Ok((propagation, body.get("preconditions").cloned()))
 }
 
-/// `DELETE` on an object.
-pub(super) fn delete(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
+/// `DELETE` on an object (validating webhooks see it first, with the object as `oldObject`).
+pub(super) async fn delete(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
     let (propagation, preconditions) = delete_options(call)?;
     let name = target.name.as_deref().unwrap_or_default();
+    if admission::any_configured(app) {
+        let old = app.store.lock().get(&target.rt, namespace(target), name)?;
+        let request = admission::Request {
+            operation: "DELETE",
+            target,
+            call,
+            old: Some(&old),
+        };
+        admission::validate(app, &request, None).await?;
+    }
     let mut store = app.store.lock();
     if let Some(pre) = preconditions {
         let current = store.get(&target.rt, namespace(target), name)?;
