@@ -86,7 +86,7 @@ async fn malformed_unknown_misplaced_and_oversized_requests() {
             413,
             "RequestEntityTooLarge",
         ),
-        // Protobuf bodies and unknown patch types are 415 UnsupportedMediaType.
+        // Protobuf bodies of kinds the simulator does not decode, and unknown patch types, are 415.
         (
             "POST",
             cms,

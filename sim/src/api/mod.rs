@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod openapi_v2;
 pub mod patch;
 pub mod path;
+mod protobuf;
 mod read;
 pub mod registry;
 pub mod resources;
@@ -132,9 +133,7 @@ impl Call {
             return Err(ApiError::bad_request("the request body is empty"));
         }
         if self.header(header::CONTENT_TYPE).contains("protobuf") {
-            let mut err = ApiError::unsupported_media_type("application/vnd.kubernetes.protobuf");
-            err.message = "the simulated API server accepts JSON and YAML bodies, not protobuf (use `kubectl apply -f` or `kubectl create -f` instead of kubectl's generators)".into();
-            return Err(err);
+            return protobuf::decode(&self.body);
         }
         serde_json::from_slice(&self.body).or_else(|json_err| {
             if self.header(header::CONTENT_TYPE).contains("yaml") {
