@@ -1,4 +1,4 @@
-//! The replica arithmetic of a basic canary against every conformance vector of reference b3, and
+//! The replica arithmetic of a basic canary against every vector of Argo's `CalculateReplicaCountsForBasicCanary` tests, and
 //! the scaling sequences it produces.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -6,7 +6,7 @@
 use controller::rollout::replicas::{Budget, CanaryScale, Counts, at_desired_counts, ideal_split, next_counts};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-/// (replicas, weights, surge?, canary, stable) from reference b3.
+/// (replicas, weights, surge?, canary, stable), Argo's expected counts.
 const VECTORS: &[(i32, &[i32], bool, i32, i32)] = &[
     (1, &[1, 10, 25, 49], false, 0, 1),
     (1, &[50, 75, 100], false, 1, 0),

@@ -1,5 +1,5 @@
 //! Every manifest users already write (../shared/conformance) loads into Sluice's types, survives a
-//! round trip without losing a field, and validates as the reference says it should.
+//! round trip without losing a field, and validates as Argo's own validation says it should.
 // Test code: a failed unwrap is a failed test, which is what it should be.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

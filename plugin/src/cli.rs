@@ -117,6 +117,13 @@ pub enum Command {
         #[arg(short = 'o', long)]
         output: Option<Output>,
     },
+    /// Assess objects' health offline, as the controller does (`kubectl get rollout api -o yaml |
+    /// kubectl sluice health -f -`).
+    Health {
+        /// Files with the objects (`-` reads standard input).
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<String>,
+    },
     /// Check manifests offline; exit code 1 when any problem is found.
     Lint {
         /// Files to check (`-` reads standard input).

@@ -2,6 +2,7 @@
 //! without a cluster), and watching a Rollout's family; shared with `sluice demo`.
 
 pub mod family;
+pub mod health;
 pub mod lint;
 pub mod patches;
 pub mod view;

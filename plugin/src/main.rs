@@ -22,6 +22,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 Err(CliError::Other("lint found problems".into()))
             };
         }
+        Command::Health { files } => {
+            return plugin::health::run(&files, &mut std::io::stdout().lock())
+                .map_err(|e| CliError::Other(e.to_string()));
+        }
         Command::Version => {
             println!("kubectl-sluice {}", env!("CARGO_PKG_VERSION"));
             return Ok(());
@@ -92,7 +96,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Terminate {
             what: TerminateWhat::Analysisrun { name },
         } => mutate::terminate_run(client, ns, &name).await,
-        Command::Lint { .. } | Command::Version | Command::Completion { .. } => Ok(()),
+        Command::Lint { .. } | Command::Health { .. } | Command::Version | Command::Completion { .. } => Ok(()),
     }
 }
 

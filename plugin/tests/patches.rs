@@ -1,4 +1,4 @@
-//! What each command writes (reference b6), decided from the Rollout alone.
+//! What each command writes (as Argo's `kubectl-argo-rollouts` does), decided from the Rollout alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -2,7 +2,8 @@
 //!
 //! `validate()` never stops at the first problem: a user fixing a manifest sees all of them at once.
 //! Messages are written for the person who wrote the manifest and follow the checks Argo Rollouts
-//! and Argo CD make (see the reference), with field paths instead of Go struct names.
+//! and Argo CD make (Argo Rollouts' `validation.ValidateRollout`, Argo CD's `argo.ValidateRepo` and
+//! `ValidatePermissions`), with field paths instead of Go struct names.
 
 mod analysis;
 mod application;
