@@ -213,6 +213,12 @@ impl Store {
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
     }
 
+    /// Whether any object of the type exists.
+    #[must_use]
+    pub fn has_any(&self, rt: &ResourceType) -> bool {
+        self.objects.get(&type_key(rt)).is_some_and(|objs| !objs.is_empty())
+    }
+
     /// Objects of a type, in one namespace or all, sorted by namespace and name.
     #[must_use]
     pub fn list(&self, rt: &ResourceType, namespace: Option<&str>) -> Vec<Value> {

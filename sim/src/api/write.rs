@@ -100,7 +100,14 @@ pub(super) async fn create(app: &App, call: &Call, target: &Target) -> Result<Re
         now: &now,
         suffix: &random_suffix(),
     };
-    let obj = prepare_create(&target.rt, body, &id)?;
+    let mut obj = prepare_create(&target.rt, body, &id)?;
+    // Admission and field bookkeeping of a new object need no lock: only storing it does.
+    if !admission::any_configured(app) {
+        let warnings = admit(call, &target.rt, &mut obj)?;
+        managed::record_update(&target.rt, None, &mut obj, &manager(call), Part::Main, &now);
+        let created = app.store.lock().create(&target.rt, obj, call.dry_run())?;
+        return Ok(respond_warned(StatusCode::CREATED, &created, &warnings));
+    }
     let request = admission::Request {
         operation: "CREATE",
         target,
@@ -137,13 +144,12 @@ async fn update_with(
     change: impl Fn(&Value) -> Result<(Value, Part), ApiError>,
 ) -> Result<Response, ApiError> {
     let name = target.name.as_deref().unwrap_or_default();
-    let webhooks = admission::any_configured(app);
     for _ in 0..ATTEMPTS {
         let (old, new, part) = {
             let mut store = app.store.lock();
             let old = store.get(&target.rt, namespace(target), name)?;
             let (mut new, part) = change(&old)?;
-            if !webhooks {
+            if !admission::configured_in(&store) {
                 let warnings = admit(call, &target.rt, &mut new)?;
                 if fields == Fields::Record {
                     managed::record_update(&target.rt, Some(&old), &mut new, &manager(call), part, &now());

@@ -223,14 +223,20 @@ pub async fn validate(app: &App, request: &Request<'_>, object: Option<&Value>) 
     Ok(())
 }
 
-/// Whether any webhook configuration exists (when none does, writes need not leave the lock).
+/// Whether any webhook configuration exists in `store` (when none does, a write is admitted and
+/// stored under the one lock it already holds).
 #[must_use]
-pub fn any_configured(app: &App) -> bool {
-    let store = app.store.lock();
+pub fn configured_in(store: &super::store::Store) -> bool {
     [Kind::Mutating, Kind::Validating].iter().any(|kind| {
         store
             .registry
             .find("admissionregistration.k8s.io", "v1", kind.plural())
-            .is_some_and(|rt| !store.list(rt, None).is_empty())
+            .is_some_and(|rt| store.has_any(rt))
     })
+}
+
+/// [`configured_in`] the app's store.
+#[must_use]
+pub fn any_configured(app: &App) -> bool {
+    configured_in(&app.store.lock())
 }
