@@ -63,13 +63,14 @@ pub async fn reconcile(run: Arc<AnalysisRun>, ctx: Arc<AnalysisRunContext>) -> R
         }
         Decision::Measure { compiled, tasks } => (compiled, tasks),
     };
-    let args = started.as_ref().map(|s| &s.args).cloned().unwrap_or_default();
+    let no_args = analysis::args::ResolvedArgs::default();
+    let args = started.as_deref().map_or(&no_args, |s| &s.args);
     let run_ref = RunRef {
         name: name.clone(),
         namespace: namespace.clone(),
         uid,
     };
-    let measurements = execute::measure(&ctx, &run_ref, compiled, &status, &args, tasks, now).await;
+    let measurements = execute::measure(&ctx, &run_ref, compiled, &status, args, tasks, now).await;
     let next = after_measuring(compiled, &status, ctx.base.clock.now().max(now), measurements);
     if next.status != status {
         status::write(&ctx, &namespace, &name, &next.status).await?;

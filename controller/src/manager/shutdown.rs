@@ -8,13 +8,13 @@ pub struct Trigger(watch::Sender<bool>);
 
 /// Waits for the stop signal; clone it for each reconciler.
 #[derive(Clone, Debug)]
-pub struct Shutdown(Option<watch::Receiver<bool>>);
+pub struct Shutdown(watch::Receiver<bool>);
 
 /// A trigger and the signal it sends.
 #[must_use]
 pub fn channel() -> (Trigger, Shutdown) {
     let (tx, rx) = watch::channel(false);
-    (Trigger(tx), Shutdown(Some(rx)))
+    (Trigger(tx), Shutdown(rx))
 }
 
 impl Trigger {
@@ -25,17 +25,9 @@ impl Trigger {
 }
 
 impl Shutdown {
-    /// A signal that never fires (for a reconciler run until its task is dropped).
-    #[must_use]
-    pub fn never() -> Self {
-        Self(None)
-    }
-
     /// Completes once the stop signal is sent (or its trigger is dropped).
-    pub async fn wait(self) {
-        let Some(mut rx) = self.0 else {
-            return std::future::pending().await;
-        };
+    pub async fn wait(mut self) {
+        let rx = &mut self.0;
         while !*rx.borrow_and_update() {
             if rx.changed().await.is_err() {
                 return;
@@ -60,11 +52,5 @@ mod tests {
         trigger.stop();
         tokio::time::timeout(Duration::from_secs(1), a).await.unwrap().unwrap();
         tokio::time::timeout(Duration::from_secs(1), b).await.unwrap().unwrap();
-    }
-
-    #[tokio::test]
-    async fn never_does_not_fire() {
-        let waiting = tokio::time::timeout(Duration::from_millis(20), Shutdown::never().wait()).await;
-        assert!(waiting.is_err());
     }
 }

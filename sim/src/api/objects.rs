@@ -68,6 +68,19 @@ fn check_type(rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The strings of the array at `key` (an absent key, or items that are not strings, give none).
+#[must_use]
+pub fn strings(value: &Value, key: &str) -> Vec<String> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Whether `name` is valid for objects of `rt`: RBAC objects only need to be a path segment
 /// (kube-apiserver's `ValidateRBACName`, so `system:discovery` is a name), others a DNS-1123
 /// subdomain.

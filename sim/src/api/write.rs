@@ -100,24 +100,39 @@ pub(super) async fn create(app: &App, call: &Call, target: &Target) -> Result<Re
         now: &now,
         suffix: &random_suffix(),
     };
-    let mut obj = prepare_create(&target.rt, body, &id)?;
-    // Admission and field bookkeeping of a new object need no lock: only storing it does.
-    if !admission::any_configured(app) {
-        let warnings = admit(call, &target.rt, &mut obj)?;
-        managed::record_update(&target.rt, None, &mut obj, &manager(call), Part::Main, &now);
-        let created = app.store.lock().create(&target.rt, obj, call.dry_run())?;
-        return Ok(respond_warned(StatusCode::CREATED, &created, &warnings));
-    }
+    let obj = prepare_create(&target.rt, body, &id)?;
+    store_new(app, call, target, obj, Fields::Record, &now).await
+}
+
+/// Admits a prepared new object (mutating webhooks, the schema, validating webhooks) and stores
+/// it. Admission and field bookkeeping need no lock: only storing does.
+async fn store_new(
+    app: &App,
+    call: &Call,
+    target: &Target,
+    obj: Value,
+    fields: Fields,
+    now: &str,
+) -> Result<Response, ApiError> {
+    let webhooks = admission::any_configured(app);
     let request = admission::Request {
         operation: "CREATE",
         target,
         call,
         old: None,
     };
-    let mut obj = admission::mutate(app, &request, obj).await?;
+    let mut obj = if webhooks {
+        admission::mutate(app, &request, obj).await?
+    } else {
+        obj
+    };
     let warnings = admit(call, &target.rt, &mut obj)?;
-    admission::validate(app, &request, Some(&obj)).await?;
-    managed::record_update(&target.rt, None, &mut obj, &manager(call), Part::Main, &now);
+    if webhooks {
+        admission::validate(app, &request, Some(&obj)).await?;
+    }
+    if fields == Fields::Record {
+        managed::record_update(&target.rt, None, &mut obj, &manager(call), Part::Main, now);
+    }
     let created = app.store.lock().create(&target.rt, obj, call.dry_run())?;
     Ok(respond_warned(StatusCode::CREATED, &created, &warnings))
 }
@@ -238,17 +253,7 @@ async fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) 
             suffix: "",
         };
         let obj = prepare_create(&target.rt, merged, &id)?;
-        let request = admission::Request {
-            operation: "CREATE",
-            target,
-            call,
-            old: None,
-        };
-        let mut obj = admission::mutate(app, &request, obj).await?;
-        let warnings = admit(call, &target.rt, &mut obj)?;
-        admission::validate(app, &request, Some(&obj)).await?;
-        let created = app.store.lock().create(&target.rt, obj, call.dry_run())?;
-        return Ok(respond_warned(StatusCode::CREATED, &created, &warnings));
+        return store_new(app, call, target, obj, Fields::Recorded, &now).await;
     }
     update_with(app, call, target, Fields::Recorded, |live| {
         let merged = managed::apply(&target.rt, Some(live), &applied, manager, force, part, &now)?;

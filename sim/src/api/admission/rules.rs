@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::super::objects::strings;
+
 /// What the rules look at in a request.
 #[derive(Clone, Debug)]
 pub struct Match<'a> {
@@ -26,17 +28,6 @@ pub struct Match<'a> {
     pub namespace_labels: Option<BTreeMap<String, String>>,
     /// The labels of the object and of the old object.
     pub object_labels: Vec<BTreeMap<String, String>>,
-}
-
-fn strings(value: &Value, key: &str) -> Vec<String> {
-    value
-        .get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect()
 }
 
 fn any(list: &[String], wanted: &str) -> bool {

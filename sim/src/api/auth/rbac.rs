@@ -5,22 +5,13 @@
 
 use serde_json::Value;
 
+use super::super::objects::strings;
+
 use super::super::store::Store;
 use super::attributes::Attributes;
 use super::user::UserInfo;
 
 const GROUP: &str = "rbac.authorization.k8s.io";
-
-fn strings(value: &Value, key: &str) -> Vec<String> {
-    value
-        .get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect()
-}
 
 fn list(store: &Store, plural: &str, namespace: Option<&str>) -> Vec<Value> {
     store
