@@ -8,8 +8,9 @@ log() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the tests start or call. Installed only when missing; needs root (CI and the
 # developers' machines are root).
+# libssl-dev, pkg-config: git2 builds libgit2 and libssh2 against the system OpenSSL (https, ssh).
 # prometheus: the real server the metrics tests start on 127.0.0.1 (they never use the packaged service).
-DEB_PACKAGES=(git ca-certificates prometheus)
+DEB_PACKAGES=(git ca-certificates prometheus libssl-dev pkg-config)
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

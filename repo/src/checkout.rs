@@ -1,0 +1,89 @@
+//! A private copy of one commit's tree for one render: written from the object database into a
+//! fresh folder, so concurrent renders never share a work tree, and removed when the render is done
+//! ([`Worktree`]). Symbolic links are not written: a link could point a renderer outside the tree.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository, Tree};
+
+/// A checked-out tree that is deleted when dropped.
+#[derive(Debug)]
+pub struct Worktree {
+    path: PathBuf,
+}
+
+impl Worktree {
+    /// Takes ownership of `path` (removed on drop).
+    #[must_use]
+    pub fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+
+    /// Where the tree is.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+fn tree_of<'r>(repo: &'r Repository, sha: &str) -> Result<Tree<'r>, String> {
+    let oid = Oid::from_str(sha).map_err(|e| format!("{sha}: {}", e.message()))?;
+    let commit = repo
+        .find_commit(oid)
+        .map_err(|e| format!("commit {sha}: {}", e.message()))?;
+    commit.tree().map_err(|e| format!("tree of {sha}: {}", e.message()))
+}
+
+/// Writes the tree of `sha` into `dest`.
+pub(crate) fn export(repo: &Repository, sha: &str, dest: &Path) -> Result<(), String> {
+    let tree = tree_of(repo, sha)?;
+    write_tree(repo, &tree, dest)
+}
+
+fn write_tree(repo: &Repository, tree: &Tree<'_>, dest: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    for entry in tree {
+        let Ok(name) = entry.name() else { continue };
+        if name == ".." || name == "." || name.contains('/') {
+            continue;
+        }
+        let path = dest.join(name);
+        match entry.kind() {
+            Some(ObjectType::Tree) => {
+                let sub = repo.find_tree(entry.id()).map_err(|e| e.message().to_owned())?;
+                write_tree(repo, &sub, &path)?;
+            }
+            Some(ObjectType::Blob) if entry.filemode() != 0o120_000 => {
+                let blob = repo.find_blob(entry.id()).map_err(|e| e.message().to_owned())?;
+                std::fs::write(&path, blob.content()).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Paths that differ between two commits.
+pub(crate) fn changed_paths(repo: &Repository, from: &str, to: &str) -> Result<Vec<String>, String> {
+    let (old, new) = (tree_of(repo, from)?, tree_of(repo, to)?);
+    let diff = repo
+        .diff_tree_to_tree(Some(&old), Some(&new), None)
+        .map_err(|e| e.message().to_owned())?;
+    let mut paths = Vec::new();
+    for delta in diff.deltas() {
+        for file in [delta.old_file(), delta.new_file()] {
+            if let Some(p) = file.path().and_then(Path::to_str)
+                && !paths.iter().any(|known: &String| known == p)
+            {
+                paths.push(p.to_owned());
+            }
+        }
+    }
+    Ok(paths)
+}

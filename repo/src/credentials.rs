@@ -1,0 +1,233 @@
+//! Repository credentials in Argo CD's Secret format: a Secret labelled
+//! `argocd.argoproj.io/secret-type: repository` applies to the repository whose `url` it names
+//! exactly; one labelled `repo-creds` applies to every repository whose URL starts with its `url`
+//! (the longest prefix wins), as Argo CD's `getRepositoryCredentialIndex` picks. A credential's
+//! value never appears in `Debug`, `Display` or an error.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The label that marks a Secret as Argo CD repository configuration.
+pub const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
+
+/// A value that must not be shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the one place that hands it to libgit2.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("*****")
+    }
+}
+
+/// How to authenticate to a repository.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Credentials {
+    /// No credentials (public repository, `git://`, `file://`).
+    #[default]
+    Anonymous,
+    /// HTTPS user name and password (or access token as password).
+    Basic {
+        /// User name.
+        username: String,
+        /// Password or token.
+        password: Secret,
+    },
+    /// HTTPS bearer token (`bearerToken`, Bitbucket Data Center's access tokens).
+    Bearer {
+        /// The token.
+        token: Secret,
+    },
+    /// SSH private key.
+    Ssh {
+        /// User name (`git` unless the URL names one).
+        username: Option<String>,
+        /// PEM or OpenSSH private key.
+        private_key: Secret,
+    },
+}
+
+/// Transport settings that come with the credentials.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transport {
+    /// Skip TLS verification (`insecure: "true"`).
+    pub insecure: bool,
+    /// Accept any SSH host key (`insecureIgnoreHostKey: "true"`).
+    pub insecure_ignore_host_key: bool,
+}
+
+/// Which kind of repository Secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretKind {
+    /// `repository`: one repository, by exact URL.
+    Repository,
+    /// `repo-creds`: a credential template for URLs with this prefix.
+    RepoCreds,
+}
+
+impl SecretKind {
+    /// The kind a `argocd.argoproj.io/secret-type` label value names.
+    #[must_use]
+    pub fn from_label(value: &str) -> Option<Self> {
+        match value {
+            "repository" => Some(Self::Repository),
+            "repo-creds" => Some(Self::RepoCreds),
+            _ => None,
+        }
+    }
+}
+
+/// A repository Secret as read from the cluster: its name, kind and decoded `data`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoSecret {
+    /// The Secret's name (for messages).
+    pub name: String,
+    /// Repository or credential template.
+    pub kind: SecretKind,
+    /// Decoded data, by key (`url`, `username`, `password`, `bearerToken`, `sshPrivateKey`, ...).
+    pub data: BTreeMap<String, Secret>,
+}
+
+impl RepoSecret {
+    fn field(&self, key: &str) -> Option<&str> {
+        self.data.get(key).map(Secret::expose).filter(|v| !v.is_empty())
+    }
+
+    /// The URL (or URL prefix) it applies to.
+    #[must_use]
+    pub fn url(&self) -> Option<&str> {
+        self.field("url")
+    }
+
+    /// The credentials it holds, or a message (naming the keys, not their values) when they
+    /// cannot be used.
+    pub fn credentials(&self) -> Result<(Credentials, Transport), String> {
+        let transport = Transport {
+            insecure: self.field("insecure") == Some("true"),
+            insecure_ignore_host_key: self.field("insecureIgnoreHostKey") == Some("true"),
+        };
+        let credentials = if let Some(key) = self.field("sshPrivateKey") {
+            Credentials::Ssh {
+                username: self.field("username").map(str::to_owned),
+                private_key: Secret::new(key),
+            }
+        } else if let Some(token) = self.field("bearerToken") {
+            if token.contains(['\n', '\r', '\0']) {
+                return Err(format!("Secret {}: bearerToken holds a line break", self.name));
+            }
+            Credentials::Bearer {
+                token: Secret::new(token),
+            }
+        } else {
+            match (self.field("username"), self.field("password")) {
+                (Some(u), Some(p)) => Credentials::Basic {
+                    username: u.to_owned(),
+                    password: Secret::new(p),
+                },
+                (None, None) => Credentials::Anonymous,
+                (Some(_), None) => return Err(format!("Secret {}: username without password", self.name)),
+                (None, Some(_)) => return Err(format!("Secret {}: password without username", self.name)),
+            }
+        };
+        Ok((credentials, transport))
+    }
+}
+
+/// The Secret that holds the credentials for `url`: a `repository` Secret naming it exactly
+/// (ignoring a trailing `.git` and `/`), else the `repo-creds` Secret with the longest URL prefix.
+#[must_use]
+pub fn select<'a>(url: &str, secrets: &'a [RepoSecret]) -> Option<&'a RepoSecret> {
+    let wanted = normalize(url);
+    let exact = secrets
+        .iter()
+        .filter(|s| s.kind == SecretKind::Repository)
+        .find(|s| s.url().is_some_and(|u| normalize(u) == wanted));
+    exact.or_else(|| {
+        secrets
+            .iter()
+            .filter(|s| s.kind == SecretKind::RepoCreds)
+            .filter_map(|s| s.url().filter(|prefix| url.starts_with(prefix)).map(|p| (p.len(), s)))
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, s)| s)
+    })
+}
+
+fn normalize(url: &str) -> String {
+    url.trim_end_matches('/').trim_end_matches(".git").to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(name: &str, kind: SecretKind, data: &[(&str, &str)]) -> RepoSecret {
+        RepoSecret {
+            name: name.into(),
+            kind,
+            data: data.iter().map(|(k, v)| ((*k).to_owned(), Secret::new(*v))).collect(),
+        }
+    }
+
+    #[test]
+    fn exact_repository_beats_the_longest_prefix_which_beats_a_shorter_one() {
+        let secrets = vec![
+            secret("org", SecretKind::RepoCreds, &[("url", "https://git.example/org")]),
+            secret(
+                "team",
+                SecretKind::RepoCreds,
+                &[("url", "https://git.example/org/team")],
+            ),
+            secret(
+                "one",
+                SecretKind::Repository,
+                &[("url", "https://git.example/org/team/app.git")],
+            ),
+        ];
+        let name = |url: &str| select(url, &secrets).map(|s| s.name.as_str());
+        assert_eq!(name("https://git.example/org/team/app"), Some("one"));
+        assert_eq!(name("https://git.example/org/team/other.git"), Some("team"));
+        assert_eq!(name("https://git.example/org/x.git"), Some("org"));
+        assert_eq!(name("https://elsewhere.example/x.git"), None);
+    }
+
+    #[test]
+    fn credentials_by_kind_and_never_shown() {
+        let basic = secret(
+            "b",
+            SecretKind::Repository,
+            &[("username", "bob"), ("password", "hunter2")],
+        );
+        let (creds, _) = basic.credentials().unwrap_or_default();
+        assert!(matches!(creds, Credentials::Basic { .. }));
+        assert!(!format!("{creds:?}").contains("hunter2"), "{creds:?}");
+        let ssh = secret(
+            "s",
+            SecretKind::Repository,
+            &[
+                ("sshPrivateKey", "-----BEGIN KEY-----"),
+                ("insecureIgnoreHostKey", "true"),
+            ],
+        );
+        let (creds, transport) = ssh.credentials().unwrap_or_default();
+        assert!(matches!(creds, Credentials::Ssh { .. }));
+        assert!(transport.insecure_ignore_host_key);
+        let bearer = secret("t", SecretKind::Repository, &[("bearerToken", "tok")]);
+        assert!(matches!(bearer.credentials(), Ok((Credentials::Bearer { .. }, _))));
+        let half = secret("h", SecretKind::Repository, &[("username", "bob")]);
+        assert_eq!(half.credentials(), Err("Secret h: username without password".into()));
+    }
+}
