@@ -1,0 +1,120 @@
+use crds::gitops::ResourceIgnoreDifferences;
+use serde_json::{Value, json};
+
+use super::*;
+
+fn deployment(replicas: i64) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "7", "generation": 3,
+                     "managedFields": [{"manager": "hpa", "fieldsV1": {"f:spec": {"f:replicas": {}}}}]},
+        "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": "app", "image": "web:1"}]}}},
+        "status": {"readyReplicas": 1}
+    })
+}
+
+fn rule(kind: &str, edit: impl FnOnce(&mut ResourceIgnoreDifferences)) -> ResourceIgnoreDifferences {
+    let mut r = ResourceIgnoreDifferences {
+        group: Some("apps".into()),
+        kind: kind.into(),
+        ..ResourceIgnoreDifferences::default()
+    };
+    edit(&mut r);
+    r
+}
+
+#[test]
+fn what_counts_as_a_difference() {
+    let live = deployment(5);
+    let mut volatile = deployment(5);
+    volatile["metadata"]["resourceVersion"] = json!("8");
+    volatile["status"] = json!({"readyReplicas": 5});
+    let table: Vec<(&str, Value, Vec<ResourceIgnoreDifferences>, bool)> = vec![
+        ("identical", deployment(5), vec![], true),
+        ("server-owned metadata and status never count", volatile, vec![], true),
+        ("replicas differ", deployment(3), vec![], false),
+        (
+            "jsonPointers ignore replicas",
+            deployment(3),
+            vec![rule("Deployment", |r| r.json_pointers = vec!["/spec/replicas".into()])],
+            true,
+        ),
+        (
+            "a rule for another kind does not apply",
+            deployment(3),
+            vec![rule("StatefulSet", |r| r.json_pointers = vec!["/spec/replicas".into()])],
+            false,
+        ),
+        (
+            "a rule for another name does not apply",
+            deployment(3),
+            vec![rule("Deployment", |r| {
+                r.name = Some("other".into());
+                r.json_pointers = vec!["/spec/replicas".into()];
+            })],
+            false,
+        ),
+        (
+            "kind globs",
+            deployment(3),
+            vec![rule("*", |r| r.json_pointers = vec!["/spec/replicas".into()])],
+            true,
+        ),
+        (
+            "jq paths",
+            deployment(3),
+            vec![rule("Deployment", |r| {
+                r.jq_path_expressions = vec![".spec.replicas".into()]
+            })],
+            true,
+        ),
+        (
+            "managed fields of a named manager",
+            deployment(3),
+            vec![rule("Deployment", |r| r.managed_fields_managers = vec!["hpa".into()])],
+            true,
+        ),
+        (
+            "managed fields of another manager",
+            deployment(3),
+            vec![rule("Deployment", |r| {
+                r.managed_fields_managers = vec!["kubectl".into()]
+            })],
+            false,
+        ),
+    ];
+    for (name, predicted, rules, synced) in table {
+        let got = compare(&predicted, &live, &rules);
+        assert_eq!(
+            got.as_ref().map(|c| *c == Comparison::Synced),
+            Ok(synced),
+            "{name}: {got:?}"
+        );
+    }
+    assert_eq!(
+        compare(&deployment(3), &live, &[]),
+        Ok(Comparison::OutOfSync(vec!["/spec/replicas".into()]))
+    );
+}
+
+#[test]
+fn a_broken_jq_rule_names_its_field() {
+    let rules = vec![rule("Deployment", |r| r.jq_path_expressions = vec![".spec[".into()])];
+    let error = compare(&deployment(3), &deployment(5), &rules).unwrap_err();
+    assert_eq!(error.field, "spec.ignoreDifferences[0].jqPathExpressions[0]");
+}
+
+#[test]
+fn unified_diff_from_live_to_desired() {
+    let text = unified(
+        "apps/Deployment/shop/web",
+        Some(&json!({"spec": {"replicas": 5}})),
+        Some(&json!({"spec": {"replicas": 3}})),
+    );
+    assert!(text.contains("--- live/apps/Deployment/shop/web"), "{text}");
+    assert!(
+        text.contains("-  replicas: 5") && text.contains("+  replicas: 3"),
+        "{text}"
+    );
+    assert_eq!(unified("x", Some(&json!({"a": 1})), Some(&json!({"a": 1}))), "");
+}
