@@ -7,6 +7,7 @@
 //! `execute.rs` and `status.rs`.
 
 pub mod analysisrun;
+pub mod application;
 pub mod clock;
 pub mod context;
 pub mod error;

@@ -62,6 +62,30 @@ pub struct Metrics {
     pub rollouts: Family<RolloutLabels, Gauge>,
     /// 1 while this instance holds the leader lease (or runs without leader election).
     pub leader: Gauge,
+    /// Application sync operations finished, by phase.
+    pub app_syncs: Family<PhaseLabels, Counter>,
+    /// Application reconcile duration in seconds.
+    pub app_duration: Histogram,
+    /// Git fetches, by result.
+    pub git_fetches: Family<ResultLabels, Counter>,
+    /// Git fetch duration in seconds.
+    pub git_fetch_duration: Histogram,
+    /// API requests the Application reconciler made (dry runs, applies, deletes, status).
+    pub app_requests: Counter,
+}
+
+/// Labels of a finished operation.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PhaseLabels {
+    /// Succeeded, Failed or Error.
+    pub phase: &'static str,
+}
+
+/// Labels of an attempt.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    /// `ok` or `error`.
+    pub result: &'static str,
 }
 
 /// Labels of the rollouts-by-phase gauge.
@@ -84,6 +108,32 @@ impl Default for Metrics {
         let rollout_writes = Counter::default();
         let rollouts = Family::<RolloutLabels, Gauge>::default();
         let leader = Gauge::default();
+        let app_syncs = Family::<PhaseLabels, Counter>::default();
+        let app_duration = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+        let git_fetches = Family::<ResultLabels, Counter>::default();
+        let git_fetch_duration = Histogram::new(exponential_buckets(0.005, 2.0, 12));
+        let app_requests = Counter::default();
+        registry.register(
+            "app_sync",
+            "Application sync operations finished, by phase",
+            app_syncs.clone(),
+        );
+        registry.register(
+            "app_reconcile_duration_seconds",
+            "Application reconcile duration",
+            app_duration.clone(),
+        );
+        registry.register("git_fetch", "Git fetches, by result", git_fetches.clone());
+        registry.register(
+            "git_fetch_duration_seconds",
+            "Git fetch duration",
+            git_fetch_duration.clone(),
+        );
+        registry.register(
+            "app_api_requests",
+            "API requests made by the Application reconciler",
+            app_requests.clone(),
+        );
         registry.register("reconciles", "Reconciles started", reconciles.clone());
         registry.register(
             "reconcile_failures",
@@ -110,6 +160,11 @@ impl Default for Metrics {
         registry.register("leader", "1 while this instance is the leader", leader.clone());
         Self {
             registry,
+            app_syncs,
+            app_duration,
+            git_fetches,
+            git_fetch_duration,
+            app_requests,
             rollout_writes,
             rollouts,
             leader,
@@ -140,6 +195,58 @@ impl Metrics {
             controller,
             start: crate::clock::stopwatch(),
         }
+    }
+
+    /// A timer for one Git fetch.
+    pub fn git_fetch(&self) -> FetchTimer<'_> {
+        FetchTimer {
+            metrics: self,
+            start: crate::clock::stopwatch(),
+        }
+    }
+
+    /// Counts an Application reconcile and times it until dropped.
+    pub fn app_reconcile(&self) -> AppTimer<'_> {
+        self.reconciles
+            .get_or_create(&ReconcileLabels {
+                controller: "application",
+            })
+            .inc();
+        AppTimer {
+            metrics: self,
+            start: crate::clock::stopwatch(),
+        }
+    }
+}
+
+/// Times a Git fetch; [`FetchTimer::done`] records it.
+#[derive(Debug)]
+pub struct FetchTimer<'a> {
+    metrics: &'a Metrics,
+    start: Instant,
+}
+
+impl FetchTimer<'_> {
+    /// Records the fetch and its outcome.
+    pub fn done(self, ok: bool) {
+        self.metrics
+            .git_fetch_duration
+            .observe(self.start.elapsed().as_secs_f64());
+        let result = if ok { "ok" } else { "error" };
+        self.metrics.git_fetches.get_or_create(&ResultLabels { result }).inc();
+    }
+}
+
+/// Records an Application reconcile's duration on drop.
+#[derive(Debug)]
+pub struct AppTimer<'a> {
+    metrics: &'a Metrics,
+    start: Instant,
+}
+
+impl Drop for AppTimer<'_> {
+    fn drop(&mut self) {
+        self.metrics.app_duration.observe(self.start.elapsed().as_secs_f64());
     }
 }
 

@@ -27,10 +27,37 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         AnalysisTemplate::crd(),
         ClusterAnalysisTemplate::crd(),
         AnalysisRun::crd(),
-        Application::crd(),
+        with_operation(Application::crd()),
         AppProject::crd(),
         ApplicationSet::crd(),
     ]
+}
+
+/// The Application CRD with Argo CD's top-level `operation` field (see
+/// [`crate::gitops::Operation`]), which a derived resource type cannot declare.
+fn with_operation(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps;
+    for version in &mut crd.spec.versions {
+        let properties = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+            .and_then(|s| s.properties.as_mut());
+        if let Some(properties) = properties {
+            properties.insert(
+                "operation".into(),
+                JSONSchemaProps {
+                    description: Some(
+                        "A sync asked for (by `kubectl sluice app sync`, `argocd app sync` or the automated policy); cleared when it starts.".into(),
+                    ),
+                    type_: Some("object".into()),
+                    x_kubernetes_preserve_unknown_fields: Some(true),
+                    ..JSONSchemaProps::default()
+                },
+            );
+        }
+    }
+    crd
 }
 
 /// The name of a CRD (`<plural>.<group>`).

@@ -1,4 +1,4 @@
-//! The label and annotation keys Argo Rollouts defines, with their exact spelling, and the lookups
+//! The label and annotation keys Argo Rollouts (and, for Applications, Argo CD) defines, with their exact spelling, and the lookups
 //! every part of Sluice makes on them (controller, plugin, simulator), so objects written by either
 //! controller read the same everywhere.
 
@@ -20,6 +20,17 @@ pub const INSTANCE_ID_LABEL: &str = "argo-rollouts.argoproj.io/controller-instan
 pub const ROLLOUT_TYPE_LABEL: &str = "rollout-type";
 /// AnalysisRun label: index of the step that created it.
 pub const STEP_INDEX_LABEL: &str = "step-index";
+
+/// On an Application: asks for a refresh now (`normal`: fetch; `hard`: also render again);
+/// removed when done, as Argo CD does.
+pub const REFRESH_ANNOTATION: &str = "argocd.argoproj.io/refresh";
+/// On an Application: paths (`;`-separated, relative to the source path unless absolute) whose
+/// changes make it render again.
+pub const MANIFEST_GENERATE_PATHS_ANNOTATION: &str = "argocd.argoproj.io/manifest-generate-paths";
+/// Finalizer of an Application whose deletion deletes its resources.
+pub const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
+/// Finalizer spelling Argo CD also accepts for a background cascade.
+pub const RESOURCES_FINALIZER_BACKGROUND: &str = "resources-finalizer.argocd.argoproj.io/background";
 
 /// The value of `key` among the annotations.
 #[must_use]

@@ -81,6 +81,8 @@ pub struct Options {
     pub metrics_addr: Option<SocketAddr>,
     /// Leader election (`None`: this replica acts alone).
     pub leader_election: Option<LeaderElection>,
+    /// The Application reconciler's settings (`None`: it does not run).
+    pub applications: Option<crate::application::AppSettings>,
 }
 
 /// The controller: its context and options, ready to run.
@@ -169,9 +171,15 @@ impl Manager {
     /// Every reconciler, each stopping on `shutdown`.
     async fn reconcilers(&self, shutdown: Shutdown) {
         let scope = &self.options.scope;
+        let applications = async {
+            if let Some(settings) = self.options.applications.clone() {
+                crate::application::run(self.ctx.clone(), settings, shutdown.clone()).await;
+            }
+        };
         tokio::join!(
             crate::rollout::run(self.ctx.clone(), scope, shutdown.clone()),
-            crate::analysisrun::run(self.ctx.clone(), self.providers.clone(), scope, shutdown),
+            crate::analysisrun::run(self.ctx.clone(), self.providers.clone(), scope, shutdown.clone()),
+            applications,
         );
     }
 

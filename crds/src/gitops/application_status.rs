@@ -80,6 +80,9 @@ pub struct OperationState {
     /// When it finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<Time>,
+    /// The operation this state is of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<super::Operation>,
 }
 
 /// Result of a sync.

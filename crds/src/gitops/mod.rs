@@ -4,8 +4,10 @@ mod application;
 mod application_status;
 mod applicationset;
 mod appproject;
+mod operation;
 
 pub use application::*;
 pub use application_status::*;
 pub use applicationset::*;
 pub use appproject::*;
+pub use operation::*;

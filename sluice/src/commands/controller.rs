@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use controller::Context;
+use controller::application::AppSettings;
 use controller::manager::{self, LeaderElection, Manager, Options, Scope};
 
 use super::CommandError;
@@ -40,6 +41,25 @@ pub struct ControllerArgs {
     /// Seconds a leader's Lease stays valid without renewal.
     #[arg(long, default_value_t = 15)]
     pub lease_duration: u64,
+    /// Namespace of Applications, AppProjects and repository Secrets (Argo CD's).
+    #[arg(long, default_value = "argocd")]
+    pub application_namespace: String,
+    /// Do not run the Application reconciler.
+    #[arg(long)]
+    pub no_applications: bool,
+    /// Folder of the Git repository cache (default: a folder under the system temp dir).
+    #[arg(long)]
+    pub repo_cache: Option<PathBuf>,
+    /// How often each repository is checked for new commits (`ls-remote`), e.g. 15s, 3m.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub repo_poll_interval: std::time::Duration,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let d = crds::duration::parse(text).map_err(|e| e.to_string())?;
+    u64::try_from(d.as_nanos())
+        .map(std::time::Duration::from_nanos)
+        .map_err(|_| format!("{text:?} is negative"))
 }
 
 impl ControllerArgs {
@@ -55,6 +75,12 @@ impl ControllerArgs {
                 namespace: self.leader_election_namespace.clone(),
                 lease_name: self.lease_name.clone(),
                 lease_duration: self.lease_duration,
+            }),
+            applications: (!self.no_applications).then(|| AppSettings {
+                namespace: self.application_namespace.clone(),
+                repo_cache: self.repo_cache.clone(),
+                poll_interval: self.repo_poll_interval,
+                ..AppSettings::default()
             }),
         }
     }

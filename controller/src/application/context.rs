@@ -1,0 +1,91 @@
+//! What the Application reconciler gets: the shared context, its settings, the watch caches of
+//! AppProjects and repository Secrets, the repository cache, the render and comparison caches,
+//! and the live-state watches.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crds::gitops::{AppProject, ResourceIgnoreDifferences};
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::reflector::Store;
+use parking_lot::Mutex;
+use repo::RepoCache;
+
+use super::compare::ComparisonCache;
+use super::live::LiveState;
+use super::render::RenderCache;
+use crate::Context;
+
+/// How the Application reconciler runs.
+#[derive(Clone, Debug)]
+pub struct AppSettings {
+    /// The namespace holding Applications, AppProjects and repository Secrets (Argo CD's `argocd`).
+    pub namespace: String,
+    /// Where the repository cache lives (`None`: a folder under the system temp dir).
+    pub repo_cache: Option<PathBuf>,
+    /// How often each repository is checked for new commits (`ls-remote`), before jitter.
+    pub poll_interval: Duration,
+    /// How long Kustomize or Helm may run.
+    pub render_timeout: Duration,
+    /// `ignoreDifferences` applied to every Application (the controller-wide setting).
+    pub ignore_differences: Vec<ResourceIgnoreDifferences>,
+    /// Secret for GitHub and Gitea webhooks (`X-Hub-Signature-256`).
+    pub webhook_secret: Option<String>,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            namespace: "argocd".into(),
+            repo_cache: None,
+            poll_interval: Duration::from_secs(15),
+            render_timeout: Duration::from_secs(90),
+            ignore_differences: Vec::new(),
+            webhook_secret: None,
+        }
+    }
+}
+
+/// Self-heal attempts of one Application at one revision, kept in memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SelfHeal {
+    /// The revision healed.
+    pub revision: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When the last one started.
+    pub last: Option<Timestamp>,
+}
+
+/// The Application reconciler's context.
+pub struct AppContext {
+    /// Client, recorder, metrics, clock.
+    pub base: Context,
+    /// Settings.
+    pub settings: AppSettings,
+    /// AppProjects in the Application namespace.
+    pub projects: Store<AppProject>,
+    /// Repository Secrets in the Application namespace.
+    pub secrets: Store<Secret>,
+    /// Bare repositories.
+    pub repos: Arc<RepoCache>,
+    /// Rendered manifests by (repository, commit, path, options).
+    pub renders: RenderCache,
+    /// Comparisons by (resource, desired hash, live resourceVersion).
+    pub comparisons: ComparisonCache,
+    /// Watches of the managed kinds.
+    pub live: Arc<LiveState>,
+    /// Self-heal attempts by Application uid.
+    pub self_heal: Mutex<HashMap<String, SelfHeal>>,
+}
+
+impl std::fmt::Debug for AppContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppContext")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}

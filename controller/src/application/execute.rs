@@ -1,0 +1,203 @@
+//! Carrying out a decision's actions, each idempotent: server-side apply with field manager
+//! `sluice` (an apply seeds the comparison cache with what it wrote), hook creation (with
+//! `generateName`), deletions with the asked propagation, the destination namespace, and the
+//! Application's own finalizer and refresh annotation. A refused apply is an outcome the
+//! decision settles (the operation fails with the API server's message), not a reconcile error.
+
+use std::sync::Arc;
+
+use crds::gitops::StoredApplication;
+use crds::keys::{REFRESH_ANNOTATION, RESOURCES_FINALIZER, RESOURCES_FINALIZER_BACKGROUND};
+use kube::api::{DeleteParams, DynamicObject, Patch, PropagationPolicy};
+use kube::{Api, ResourceExt as _};
+use serde_json::{Value, json};
+
+use super::context::{AppContext, SelfHeal};
+use super::plan::{Action, Outcome, Propagation};
+use super::snapshot::Snapshot;
+use crate::{Error, ObjectKey, Result, params};
+
+fn key(object: &Value) -> String {
+    let mut k = gitops::tracking::ResourceKey::of(object);
+    if k.name.is_empty() {
+        k.name = object
+            .pointer("/metadata/generateName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+    }
+    format!("{}/{}/{}/{}", k.group, k.kind, k.namespace, k.name)
+}
+
+fn message(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn app_key(snap: &Snapshot) -> ObjectKey {
+    ObjectKey::namespaced(
+        "Application",
+        snap.app.metadata.namespace.as_deref().unwrap_or_default(),
+        snap.name(),
+    )
+}
+
+/// Carries out `actions` in order.
+///
+/// # Errors
+/// When the Application itself cannot be written (finalizer, annotation).
+pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action]) -> Result<Outcome> {
+    let mut outcome = Outcome::default();
+    let requests = &ctx.base.metrics.app_requests;
+    for action in actions {
+        match action {
+            Action::Apply { desired, replace } => {
+                requests.inc();
+                match apply(ctx, desired, *replace).await {
+                    Ok(()) => outcome.writes += 1,
+                    Err(reason) => outcome.failures.push((key(desired), reason)),
+                }
+            }
+            Action::CreateHook { hook } => {
+                requests.inc();
+                match create(ctx, hook).await {
+                    Ok(name) => {
+                        outcome.writes += 1;
+                        outcome.created_hooks.push((key(hook), name));
+                    }
+                    Err(reason) => outcome.failures.push((key(hook), reason)),
+                }
+            }
+            Action::Delete { live, propagation } => {
+                requests.inc();
+                if let Err(reason) = delete(ctx, live, *propagation).await {
+                    outcome.failures.push((key(live), reason));
+                } else {
+                    outcome.writes += 1;
+                }
+            }
+            Action::CreateNamespace {
+                name,
+                labels,
+                annotations,
+            } => {
+                requests.inc();
+                let namespace = json!({
+                    "apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": name, "labels": labels, "annotations": annotations},
+                });
+                if let Err(reason) = apply(ctx, &namespace, false).await {
+                    outcome.failures.push((key(&namespace), reason));
+                }
+            }
+            Action::RemoveFinalizer => {
+                requests.inc();
+                let kept: Vec<String> = snap
+                    .app
+                    .finalizers()
+                    .iter()
+                    .filter(|f| *f != RESOURCES_FINALIZER && *f != RESOURCES_FINALIZER_BACKGROUND)
+                    .cloned()
+                    .collect();
+                let patch = json!({"metadata": {"finalizers": kept, "resourceVersion": snap.app.resource_version()}});
+                patch_app(ctx, snap, &patch, "removing the resources finalizer of").await?;
+            }
+            Action::ClearRefresh => {
+                requests.inc();
+                let patch = json!({"metadata": {"annotations": {REFRESH_ANNOTATION: null}}});
+                patch_app(ctx, snap, &patch, "clearing the refresh annotation of").await?;
+            }
+            Action::RecordSelfHeal { revision } => {
+                let uid = snap.app.uid().unwrap_or_default();
+                let mut map = ctx.self_heal.lock();
+                let entry = map.entry(uid).or_default();
+                let attempts = if entry.revision == *revision {
+                    entry.attempts + 1
+                } else {
+                    1
+                };
+                *entry = SelfHeal {
+                    revision: revision.clone(),
+                    attempts,
+                    last: Some(snap.now),
+                };
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+async fn patch_app(ctx: &AppContext, snap: &Snapshot, patch: &Value, verb: &'static str) -> Result<()> {
+    let api: Api<StoredApplication> = Api::namespaced(ctx.base.client.clone(), &ctx.settings.namespace);
+    api.patch(snap.name(), &params::patch(), &Patch::Merge(patch))
+        .await
+        .map_err(|e| Error::kube(verb, app_key(snap), e))?;
+    Ok(())
+}
+
+async fn api_for(ctx: &AppContext, object: &Value) -> Result<Api<DynamicObject>, String> {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let kind_name = object["kind"].as_str().unwrap_or_default();
+    let kind = ctx
+        .live
+        .kind(api_version, kind_name)
+        .await
+        .ok_or_else(|| format!("the server does not serve {kind_name} in {api_version}"))?;
+    let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str);
+    Ok(ctx.live.api(&kind, namespace))
+}
+
+async fn apply(ctx: &AppContext, desired: &Value, replace: bool) -> Result<(), String> {
+    let api = api_for(ctx, desired).await?;
+    let name = desired
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let object: DynamicObject = serde_json::from_value(desired.clone()).map_err(|e| e.to_string())?;
+    let written = if replace {
+        match api.replace(name, &params::create(), &object).await {
+            Err(kube::Error::Api(s)) if s.code == 404 => api.create(&params::create(), &object).await,
+            other => other,
+        }
+    } else {
+        api.patch(name, &params::apply(), &Patch::Apply(desired)).await
+    }
+    .map_err(|e| message(&e))?;
+    if let Ok(value) = serde_json::to_value(&written) {
+        ctx.comparisons.seed(desired, &value);
+    }
+    Ok(())
+}
+
+async fn create(ctx: &AppContext, hook: &Value) -> Result<String, String> {
+    let api = api_for(ctx, hook).await?;
+    let object: DynamicObject = serde_json::from_value(hook.clone()).map_err(|e| e.to_string())?;
+    match api.create(&params::create(), &object).await {
+        Ok(created) => Ok(created.name_any()),
+        Err(kube::Error::Api(s)) if s.code == 409 => Ok(object.name_any()),
+        Err(e) => Err(message(&e)),
+    }
+}
+
+async fn delete(ctx: &AppContext, live: &Value, propagation: Propagation) -> Result<(), String> {
+    let api = api_for(ctx, live).await?;
+    let name = live
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let params = DeleteParams {
+        propagation_policy: Some(match propagation {
+            Propagation::Foreground => PropagationPolicy::Foreground,
+            Propagation::Background => PropagationPolicy::Background,
+            Propagation::Orphan => PropagationPolicy::Orphan,
+        }),
+        ..DeleteParams::default()
+    };
+    match api.delete(name, &params).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(message(&e)),
+    }
+}

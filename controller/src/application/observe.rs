@@ -1,0 +1,286 @@
+//! Observing an Application: its project, its source rendered from Git, every desired resource
+//! compared with its live object, and the live resources it tracks that Git no longer declares.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crds::gitops::{AppProjectSpec, ApplicationSource, StoredApplication};
+use futures::StreamExt as _;
+use kube::ResourceExt as _;
+use serde_json::{Value, json};
+
+use super::compare::{self, Compared};
+use super::context::AppContext;
+use super::live::Kind;
+use super::render::{self, Request};
+use super::snapshot::{Observed, Resource, Snapshot};
+use crds::keys::REFRESH_ANNOTATION;
+
+/// How many dry runs one reconcile has in flight.
+const CONCURRENT_DRY_RUNS: usize = 16;
+
+/// The source an Application syncs (the first of `sources` when `source` is absent).
+#[must_use]
+pub fn source_of(app: &StoredApplication) -> Option<&ApplicationSource> {
+    app.spec.source.as_ref().or_else(|| app.spec.sources.first())
+}
+
+fn project(ctx: &AppContext, app: &StoredApplication) -> Result<AppProjectSpec, String> {
+    let name = app
+        .spec
+        .project
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .unwrap_or("default");
+    let found = ctx
+        .projects
+        .state()
+        .into_iter()
+        .find(|p| p.name_any() == name && p.namespace().as_deref() == Some(ctx.settings.namespace.as_str()));
+    match found {
+        Some(p) => Ok(p.spec.clone()),
+        None if name == "default" => Ok(gitops::project::default_project()),
+        None => Err(format!(
+            "AppProject {name:?} does not exist in namespace {}",
+            ctx.settings.namespace
+        )),
+    }
+}
+
+/// Takes the snapshot of `app` at the context clock's now.
+pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapshot {
+    let name = app.name_any();
+    let namespace = app.spec.destination.namespace.clone().unwrap_or_default();
+    let refresh = app.annotations().get(REFRESH_ANNOTATION).cloned();
+    let self_heal = ctx
+        .self_heal
+        .lock()
+        .get(&app.uid().unwrap_or_default())
+        .cloned()
+        .unwrap_or_default();
+    let mut snap = Snapshot {
+        app: app.clone(),
+        now: ctx.base.clock.now(),
+        project: project(ctx, app),
+        source: Err(String::new()),
+        extra: Vec::new(),
+        live_hooks: Vec::new(),
+        self_heal,
+        namespace: namespace.clone(),
+    };
+    // Kinds the Application managed last time, so resources Git dropped are still seen.
+    let mut watched: Vec<(Kind, Option<String>)> = Vec::new();
+    for r in app.status.iter().flat_map(|s| &s.resources) {
+        let api_version = if r.group.is_empty() {
+            r.version.clone()
+        } else {
+            format!("{}/{}", r.group, r.version)
+        };
+        if let Some(kind) = ctx.live.kind(&api_version, &r.kind).await {
+            watched.push((kind, Some(r.namespace.clone()).filter(|n| !n.is_empty())));
+        }
+    }
+    if app.metadata.deletion_timestamp.is_none() {
+        snap.source = observe_source(ctx, app, &name, &namespace, refresh.as_deref(), &mut watched).await;
+    }
+    let desired_keys: HashSet<String> = match &snap.source {
+        Ok(o) => o
+            .resources
+            .iter()
+            .map(|r| key(&r.desired))
+            .chain(o.hooks.iter().map(key))
+            .collect(),
+        Err(_) => HashSet::new(),
+    };
+    let mut seen = HashSet::new();
+    for (kind, ns) in &watched {
+        let store = ctx.live.store(kind, ns.as_deref()).await;
+        for object in store.state() {
+            let Ok(value) = serde_json::to_value(&*object) else {
+                continue;
+            };
+            let hook = gitops::sync::annotations::hook_types(&value).is_some();
+            // Hooks named by generateName carry the id of their manifest, so only its app counts.
+            let ours = if hook {
+                parsed_app(&value).as_deref() == Some(name.as_str())
+            } else {
+                gitops::tracking::tracked_by(&value).as_deref() == Some(name.as_str())
+            };
+            if !ours || !seen.insert(key(&value)) {
+                continue;
+            }
+            if hook {
+                snap.live_hooks.push(value);
+            } else if !desired_keys.contains(&key(&value)) || snap.source.is_err() {
+                snap.extra.push(value);
+            }
+        }
+    }
+    snap
+}
+
+fn parsed_app(object: &Value) -> Option<String> {
+    let id = object
+        .pointer("/metadata/annotations")?
+        .get(gitops::tracking::TRACKING_ID)?
+        .as_str()?;
+    gitops::tracking::parse(id).map(|(app, _)| app)
+}
+
+fn key(object: &Value) -> String {
+    let k = gitops::tracking::ResourceKey::of(object);
+    format!("{}/{}/{}/{}", k.group, k.kind, k.namespace, k.name)
+}
+
+async fn observe_source(
+    ctx: &Arc<AppContext>,
+    app: &StoredApplication,
+    name: &str,
+    namespace: &str,
+    refresh: Option<&str>,
+    watched: &mut Vec<(Kind, Option<String>)>,
+) -> Result<Observed, String> {
+    let source = source_of(app).ok_or("spec.source: the Application has no source")?;
+    let operation_revision = app
+        .operation
+        .as_ref()
+        .and_then(|o| o.sync.as_ref())
+        .and_then(|s| s.revision.as_deref());
+    let revision = operation_revision
+        .or(source.target_revision.as_deref())
+        .unwrap_or("HEAD");
+    let got = render::observe(
+        ctx,
+        Request {
+            source,
+            revision,
+            app: name,
+            namespace,
+            fetch: refresh.is_some() || app.operation.is_some(),
+            rerender: refresh == Some("hard"),
+        },
+    )
+    .await
+    .map_err(|e| e.0)?;
+    let rendered = got.rendered.as_ref().as_ref().map_err(Clone::clone)?;
+    let mut resources = Vec::new();
+    let mut hooks = Vec::new();
+    let mut to_compare = Vec::new();
+    for object in &rendered.objects {
+        let api_version = object["apiVersion"].as_str().unwrap_or_default();
+        let kind_name = object["kind"].as_str().unwrap_or_default();
+        let kind = ctx.live.kind(api_version, kind_name).await;
+        let prepared = prepare(object, kind.as_ref(), namespace, name);
+        if gitops::sync::annotations::hook_types(&prepared).is_some() {
+            if let Some(kind) = &kind {
+                watched.push((kind.clone(), ns_of(&prepared)));
+            }
+            hooks.push(prepared);
+            continue;
+        }
+        match kind {
+            Some(kind) => {
+                watched.push((kind.clone(), ns_of(&prepared)));
+                to_compare.push((kind, prepared));
+            }
+            None => resources.push(Resource {
+                desired: prepared,
+                live: None,
+                compared: Compared::Error(format!("the server does not serve {kind_name} in {api_version}")),
+                namespaced: true,
+                served: false,
+            }),
+        }
+    }
+    let rules: Vec<_> = ctx
+        .settings
+        .ignore_differences
+        .iter()
+        .chain(&app.spec.ignore_differences)
+        .cloned()
+        .collect();
+    let compared: Vec<Resource> = futures::stream::iter(to_compare)
+        .map(|(kind, desired)| {
+            let rules = &rules;
+            async move {
+                let store = ctx.live.store(&kind, ns_of(&desired).as_deref()).await;
+                let live = find(&store, &desired);
+                let compared = compare::compare(
+                    &ctx.live,
+                    &ctx.comparisons,
+                    &kind,
+                    &desired,
+                    live.as_ref(),
+                    rules,
+                    &ctx.base.metrics.app_requests,
+                )
+                .await;
+                Resource {
+                    desired,
+                    live,
+                    compared,
+                    namespaced: kind.namespaced,
+                    served: true,
+                }
+            }
+        })
+        .buffered(CONCURRENT_DRY_RUNS)
+        .collect()
+        .await;
+    resources.extend(compared);
+    Ok(Observed {
+        revision: got.revision.clone(),
+        source_type: rendered.source_type.as_str(),
+        resources,
+        hooks,
+    })
+}
+
+fn ns_of(object: &Value) -> Option<String> {
+    object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn find(store: &kube::runtime::reflector::Store<kube::api::DynamicObject>, desired: &Value) -> Option<Value> {
+    let name = desired.pointer("/metadata/name").and_then(Value::as_str)?;
+    let namespace = ns_of(desired);
+    store
+        .state()
+        .into_iter()
+        .find(|o| o.metadata.name.as_deref() == Some(name) && o.metadata.namespace == namespace)
+        .and_then(|o| serde_json::to_value(&*o).ok())
+}
+
+/// The desired object as it will be applied: in the destination namespace when namespaced and
+/// without one, without a namespace when cluster-scoped, and with the tracking id.
+#[must_use]
+pub fn prepare(object: &Value, kind: Option<&Kind>, namespace: &str, app: &str) -> Value {
+    let mut out = object.clone();
+    let namespaced = kind.is_none_or(|k| k.namespaced);
+    if let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut) {
+        if !namespaced {
+            meta.remove("namespace");
+        } else if meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty) && !namespace.is_empty() {
+            meta.insert("namespace".into(), json!(namespace));
+        }
+    }
+    let mut key = gitops::tracking::ResourceKey::of(&out);
+    if key.name.is_empty() {
+        // A hook named by generateName: its id names the prefix.
+        key.name = out
+            .pointer("/metadata/generateName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+    }
+    let id = gitops::tracking::tracking_id(app, &key);
+    if let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut) {
+        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+        if let Some(map) = annotations.as_object_mut() {
+            map.insert(gitops::tracking::TRACKING_ID.into(), json!(id));
+        }
+    }
+    out
+}

@@ -1,0 +1,112 @@
+//! What a decision asks for: the actions to carry out, the status to write, the Events, and when
+//! to look again.
+
+use crds::gitops::ApplicationStatus;
+use jiff::Timestamp;
+use serde_json::Value;
+
+/// How deletions cascade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Propagation {
+    /// Dependents first (Argo CD's default).
+    Foreground,
+    /// The object first, dependents by the garbage collector.
+    Background,
+    /// Dependents left.
+    Orphan,
+}
+
+/// One thing to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Server-side apply a desired resource (`replace`: a full update instead, `Replace=true`).
+    Apply {
+        /// The object.
+        desired: Value,
+        /// Replace instead of apply.
+        replace: bool,
+    },
+    /// Create a hook (a name or a generateName).
+    CreateHook {
+        /// The hook as rendered.
+        hook: Value,
+    },
+    /// Delete a live object.
+    Delete {
+        /// The live object.
+        live: Value,
+        /// Cascade.
+        propagation: Propagation,
+    },
+    /// Create the destination namespace (`CreateNamespace=true`).
+    CreateNamespace {
+        /// Name.
+        name: String,
+        /// `managedNamespaceMetadata`.
+        labels: std::collections::BTreeMap<String, String>,
+        /// `managedNamespaceMetadata`.
+        annotations: std::collections::BTreeMap<String, String>,
+    },
+    /// Remove the resources finalizer (every resource is gone).
+    RemoveFinalizer,
+    /// Remove the refresh annotation (the refresh was made).
+    ClearRefresh,
+    /// Remember a self-heal attempt at this revision.
+    RecordSelfHeal {
+        /// The revision.
+        revision: String,
+    },
+}
+
+/// An Event to publish on the Application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppEvent {
+    /// Warning rather than Normal.
+    pub warning: bool,
+    /// Reason (`OperationStarted`, `OperationCompleted`, `SyncFailed`, ...).
+    pub reason: &'static str,
+    /// Message.
+    pub message: String,
+}
+
+/// The decision.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Decision {
+    /// The status to write.
+    pub status: ApplicationStatus,
+    /// Actions, in order.
+    pub actions: Vec<Action>,
+    /// Remove the `operation` field (it has started).
+    pub clear_operation: bool,
+    /// Events.
+    pub events: Vec<AppEvent>,
+    /// When to look again without a change (`None`: on the next change).
+    pub requeue_at: Option<Timestamp>,
+}
+
+impl Decision {
+    /// Adds an event.
+    pub fn event(&mut self, warning: bool, reason: &'static str, message: impl Into<String>) {
+        self.events.push(AppEvent {
+            warning,
+            reason,
+            message: message.into(),
+        });
+    }
+
+    /// Looks again no later than `at`.
+    pub fn wake_at(&mut self, at: Timestamp) {
+        self.requeue_at = Some(self.requeue_at.map_or(at, |t| t.min(at)));
+    }
+}
+
+/// What carrying out the actions gave, for the decision to settle.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// Actions that failed: the resource (`group/Kind/namespace/name`) and why.
+    pub failures: Vec<(String, String)>,
+    /// Hooks created: (manifest key, created name).
+    pub created_hooks: Vec<(String, String)>,
+    /// API writes made.
+    pub writes: u32,
+}

@@ -1,0 +1,229 @@
+//! The Git side of observing an Application: its source's credentials (from Argo CD repository
+//! Secrets), the commit its `targetRevision` names (from the repository cache; fetched only when
+//! unknown, on a refresh, or when the poller saw a change), and the manifests at its path (rendered
+//! once per commit, path and options: an unchanged commit is never rendered again). Git and the
+//! renderers block, so they run on tokio's blocking pool.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crds::gitops::ApplicationSource;
+use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt as _;
+use parking_lot::Mutex;
+use repo::credentials::{RepoSecret, SECRET_TYPE_LABEL, SecretKind, select};
+use repo::remote::Access;
+use repo::render::{DirectoryOptions, HelmOptions, HelmParameter, KustomizeOptions, RenderOptions, Rendered};
+use serde_json::Value;
+
+use super::context::AppContext;
+
+/// What rendering gave, shared between Applications on the same source.
+pub type RenderResult = Arc<Result<Rendered, String>>;
+
+/// Renders by (repository, commit, path, options).
+#[derive(Default)]
+pub struct RenderCache(Mutex<HashMap<String, RenderResult>>);
+
+impl RenderCache {
+    fn get(&self, key: &str) -> Option<RenderResult> {
+        self.0.lock().get(key).cloned()
+    }
+
+    fn put(&self, key: String, value: RenderResult) {
+        let mut map = self.0.lock();
+        // Bounded: old commits' renders go first once many are held.
+        if map.len() > 512 {
+            map.clear();
+        }
+        map.insert(key, value);
+    }
+}
+
+/// The Git side of a snapshot.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The repository URL.
+    pub url: String,
+    /// The commit synced to (full SHA).
+    pub revision: String,
+    /// The rendered manifests (or why they could not be rendered).
+    pub rendered: RenderResult,
+}
+
+/// Why there is no source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceError(pub String);
+
+fn repo_secrets(store: &kube::runtime::reflector::Store<Secret>) -> Vec<RepoSecret> {
+    store
+        .state()
+        .iter()
+        .filter_map(|s| {
+            let kind = SecretKind::from_label(s.labels().get(SECRET_TYPE_LABEL)?)?;
+            let mut data: std::collections::BTreeMap<String, repo::credentials::Secret> = s
+                .data
+                .iter()
+                .flatten()
+                .filter_map(|(k, v)| {
+                    Some((
+                        k.clone(),
+                        repo::credentials::Secret::new(String::from_utf8(v.0.clone()).ok()?),
+                    ))
+                })
+                .collect();
+            for (k, v) in s.string_data.iter().flatten() {
+                data.insert(k.clone(), repo::credentials::Secret::new(v.clone()));
+            }
+            Some(RepoSecret {
+                name: s.name_any(),
+                kind,
+                data,
+            })
+        })
+        .collect()
+}
+
+/// The access (credentials and transport) for `url`.
+pub fn access(ctx: &AppContext, url: &str) -> Result<Access, SourceError> {
+    let secrets = repo_secrets(&ctx.secrets);
+    match select(url, &secrets) {
+        None => Ok(Access::default()),
+        Some(secret) => secret
+            .credentials()
+            .map(|(credentials, transport)| Access { credentials, transport })
+            .map_err(SourceError),
+    }
+}
+
+/// The render options an Application source asks for.
+#[must_use]
+pub fn render_options(source: &ApplicationSource, namespace: &str, ctx: &AppContext) -> RenderOptions {
+    let directory = source
+        .directory
+        .as_ref()
+        .map_or_else(DirectoryOptions::default, |d| DirectoryOptions {
+            recurse: d.recurse.unwrap_or(false),
+            include: d.include.clone(),
+            exclude: d.exclude.clone(),
+        });
+    let kustomize = source
+        .kustomize
+        .as_ref()
+        .map_or_else(KustomizeOptions::default, |k| KustomizeOptions {
+            images: k.images.clone(),
+            name_prefix: k.name_prefix.clone(),
+            name_suffix: k.name_suffix.clone(),
+            common_labels: k.common_labels.clone(),
+            common_annotations: k.common_annotations.clone(),
+            namespace: k.namespace.clone(),
+        });
+    let helm = source.helm.as_ref().map_or_else(HelmOptions::default, |h| HelmOptions {
+        release_name: h.release_name.clone(),
+        value_files: h.value_files.clone(),
+        values: h
+            .values
+            .clone()
+            .or_else(|| h.values_object.as_ref().and_then(|v| serde_json::to_string(v).ok())),
+        parameters: h.parameters.iter().filter_map(helm_parameter).collect(),
+        skip_crds: h.skip_crds.unwrap_or(false),
+        ignore_missing_value_files: h.ignore_missing_value_files.unwrap_or(false),
+    });
+    RenderOptions {
+        directory,
+        kustomize,
+        helm,
+        namespace: namespace.to_owned(),
+        timeout: ctx.settings.render_timeout,
+    }
+}
+
+fn helm_parameter(p: &Value) -> Option<HelmParameter> {
+    Some(HelmParameter {
+        name: p.get("name")?.as_str()?.to_owned(),
+        value: p.get("value").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        force_string: p.get("forceString").and_then(Value::as_bool).unwrap_or(false),
+    })
+}
+
+/// What the Git side needs to know about one Application.
+pub struct Request<'a> {
+    /// The source.
+    pub source: &'a ApplicationSource,
+    /// The revision to resolve (`operation.sync.revision` or `targetRevision`).
+    pub revision: &'a str,
+    /// The Application's name (Helm's default release name; the render's folder).
+    pub app: &'a str,
+    /// The destination namespace.
+    pub namespace: &'a str,
+    /// Fetch before resolving (a refresh was asked for).
+    pub fetch: bool,
+    /// Render again even if this commit was rendered (a hard refresh).
+    pub rerender: bool,
+}
+
+/// Resolves and renders the source of one Application.
+pub async fn observe(ctx: &Arc<AppContext>, request: Request<'_>) -> Result<Source, SourceError> {
+    let url = request.source.repo_url.clone();
+    let access = access(ctx, &url)?;
+    let options = render_options(request.source, request.namespace, ctx);
+    let path = request.source.path.clone().unwrap_or_default();
+    let (revision, fetch, rerender) = (request.revision.to_owned(), request.fetch, request.rerender);
+    let app = request.app.to_owned();
+    let shared = ctx.clone();
+    let metrics = ctx.base.metrics.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let repos = &shared.repos;
+        let seen = repos.fetch_count(&url);
+        let resolved = if fetch || seen == 0 {
+            Err(())
+        } else {
+            repos.resolve(&url, &revision).map_err(|_| ())
+        };
+        let sha = match resolved {
+            Ok(sha) => sha,
+            Err(()) => {
+                let timer = metrics.git_fetch();
+                let fetched = repos.fetch(&url, &access, seen);
+                timer.done(fetched.is_ok());
+                fetched.map_err(|e| SourceError(e.to_string()))?;
+                repos.resolve(&url, &revision).map_err(|e| SourceError(e.to_string()))?
+            }
+        };
+        let key = format!("{url}\n{sha}\n{path}\n{options:?}");
+        if !rerender && let Some(hit) = shared.renders.get(&key) {
+            return Ok(Source {
+                url,
+                revision: sha,
+                rendered: hit,
+            });
+        }
+        let rendered = render_commit(&shared, &url, &sha, &path, &app, &options);
+        let rendered: RenderResult = Arc::new(rendered);
+        shared.renders.put(key, rendered.clone());
+        Ok(Source {
+            url,
+            revision: sha,
+            rendered,
+        })
+    });
+    task.await.map_err(|e| SourceError(format!("render task: {e}")))?
+}
+
+fn render_commit(
+    ctx: &AppContext,
+    url: &str,
+    sha: &str,
+    path: &str,
+    app: &str,
+    options: &RenderOptions,
+) -> Result<Rendered, String> {
+    let dir = ctx.repos.root().join("work").join(format!(
+        "{}-{app}-{}",
+        &sha[..sha.len().min(12)],
+        uuid::Uuid::new_v4().simple()
+    ));
+    ctx.repos.export(url, sha, &dir).map_err(|e| e.to_string())?;
+    let worktree = repo::checkout::Worktree::new(dir);
+    repo::render::render(worktree.path(), path, app, options).map_err(|e| e.to_string())
+}

@@ -1,0 +1,65 @@
+//! What one reconcile of an Application observed: the decision's only input.
+
+use crds::gitops::{AppProjectSpec, StoredApplication};
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::compare::Compared;
+use super::context::SelfHeal;
+
+/// One desired (non-hook) resource and how it compares.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resource {
+    /// As rendered from Git, with namespace and tracking id set.
+    pub desired: Value,
+    /// The live object, if any.
+    pub live: Option<Value>,
+    /// How they compare.
+    pub compared: Compared,
+    /// Whether the kind is namespaced (`false` also when not served yet).
+    pub namespaced: bool,
+    /// Whether the API server serves the kind.
+    pub served: bool,
+}
+
+/// What Git gave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed {
+    /// The commit (full SHA).
+    pub revision: String,
+    /// Directory, Kustomize or Helm.
+    pub source_type: &'static str,
+    /// Desired resources, compared.
+    pub resources: Vec<Resource>,
+    /// Hooks as rendered (namespace and tracking id set).
+    pub hooks: Vec<Value>,
+}
+
+/// Everything a decision looks at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// The Application as stored.
+    pub app: StoredApplication,
+    /// Now, from the context's clock.
+    pub now: Timestamp,
+    /// The project's rules (`Err`: the project does not exist).
+    pub project: Result<AppProjectSpec, String>,
+    /// Git's side (`Err`: the ComparisonError message).
+    pub source: Result<Observed, String>,
+    /// Live resources tracked by the Application that Git no longer declares (not hooks).
+    pub extra: Vec<Value>,
+    /// Live hooks tracked by the Application.
+    pub live_hooks: Vec<Value>,
+    /// Self-heal attempts at the current revision.
+    pub self_heal: SelfHeal,
+    /// The destination namespace.
+    pub namespace: String,
+}
+
+impl Snapshot {
+    /// The Application's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        self.app.metadata.name.as_deref().unwrap_or_default()
+    }
+}
