@@ -7,6 +7,7 @@
 //! wave) is asked again on the next reconcile.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crds::gitops::StoredApplication;
@@ -36,12 +37,22 @@ struct WatchKey {
     namespace: Option<String>,
 }
 
+/// One watch: its cache and whether its first list is in.
+#[derive(Clone)]
+struct Watch {
+    store: Store<DynamicObject>,
+    // Every waiter goes through this cell: `Store::wait_until_ready` wakes only the last of
+    // several concurrent waiters (kube-runtime's DelayedInit keeps one waker), so the others
+    // would sleep until their timeout.
+    listed: Arc<tokio::sync::OnceCell<()>>,
+}
+
 /// The watches and the discovery cache.
 pub struct LiveState {
     client: Client,
     app_namespace: String,
     kinds: Mutex<HashMap<(String, String), Kind>>,
-    watches: Mutex<HashMap<WatchKey, Store<DynamicObject>>>,
+    watches: Mutex<HashMap<WatchKey, Watch>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     wake: UnboundedSender<ObjectRef<StoredApplication>>,
 }
@@ -106,19 +117,30 @@ impl LiveState {
             namespace: namespace.filter(|_| kind.namespaced).map(str::to_owned),
         };
         let existing = self.watches.lock().get(&key).cloned();
-        let store = match existing {
-            Some(store) => store,
+        let watch = match existing {
+            Some(watch) => watch,
             None => self.start(kind, key),
         };
         // The first list must be in before the reconciler believes what the cache says is absent.
-        let _ = tokio::time::timeout(Duration::from_secs(10), store.wait_until_ready()).await;
-        store
+        let store = watch.store.clone();
+        watch
+            .listed
+            .get_or_init(|| async move {
+                if tokio::time::timeout(Duration::from_secs(10), store.wait_until_ready())
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(kind = %kind.resource.kind, "the watch did not list within 10 s");
+                }
+            })
+            .await;
+        watch.store
     }
 
-    fn start(&self, kind: &Kind, key: WatchKey) -> Store<DynamicObject> {
+    fn start(&self, kind: &Kind, key: WatchKey) -> Watch {
         let mut watches = self.watches.lock();
-        if let Some(store) = watches.get(&key) {
-            return store.clone();
+        if let Some(watch) = watches.get(&key) {
+            return watch.clone();
         }
         let api = self.api(kind, key.namespace.as_deref());
         let writer = reflector::store::Writer::new(kind.resource.clone());
@@ -137,14 +159,18 @@ impl LiveState {
             }
         });
         self.tasks.lock().push(task);
-        watches.insert(key, store.clone());
-        store
+        let watch = Watch {
+            store,
+            listed: Arc::default(),
+        };
+        watches.insert(key, watch.clone());
+        watch
     }
 
     /// Objects tracked by Application `app` among every cache started so far.
     #[must_use]
     pub fn tracked_by(&self, app: &str) -> Vec<Value> {
-        let stores: Vec<Store<DynamicObject>> = self.watches.lock().values().cloned().collect();
+        let stores: Vec<Store<DynamicObject>> = self.watches.lock().values().map(|w| w.store.clone()).collect();
         stores
             .iter()
             .flat_map(|s| s.state())

@@ -1,0 +1,183 @@
+//! A simulated cluster, a `sluice controller` process and Git servers for the GitOps tests: the
+//! CRDs installed, the `argocd` namespace created, and helpers to apply Applications and wait on
+//! their status.
+
+#![allow(dead_code)] // each test file uses a part
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use serde_json::Value;
+
+use super::SimProcess;
+
+/// A running `sluice controller`; killed on drop.
+pub struct ControllerProcess {
+    child: Child,
+    /// Its metrics port.
+    pub port: u16,
+}
+
+impl ControllerProcess {
+    /// Starts `sluice controller` against `sim` with a fast repository poll.
+    pub fn start(sim: &SimProcess, extra: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "controller",
+                "--leader-elect",
+                "false",
+                "--repo-poll-interval",
+                "1s",
+                "--metrics-addr",
+            ])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--kubeconfig")
+            .arg(sim.kubeconfig())
+            .arg("--repo-cache")
+            .arg(sim.dir.path().join("repo-cache"))
+            .args(extra)
+            .env(
+                "RUST_LOG",
+                std::env::var("SLUICE_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::null())
+            .stderr(if std::env::var_os("SLUICE_TEST_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .spawn()
+            .unwrap();
+        Self { child, port }
+    }
+
+    /// The value of metric `name` (first sample whose line starts with it).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let url = format!("http://127.0.0.1:{}/metrics", self.port);
+        let Ok(response) = reqwest::get(&url).await else {
+            return 0.0;
+        };
+        let text = response.text().await.unwrap_or_default();
+        text.lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+impl Drop for ControllerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The simulator with Sluice's CRDs and the `argocd` namespace.
+pub async fn cluster() -> (SimProcess, Client) {
+    let sim = SimProcess::start();
+    let kubeconfig = kube::config::Kubeconfig::read_from(sim.kubeconfig()).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+        .await
+        .unwrap();
+    let client = Client::try_from(config).unwrap();
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in crds::crdgen::all() {
+        crds.create(&PostParams::default(), &crd).await.unwrap();
+    }
+    apply(
+        &client,
+        &serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}}),
+    )
+    .await;
+    (sim, client)
+}
+
+/// Server-side applies `object` (any kind the simulator serves) as a user would.
+pub async fn apply(client: &Client, object: &Value) {
+    let api = dynamic(client, object).await;
+    let name = object["metadata"]["name"].as_str().unwrap();
+    api.patch(name, &PatchParams::apply("test").force(), &Patch::Apply(object))
+        .await
+        .unwrap();
+}
+
+/// An API for the kind of `object`, in its namespace.
+pub async fn dynamic(client: &Client, object: &Value) -> Api<DynamicObject> {
+    let api_version = object["apiVersion"].as_str().unwrap();
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let gvk = kube::api::GroupVersionKind::gvk(group, version, object["kind"].as_str().unwrap());
+    let (resource, caps) = kube::discovery::pinned_kind(client, &gvk).await.unwrap();
+    match object["metadata"]["namespace"].as_str() {
+        Some(ns) if caps.scope == kube::core::discovery::Scope::Namespaced => {
+            Api::namespaced_with(client.clone(), ns, &resource)
+        }
+        _ => Api::all_with(client.clone(), &resource),
+    }
+}
+
+/// Reads `apiVersion`/`kind` `namespace`/`name` as JSON (`None` when absent).
+pub async fn get(client: &Client, api_version: &str, kind: &str, namespace: &str, name: &str) -> Option<Value> {
+    let probe = serde_json::json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}});
+    let api = dynamic(client, &probe).await;
+    api.get_opt(name)
+        .await
+        .unwrap()
+        .map(|o| serde_json::to_value(o).unwrap())
+}
+
+/// The Application `name` in `argocd` as JSON.
+pub async fn app(client: &Client, name: &str) -> Value {
+    get(client, "argoproj.io/v1alpha1", "Application", "argocd", name)
+        .await
+        .unwrap_or(Value::Null)
+}
+
+/// Waits (up to `timeout`) until `check` passes on the Application; panics with its status.
+pub async fn until_app(
+    client: &Client,
+    name: &str,
+    what: &str,
+    timeout: Duration,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let current = app(client, name).await;
+        if check(&current) {
+            return current;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; Application {name} is:\n{}",
+            serde_yaml::to_string(&current["status"]).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `check` passes, panicking with `what` at the timeout.
+pub async fn until<F: std::future::Future<Output = bool>>(what: &str, timeout: Duration, mut check: impl FnMut() -> F) {
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `status.sync.status`, `status.health.status`, `status.operationState.phase`.
+pub fn states(app: &Value) -> (String, String, String) {
+    let s = |p: &str| app.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+    (
+        s("/status/sync/status"),
+        s("/status/health/status"),
+        s("/status/operationState/phase"),
+    )
+}
