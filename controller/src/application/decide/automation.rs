@@ -59,7 +59,23 @@ pub(super) fn maybe_start(snap: &Snapshot, observed: &Observed, d: &mut Decision
             observed.revision
         ));
     }
-    let op = Operation {
+    let op = automated_operation(prune);
+    operation::start(snap, observed, d, op);
+    None
+}
+
+/// Replaces a running automated operation on an older revision with one on the observed revision.
+pub(super) fn start_superseding(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> Option<String> {
+    let auto = snap.app.spec.sync_policy.as_ref()?.automated.as_ref()?;
+    if auto.enabled == Some(false) {
+        return None;
+    }
+    operation::start(snap, observed, d, automated_operation(auto.prune.unwrap_or(false)));
+    None
+}
+
+fn automated_operation(prune: bool) -> Operation {
+    Operation {
         sync: Some(SyncOperation {
             prune: Some(prune),
             ..SyncOperation::default()
@@ -69,9 +85,7 @@ pub(super) fn maybe_start(snap: &Snapshot, observed: &Observed, d: &mut Decision
             automated: Some(true),
         }),
         retry: None,
-    };
-    operation::start(snap, observed, d, op);
-    None
+    }
 }
 
 /// Whether a running automated operation was overtaken by a newer revision.

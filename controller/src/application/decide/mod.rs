@@ -224,18 +224,16 @@ fn operate(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> Option<Str
             operation::start(snap, observed, d, requested.clone());
             d.clear_operation = true;
         }
-    } else if !running || automation::superseded(d, observed) {
-        if running {
-            d.event(
-                false,
-                "OperationSuperseded",
-                format!("a newer revision {} supersedes the running sync", observed.revision),
-            );
-            if let Some(s) = d.status.operation_state.as_mut() {
-                s.phase = "Failed".into();
-                s.message = Some(format!("superseded by revision {}", observed.revision));
-            }
-        }
+    } else if running && automation::superseded(d, observed) {
+        // A newer commit wins: the automated sync of the old one (running or waiting to retry)
+        // gives way to a sync of the new one, whatever the comparison says now.
+        d.event(
+            false,
+            "OperationSuperseded",
+            format!("a newer revision {} supersedes the running sync", observed.revision),
+        );
+        refused = automation::start_superseding(snap, observed, d);
+    } else if !running {
         refused = automation::maybe_start(snap, observed, d);
     }
     operation::advance(snap, observed, d);

@@ -149,10 +149,11 @@ fn apply_task(
             results.push(result_of(task.object, task.phase, "Synced", "unchanged", false));
         }
         None if !r.served => {
-            work.failed = Some(format!(
-                "{}: the server does not serve this kind",
-                describe(task.object)
-            ));
+            let why = match &r.compared {
+                super::super::compare::Compared::Error(e) => e.clone(),
+                _ => "the server does not serve this kind".to_owned(),
+            };
+            work.failed = Some(format!("{}: {why}", describe(task.object)));
         }
         None => {
             let message = if r.live.is_some() { "configured" } else { "created" };
@@ -223,6 +224,19 @@ fn hook_task(snap: &Snapshot, task: &Task<'_>, results: &mut Vec<ResourceResult>
         return;
     };
     let created = results[i].name.clone();
+    // A finished hook may be gone (HookSucceeded, HookFailed): its recorded phase stands.
+    match results[i].hook_phase.as_deref() {
+        Some("Succeeded") => return,
+        Some("Failed") => {
+            let message = results[i].message.clone().unwrap_or_default();
+            work.failed = Some(format!(
+                "hook {}/{created} failed: {message}",
+                text(task.object, "/kind")
+            ));
+            return;
+        }
+        _ => {}
+    }
     let Some(live) = live_named(&created) else {
         work.waiting.get_or_insert(format!(
             "waiting for hook {}/{created} to appear",
