@@ -27,6 +27,7 @@ struct Entry {
 pub struct RepoCache {
     root: PathBuf,
     entries: Mutex<HashMap<String, Arc<Mutex<Entry>>>>,
+    rewrites: Vec<(String, String)>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -41,7 +42,35 @@ impl RepoCache {
         Ok(Self {
             root,
             entries: Mutex::default(),
+            rewrites: Vec::new(),
         })
+    }
+
+    /// Fetches repositories whose URL starts with a prefix from the prefix's replacement instead
+    /// (git's `url.<replacement>.insteadOf <prefix>`: a mirror, or a local server in tests). The
+    /// Applications, credentials and project rules keep seeing the URL as written.
+    #[must_use]
+    pub fn with_rewrites(mut self, rewrites: Vec<(String, String)>) -> Self {
+        self.rewrites = rewrites;
+        self
+    }
+
+    /// The URL actually contacted for `url`.
+    #[must_use]
+    pub fn effective_url(&self, url: &str) -> String {
+        self.rewrites
+            .iter()
+            .filter(|(prefix, _)| url.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map_or_else(
+                || url.to_owned(),
+                |(prefix, to)| format!("{to}{}", &url[prefix.len()..]),
+            )
+    }
+
+    /// The references `url` advertises (see [`remote::ls_remote`]).
+    pub fn ls_remote(&self, url: &str, access: &Access) -> Result<Option<Refs>, GitError> {
+        remote::ls_remote(&self.effective_url(url), access)
     }
 
     /// The cache folder.
@@ -95,6 +124,8 @@ impl RepoCache {
             return Ok(entry.refs.clone());
         }
         let repo = self.open(url)?;
+        let contacted = self.effective_url(url);
+        let url = contacted.as_str();
         let mut remote = repo.remote_anonymous(url).map_err(|e| error::remote(url, &e))?;
         let mut options = remote::fetch_options(access);
         options.prune(git2::FetchPrune::On);

@@ -111,7 +111,10 @@ pub async fn compare(
         Ok(predicted) => match serde_json::to_value::<&DynamicObject>(&predicted) {
             Ok(predicted) => match diff::compare(&predicted, live, rules) {
                 Ok(Comparison::Synced) => Compared::Synced,
-                Ok(Comparison::OutOfSync(paths)) => Compared::OutOfSync(paths),
+                Ok(Comparison::OutOfSync(paths)) => {
+                    tracing::debug!(resource = %key_of(desired), ?paths, "out of sync");
+                    Compared::OutOfSync(paths)
+                }
                 Err(e) => Compared::Error(format!("{}: {}", e.field, e.message)),
             },
             Err(e) => Compared::Error(e.to_string()),

@@ -34,6 +34,8 @@ pub struct AppSettings {
     pub ignore_differences: Vec<ResourceIgnoreDifferences>,
     /// Secret for GitHub and Gitea webhooks (`X-Hub-Signature-256`).
     pub webhook_secret: Option<String>,
+    /// Repository URL prefixes fetched from elsewhere (prefix, replacement).
+    pub url_rewrites: Vec<(String, String)>,
 }
 
 impl Default for AppSettings {
@@ -45,6 +47,7 @@ impl Default for AppSettings {
             render_timeout: Duration::from_secs(90),
             ignore_differences: Vec::new(),
             webhook_secret: None,
+            url_rewrites: Vec::new(),
         }
     }
 }

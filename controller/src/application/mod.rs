@@ -48,7 +48,7 @@ pub async fn run(ctx: Context, settings: AppSettings, shutdown: Shutdown) {
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join(format!("sluice-repos-{}", std::process::id())));
     let repos = match RepoCache::new(&root) {
-        Ok(repos) => Arc::new(repos),
+        Ok(repos) => Arc::new(repos.with_rewrites(settings.url_rewrites.clone())),
         Err(error) => {
             tracing::error!(%error, "the Application reconciler cannot start");
             return;

@@ -56,7 +56,7 @@ pub async fn changed(ctx: &Arc<AppContext>, url: &str) -> bool {
             return false;
         }
         let cached = repos.refs(&url);
-        let advertised = match repo::remote::ls_remote(&url, &access) {
+        let advertised = match repos.ls_remote(&url, &access) {
             Ok(Some(refs)) => refs,
             Ok(None) => {
                 let timer = shared.base.metrics.git_fetch();

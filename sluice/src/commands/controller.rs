@@ -53,6 +53,17 @@ pub struct ControllerArgs {
     /// How often each repository is checked for new commits (`ls-remote`), e.g. 15s, 3m.
     #[arg(long, default_value = "15s", value_parser = parse_duration)]
     pub repo_poll_interval: std::time::Duration,
+    /// Fetch repositories whose URL starts with PREFIX from REPLACEMENT instead (git's
+    /// `insteadOf`: a mirror); Applications, credentials and projects keep the URL as written.
+    #[arg(long, value_name = "PREFIX=REPLACEMENT", value_parser = parse_rewrite)]
+    pub repo_url_rewrite: Vec<(String, String)>,
+}
+
+fn parse_rewrite(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .filter(|(from, to)| !from.is_empty() && !to.is_empty())
+        .map(|(from, to)| (from.to_owned(), to.to_owned()))
+        .ok_or_else(|| format!("{text:?} is not PREFIX=REPLACEMENT"))
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -80,6 +91,7 @@ impl ControllerArgs {
                 namespace: self.application_namespace.clone(),
                 repo_cache: self.repo_cache.clone(),
                 poll_interval: self.repo_poll_interval,
+                url_rewrites: self.repo_url_rewrite.clone(),
                 ..AppSettings::default()
             }),
         }

@@ -29,8 +29,8 @@ const SERVER_METADATA: &[&str] = &[
 fn key_element(item: &Value, keys: &[&str]) -> String {
     let mut map = Map::new();
     for key in keys {
-        if let Some(v) = item.get(*key) {
-            map.insert((*key).to_owned(), v.clone());
+        if let Some(v) = super::lists::key_value(item, key) {
+            map.insert((*key).to_owned(), v);
         }
     }
     format!("k:{}", Value::Object(map))
@@ -214,9 +214,10 @@ fn step<'a>(value: &'a Value, element: &str) -> Option<&'a Value> {
     if let Some(key) = element.strip_prefix("k:") {
         let key: Value = serde_json::from_str(key).ok()?;
         let key = key.as_object()?;
-        return items
-            .iter()
-            .find(|item| key.iter().all(|(k, v)| item.get(k) == Some(v)));
+        return items.iter().find(|item| {
+            key.iter()
+                .all(|(k, v)| super::lists::key_value(item, k).as_ref() == Some(v))
+        });
     }
     if let Some(raw) = element.strip_prefix("v:") {
         let wanted: Value = serde_json::from_str(raw).ok()?;

@@ -11,6 +11,16 @@ pub enum ListKind {
     Atomic,
 }
 
+/// The value of the merge key `key` of a list item, with the schema default kube-apiserver gives
+/// an omitted key (structured-merge-diff defaults key fields: `protocol` is `TCP`), so an applied
+/// `{containerPort: 80}` is the live `{containerPort: 80, protocol: TCP}` and not a second port.
+#[must_use]
+pub fn key_value(item: &serde_json::Value, key: &str) -> Option<serde_json::Value> {
+    item.get(key)
+        .cloned()
+        .or_else(|| (key == "protocol").then(|| serde_json::Value::from("TCP")))
+}
+
 /// The semantics of a list named `field` under `parent` (a dotted path). Built-in kinds use the
 /// merge keys of the Kubernetes API; custom resources treat lists as atomic, as Kubernetes does
 /// when a CRD schema declares no list type.

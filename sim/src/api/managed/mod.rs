@@ -175,7 +175,7 @@ fn merge(live: &Value, applied: &Value, field: &str, parent: &str, custom: bool)
             ListKind::Map(keys) => {
                 let mut out = l.clone();
                 for item in a {
-                    let same = |x: &Value| keys.iter().all(|k| x.get(*k) == item.get(*k));
+                    let same = |x: &Value| keys.iter().all(|k| lists::key_value(x, k) == lists::key_value(item, k));
                     match out.iter().position(same) {
                         Some(i) => out[i] = merge(&out[i], item, "[]", &path, custom),
                         None => out.push(item.clone()),

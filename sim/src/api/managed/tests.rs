@@ -145,3 +145,26 @@ fn manager_defaults_to_the_user_agent_product() {
     );
     assert_eq!(manager_name(Some("sluice"), "kube-rs/5"), "sluice");
 }
+
+#[test]
+fn an_omitted_key_field_takes_its_default_so_a_reapply_matches_the_defaulted_item() {
+    // kube-apiserver defaults `protocol` (TCP) on the stored port; structured-merge-diff gives
+    // the omitted key the same default, so applying the same manifest again adds no second port.
+    let applied = deployment(
+        json!([{"name": "app", "image": "app:1", "ports": [{"containerPort": 80}]}]),
+        1,
+    );
+    let mut live = apply(&deployments(), None, &applied, "gitops", false, Part::Main, "t").unwrap();
+    live["spec"]["template"]["spec"]["containers"][0]["ports"][0]["protocol"] = json!("TCP");
+    let again = apply(&deployments(), Some(&live), &applied, "gitops", false, Part::Main, "t").unwrap();
+    assert_eq!(
+        again["spec"]["template"]["spec"]["containers"][0]["ports"],
+        json!([{"containerPort": 80, "protocol": "TCP"}])
+    );
+    let fields = &again["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"app\"}"]
+        ["f:ports"];
+    assert!(
+        fields.get("k:{\"containerPort\":80,\"protocol\":\"TCP\"}").is_some(),
+        "{fields}"
+    );
+}
