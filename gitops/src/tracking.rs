@@ -74,6 +74,39 @@ pub fn tracked_by(object: &Value) -> Option<String> {
     (named == ResourceKey::of(object)).then_some(app)
 }
 
+/// A rendered object as an Application applies it: in the destination `namespace` when its kind
+/// is namespaced and it names none, without a namespace when cluster-scoped, and with the
+/// tracking id of `app` (a hook named by `generateName` carries the prefix in its id).
+#[must_use]
+pub fn prepare(object: &Value, namespaced: bool, namespace: &str, app: &str) -> Value {
+    let mut out = object.clone();
+    if let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut) {
+        if !namespaced {
+            meta.remove("namespace");
+        } else if meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty) && !namespace.is_empty() {
+            meta.insert("namespace".into(), Value::from(namespace));
+        }
+    }
+    let mut key = ResourceKey::of(&out);
+    if key.name.is_empty() {
+        key.name = out
+            .pointer("/metadata/generateName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+    }
+    let id = tracking_id(app, &key);
+    if let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut) {
+        let annotations = meta
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Some(map) = annotations.as_object_mut() {
+            map.insert(TRACKING_ID.into(), Value::from(id));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -101,5 +134,28 @@ mod tests {
         assert_eq!(tracked_by(&copied), None, "a copied annotation is not tracking");
         assert_eq!(tracked_by(&deployment), None);
         assert_eq!(parse("no-colons"), None);
+    }
+
+    #[test]
+    fn prepared_objects_land_in_the_destination_with_their_id() {
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}});
+        let prepared = prepare(&cm, true, "shop", "app");
+        assert_eq!(prepared["metadata"]["namespace"], "shop");
+        assert_eq!(
+            prepared["metadata"]["annotations"][TRACKING_ID],
+            "app:/ConfigMap:shop/a"
+        );
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x", "namespace": "ignored"}});
+        assert!(
+            prepare(&ns, false, "shop", "app")["metadata"]
+                .get("namespace")
+                .is_none()
+        );
+        let hook =
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"generateName": "smoke-", "namespace": "qa"}});
+        assert_eq!(
+            prepare(&hook, true, "shop", "app")["metadata"]["annotations"][TRACKING_ID],
+            "app:batch/Job:qa/smoke-"
+        );
     }
 }

@@ -142,12 +142,83 @@ pub enum Command {
         #[command(subcommand)]
         what: TerminateWhat,
     },
+    /// Applications (Argo CD's): list, get, diff, sync, history, wait. Namespace default: `argocd`.
+    App {
+        /// What to do.
+        #[command(subcommand)]
+        what: AppCommand,
+    },
     /// Print the version.
     Version,
     /// Print a shell completion script.
     Completion {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// `app` commands.
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// One line per Application.
+    List {
+        /// All namespaces.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        /// Print the Applications instead, for scripts.
+        #[arg(short = 'o', long)]
+        output: Option<Output>,
+    },
+    /// Sync and health, source, conditions, the last operation and every resource.
+    Get {
+        /// Application name.
+        name: String,
+        /// Print the Application instead, for scripts.
+        #[arg(short = 'o', long)]
+        output: Option<Output>,
+    },
+    /// Unified diff of live against Git (rendered here, compared by a server dry run); exit 1
+    /// when there is a difference, as `argocd app diff`.
+    Diff {
+        /// Application name.
+        name: String,
+    },
+    /// Ask for a sync (writes `operation`), then wait for its outcome unless `--async`.
+    Sync {
+        /// Application name.
+        name: String,
+        /// Delete resources no longer in Git.
+        #[arg(long)]
+        prune: bool,
+        /// Sync this revision instead of the target revision.
+        #[arg(long)]
+        revision: Option<String>,
+        /// Return once the sync is asked for.
+        #[arg(long = "async")]
+        no_wait: bool,
+        /// Give up waiting after this long, e.g. `5m`.
+        #[arg(short = 't', long)]
+        timeout: Option<String>,
+    },
+    /// Past syncs.
+    History {
+        /// Application name.
+        name: String,
+    },
+    /// Wait until Healthy (`--health`) and/or Synced (`--sync`); exit 1 when Degraded, when the
+    /// sync failed, or at the timeout.
+    Wait {
+        /// Application name.
+        name: String,
+        /// Wait for health.
+        #[arg(long)]
+        health: bool,
+        /// Wait for sync.
+        #[arg(long)]
+        sync: bool,
+        /// Give up after this long, e.g. `5m`.
+        #[arg(short = 't', long)]
+        timeout: Option<String>,
     },
 }
 

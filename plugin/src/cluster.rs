@@ -61,6 +61,9 @@ pub enum CliError {
     /// Anything else, already worded.
     #[error("{0}")]
     Other(String),
+    /// The command failed and has said why on standard output (`app diff` found differences).
+    #[error("")]
+    Silent,
 }
 
 /// What an API call was doing, to word its failure.

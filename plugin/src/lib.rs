@@ -1,6 +1,7 @@
-//! `kubectl-sluice`'s library: the rollout view and the patches each command makes (pure, tested
+//! `kubectl-sluice`'s library: the Application views (`app_view`), the rollout view and the patches each command makes (pure, tested
 //! without a cluster), and watching a Rollout's family; shared with `sluice demo`.
 
+pub mod app_view;
 pub mod family;
 pub mod health;
 pub mod lint;

@@ -8,9 +8,9 @@ mod cli;
 mod cluster;
 mod commands;
 
-use cli::{Cli, Command, CreateWhat, GetWhat, ListWhat, RetryWhat, SetWhat, TerminateWhat};
+use cli::{AppCommand, Cli, Command, CreateWhat, GetWhat, ListWhat, RetryWhat, SetWhat, TerminateWhat};
 use cluster::CliError;
-use commands::{create, get, mutate, status};
+use commands::{app, app_diff, create, get, mutate, status};
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     let colour = cluster::colour(&cli.global);
@@ -36,9 +36,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         other => other,
     };
+    let app_namespace = cli.global.namespace.clone().unwrap_or_else(|| "argocd".into());
     let (client, ns) = cluster::connect(&cli.global).await?;
     let (client, ns) = (&client, ns.as_str());
     match command {
+        Command::App { what } => run_app(client, &app_namespace, what).await,
         Command::Get {
             what: GetWhat::Rollout { name, watch, output },
         } => get::rollout(client, ns, &name, watch, output, colour).await,
@@ -100,6 +102,39 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+async fn run_app(client: &kube::Client, ns: &str, what: AppCommand) -> Result<(), CliError> {
+    match what {
+        AppCommand::List { all_namespaces, output } => app::list(client, ns, all_namespaces, output).await,
+        AppCommand::Get { name, output } => app::get(client, ns, &name, output).await,
+        AppCommand::History { name } => app::history(client, ns, &name).await,
+        AppCommand::Wait {
+            name,
+            health,
+            sync,
+            timeout,
+        } => app::wait(client, ns, &name, health, sync, timeout.as_deref()).await,
+        AppCommand::Sync {
+            name,
+            prune,
+            revision,
+            no_wait,
+            timeout,
+        } => {
+            let request = app::SyncRequest {
+                prune,
+                revision,
+                no_wait,
+                timeout,
+            };
+            app::sync(client, ns, &name, &request).await
+        }
+        AppCommand::Diff { name } => match app_diff::diff(client, ns, &name).await? {
+            true => Err(CliError::Silent),
+            false => Ok(()),
+        },
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -112,6 +147,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Other(message)) if message == "lint found problems" => ExitCode::FAILURE,
+        Err(CliError::Silent) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE

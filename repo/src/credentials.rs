@@ -103,6 +103,25 @@ pub struct RepoSecret {
 }
 
 impl RepoSecret {
+    /// A repository Secret from a cluster Secret's name, labels and data (`data` decoded and
+    /// `stringData`); `None` when it is not labelled as one or a value is not UTF-8.
+    pub fn from_secret<'a>(
+        name: &str,
+        labels: &std::collections::BTreeMap<String, String>,
+        data: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> Option<Self> {
+        let kind = SecretKind::from_label(labels.get(SECRET_TYPE_LABEL)?)?;
+        let mut values = BTreeMap::new();
+        for (key, value) in data {
+            values.insert(key.to_owned(), Secret::new(std::str::from_utf8(value).ok()?));
+        }
+        Some(Self {
+            name: name.to_owned(),
+            kind,
+            data: values,
+        })
+    }
+
     fn field(&self, key: &str) -> Option<&str> {
         self.data.get(key).map(Secret::expose).filter(|v| !v.is_empty())
     }

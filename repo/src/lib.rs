@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod error;
 pub mod remote;
 pub mod render;
+pub mod source;
 
 pub use cache::RepoCache;
 pub use credentials::Credentials;

@@ -31,6 +31,14 @@ impl Cluster {
     /// Starts the API server, installs the CRDs, starts the workload simulator and the
     /// Rollout and AnalysisRun controllers (with `prometheus` as the default Prometheus address).
     pub async fn start(prometheus: Option<&str>) -> Self {
+        Self::start_with(prometheus, None).await
+    }
+
+    /// [`Self::start`], with the Application reconciler too when `applications` is given.
+    pub async fn start_with(
+        prometheus: Option<&str>,
+        applications: Option<controller::application::AppSettings>,
+    ) -> Self {
         sim::tls::ensure_crypto_provider();
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -45,6 +53,7 @@ impl Cluster {
         let workloads = sim::workloads::runner::spawn(client.clone());
         let options = Options {
             prometheus_address: prometheus.map(str::to_string),
+            applications,
             ..Options::default()
         };
         let manager = Manager::new(controller::Context::new(client.clone()), options).unwrap();

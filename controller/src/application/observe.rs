@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crds::gitops::{AppProjectSpec, ApplicationSource, StoredApplication};
 use futures::StreamExt as _;
 use kube::ResourceExt as _;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::compare::{self, Compared};
 use super::context::AppContext;
@@ -253,34 +253,9 @@ fn find(store: &kube::runtime::reflector::Store<kube::api::DynamicObject>, desir
         .and_then(|o| serde_json::to_value(&*o).ok())
 }
 
-/// The desired object as it will be applied: in the destination namespace when namespaced and
-/// without one, without a namespace when cluster-scoped, and with the tracking id.
+/// The desired object as it will be applied (see [`gitops::tracking::prepare`]); a kind not
+/// served yet counts as namespaced.
 #[must_use]
 pub fn prepare(object: &Value, kind: Option<&Kind>, namespace: &str, app: &str) -> Value {
-    let mut out = object.clone();
-    let namespaced = kind.is_none_or(|k| k.namespaced);
-    if let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut) {
-        if !namespaced {
-            meta.remove("namespace");
-        } else if meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty) && !namespace.is_empty() {
-            meta.insert("namespace".into(), json!(namespace));
-        }
-    }
-    let mut key = gitops::tracking::ResourceKey::of(&out);
-    if key.name.is_empty() {
-        // A hook named by generateName: its id names the prefix.
-        key.name = out
-            .pointer("/metadata/generateName")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-    }
-    let id = gitops::tracking::tracking_id(app, &key);
-    if let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut) {
-        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
-        if let Some(map) = annotations.as_object_mut() {
-            map.insert(gitops::tracking::TRACKING_ID.into(), json!(id));
-        }
-    }
-    out
+    gitops::tracking::prepare(object, kind.is_none_or(|k| k.namespaced), namespace, app)
 }

@@ -11,10 +11,9 @@ use crds::gitops::ApplicationSource;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt as _;
 use parking_lot::Mutex;
-use repo::credentials::{RepoSecret, SECRET_TYPE_LABEL, SecretKind, select};
+use repo::credentials::{RepoSecret, select};
 use repo::remote::Access;
-use repo::render::{DirectoryOptions, HelmOptions, HelmParameter, KustomizeOptions, RenderOptions, Rendered};
-use serde_json::Value;
+use repo::render::{RenderOptions, Rendered};
 
 use super::context::AppContext;
 
@@ -60,26 +59,9 @@ fn repo_secrets(store: &kube::runtime::reflector::Store<Secret>) -> Vec<RepoSecr
         .state()
         .iter()
         .filter_map(|s| {
-            let kind = SecretKind::from_label(s.labels().get(SECRET_TYPE_LABEL)?)?;
-            let mut data: std::collections::BTreeMap<String, repo::credentials::Secret> = s
-                .data
-                .iter()
-                .flatten()
-                .filter_map(|(k, v)| {
-                    Some((
-                        k.clone(),
-                        repo::credentials::Secret::new(String::from_utf8(v.0.clone()).ok()?),
-                    ))
-                })
-                .collect();
-            for (k, v) in s.string_data.iter().flatten() {
-                data.insert(k.clone(), repo::credentials::Secret::new(v.clone()));
-            }
-            Some(RepoSecret {
-                name: s.name_any(),
-                kind,
-                data,
-            })
+            let data = s.data.iter().flatten().map(|(k, v)| (k.as_str(), v.0.as_slice()));
+            let strings = s.string_data.iter().flatten().map(|(k, v)| (k.as_str(), v.as_bytes()));
+            RepoSecret::from_secret(&s.name_any(), s.labels(), data.chain(strings))
         })
         .collect()
 }
@@ -99,51 +81,7 @@ pub fn access(ctx: &AppContext, url: &str) -> Result<Access, SourceError> {
 /// The render options an Application source asks for.
 #[must_use]
 pub fn render_options(source: &ApplicationSource, namespace: &str, ctx: &AppContext) -> RenderOptions {
-    let directory = source
-        .directory
-        .as_ref()
-        .map_or_else(DirectoryOptions::default, |d| DirectoryOptions {
-            recurse: d.recurse.unwrap_or(false),
-            include: d.include.clone(),
-            exclude: d.exclude.clone(),
-        });
-    let kustomize = source
-        .kustomize
-        .as_ref()
-        .map_or_else(KustomizeOptions::default, |k| KustomizeOptions {
-            images: k.images.clone(),
-            name_prefix: k.name_prefix.clone(),
-            name_suffix: k.name_suffix.clone(),
-            common_labels: k.common_labels.clone(),
-            common_annotations: k.common_annotations.clone(),
-            namespace: k.namespace.clone(),
-        });
-    let helm = source.helm.as_ref().map_or_else(HelmOptions::default, |h| HelmOptions {
-        release_name: h.release_name.clone(),
-        value_files: h.value_files.clone(),
-        values: h
-            .values
-            .clone()
-            .or_else(|| h.values_object.as_ref().and_then(|v| serde_json::to_string(v).ok())),
-        parameters: h.parameters.iter().filter_map(helm_parameter).collect(),
-        skip_crds: h.skip_crds.unwrap_or(false),
-        ignore_missing_value_files: h.ignore_missing_value_files.unwrap_or(false),
-    });
-    RenderOptions {
-        directory,
-        kustomize,
-        helm,
-        namespace: namespace.to_owned(),
-        timeout: ctx.settings.render_timeout,
-    }
-}
-
-fn helm_parameter(p: &Value) -> Option<HelmParameter> {
-    Some(HelmParameter {
-        name: p.get("name")?.as_str()?.to_owned(),
-        value: p.get("value").and_then(Value::as_str).unwrap_or_default().to_owned(),
-        force_string: p.get("forceString").and_then(Value::as_bool).unwrap_or(false),
-    })
+    repo::source::render_options(source, namespace, ctx.settings.render_timeout)
 }
 
 /// What the Git side needs to know about one Application.

@@ -1,5 +1,7 @@
 //! The commands that talk to a cluster.
 
+pub mod app;
+pub mod app_diff;
 pub mod create;
 pub mod get;
 pub mod mutate;

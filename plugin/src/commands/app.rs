@@ -1,0 +1,234 @@
+//! `app list|get|sync|history|wait`: Applications as Argo CD's CLI shows and drives them, through
+//! the Kubernetes API only (a sync is the `operation` field the controller acts on).
+
+use crds::gitops::StoredApplication;
+use futures::StreamExt as _;
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::runtime::{WatchStreamExt as _, watcher};
+use kube::{Api, Client};
+use plugin::app_view::{self, Wait};
+use serde_json::json;
+
+use super::get::print_as;
+use crate::cli::Output;
+use crate::cluster::{Call, CliError};
+
+fn call<'a>(verb: &'static str, name: &'a str, namespace: &'a str) -> Call<'a> {
+    Call {
+        verb,
+        resource: "applications",
+        kind: "application",
+        name,
+        namespace,
+    }
+}
+
+/// Reads an Application.
+///
+/// # Errors
+/// Not found, forbidden, unreachable.
+pub async fn read(client: &Client, namespace: &str, name: &str) -> Result<StoredApplication, CliError> {
+    let api: Api<StoredApplication> = Api::namespaced(client.clone(), namespace);
+    api.get(name).await.map_err(|e| call("get", name, namespace).fail(e))
+}
+
+/// `app list [-A]`.
+///
+/// # Errors
+/// API failures.
+pub async fn list(client: &Client, namespace: &str, all: bool, output: Option<Output>) -> Result<(), CliError> {
+    let api: Api<StoredApplication> = if all {
+        Api::all(client.clone())
+    } else {
+        Api::namespaced(client.clone(), namespace)
+    };
+    let apps = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| call("list", "", namespace).fail(e))?
+        .items;
+    if let Some(output) = output {
+        return print_as(&apps, output);
+    }
+    print!("{}", app_view::list(&apps, all));
+    Ok(())
+}
+
+/// `app get NAME`.
+///
+/// # Errors
+/// Not found, API failures.
+pub async fn get(client: &Client, namespace: &str, name: &str, output: Option<Output>) -> Result<(), CliError> {
+    let app = read(client, namespace, name).await?;
+    if let Some(output) = output {
+        return print_as(&app, output);
+    }
+    print!("{}", app_view::get(&app));
+    Ok(())
+}
+
+/// `app history NAME`.
+///
+/// # Errors
+/// Not found, API failures.
+pub async fn history(client: &Client, namespace: &str, name: &str) -> Result<(), CliError> {
+    print!("{}", app_view::history(&read(client, namespace, name).await?));
+    Ok(())
+}
+
+fn timeout_of(text: Option<&str>) -> Result<Option<std::time::Duration>, CliError> {
+    text.map(|t| {
+        crds::duration::parse(t)
+            .ok()
+            .and_then(crds::duration::Duration::to_std)
+            .ok_or_else(|| CliError::Other(format!("invalid timeout '{t}'")))
+    })
+    .transpose()
+}
+
+/// Watches the Application until `check` gives an outcome, or the timeout.
+async fn until<T>(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    timeout: Option<std::time::Duration>,
+    mut check: impl FnMut(&StoredApplication) -> Option<Result<T, CliError>>,
+) -> Result<T, CliError> {
+    let api: Api<StoredApplication> = Api::namespaced(client.clone(), namespace);
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let mut stream = Box::pin(watcher(api, config).default_backoff().applied_objects());
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    loop {
+        let next = async {
+            match deadline {
+                Some(d) => tokio::time::timeout_at(d, stream.next()).await.ok(),
+                None => Some(stream.next().await),
+            }
+        };
+        let Some(event) = next.await else {
+            let app = read(client, namespace, name).await?;
+            let why = match app_view::wait(&app, true, true) {
+                Wait::Waiting(why) | Wait::Failed(why) => why,
+                Wait::Done => "done".into(),
+            };
+            return Err(CliError::Other(format!("application '{name}' timed out: {why}")));
+        };
+        let Some(Ok(app)) = event else { continue };
+        if let Some(outcome) = check(&app) {
+            return outcome;
+        }
+    }
+}
+
+/// `app wait NAME [--health] [--sync] [-t T]`.
+///
+/// # Errors
+/// Degraded, a failed sync, the timeout, API failures.
+pub async fn wait(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    health: bool,
+    sync: bool,
+    timeout: Option<&str>,
+) -> Result<(), CliError> {
+    read(client, namespace, name).await?;
+    let limit = timeout_of(timeout)?;
+    let mut last = String::new();
+    until(client, namespace, name, limit, |app| {
+        match app_view::wait(app, health, sync) {
+            Wait::Done => Some(Ok(())),
+            Wait::Failed(why) => Some(Err(CliError::Other(format!("application '{name}': {why}")))),
+            Wait::Waiting(why) => {
+                if why != last {
+                    println!("{why}");
+                    last = why;
+                }
+                None
+            }
+        }
+    })
+    .await?;
+    println!(
+        "application '{name}' is {}",
+        if health && !sync {
+            "Healthy"
+        } else if sync && !health {
+            "Synced"
+        } else {
+            "Synced and Healthy"
+        }
+    );
+    Ok(())
+}
+
+/// The arguments of `app sync`.
+#[derive(Debug, Clone)]
+pub struct SyncRequest {
+    /// Prune.
+    pub prune: bool,
+    /// Revision.
+    pub revision: Option<String>,
+    /// Do not wait.
+    pub no_wait: bool,
+    /// Timeout of the wait.
+    pub timeout: Option<String>,
+}
+
+/// `app sync NAME [--prune] [--revision R] [--async]`.
+///
+/// # Errors
+/// Refused (a revision while automated sync is on), a failed sync, API failures.
+pub async fn sync(client: &Client, namespace: &str, name: &str, request: &SyncRequest) -> Result<(), CliError> {
+    let app = read(client, namespace, name).await?;
+    let automated = app
+        .spec
+        .sync_policy
+        .as_ref()
+        .and_then(|p| p.automated.as_ref())
+        .is_some_and(|a| a.enabled != Some(false));
+    if let Some(revision) = &request.revision
+        && automated
+    {
+        return Err(CliError::Other(format!(
+            "application '{name}': cannot sync to {revision}: automated sync follows the target revision (revert in Git, or turn automated sync off)"
+        )));
+    }
+    let before = app
+        .status
+        .as_ref()
+        .and_then(|s| s.operation_state.as_ref())
+        .and_then(|o| o.started_at.clone());
+    let operation = json!({"operation": {
+        "sync": {"prune": request.prune, "revision": request.revision},
+        "initiatedBy": {"username": "kubectl-sluice"},
+    }});
+    let api: Api<StoredApplication> = Api::namespaced(client.clone(), namespace);
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&operation))
+        .await
+        .map_err(|e| call("patch", name, namespace).fail(e))?;
+    if request.no_wait {
+        println!("application '{name}': sync requested");
+        return Ok(());
+    }
+    let limit = timeout_of(request.timeout.as_deref())?;
+    let revision = until(client, namespace, name, limit, |app| {
+        let op = app.status.as_ref().and_then(|s| s.operation_state.as_ref())?;
+        if app.operation.is_some() || op.started_at == before {
+            return None;
+        }
+        let revision = op.sync_result.as_ref().map(|r| r.revision.clone()).unwrap_or_default();
+        match op.phase.as_str() {
+            "Succeeded" => Some(Ok(revision)),
+            "Failed" | "Error" => Some(Err(CliError::Other(format!(
+                "application '{name}': sync to {} failed: {}",
+                &revision[..revision.len().min(7)],
+                op.message.clone().unwrap_or_default()
+            )))),
+            _ => None,
+        }
+    })
+    .await?;
+    println!("application '{name}' synced to {}", &revision[..revision.len().min(7)]);
+    Ok(())
+}
