@@ -1,5 +1,6 @@
-//! The controller's HTTP endpoint: `/metrics`, `/healthz` (the process runs) and `/readyz` (it leads
-//! and its reconcilers run; a standby replica answers 503).
+//! The controller's HTTP endpoint: `/metrics`, `/healthz` (the process runs), `/readyz` (it leads
+//! and its reconcilers run; a standby replica answers 503) and, with the Application reconciler,
+//! `POST /api/webhook` for Git push webhooks.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +19,12 @@ use crate::metrics::Metrics;
 ///
 /// # Errors
 /// When the address cannot be bound.
-pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>, ready: Arc<AtomicBool>) -> std::io::Result<()> {
+pub async fn serve(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    ready: Arc<AtomicBool>,
+    webhook: Option<crate::application::webhook::Receiver>,
+) -> std::io::Result<()> {
     let readyz = get(move || {
         let ready = ready.load(Ordering::SeqCst);
         async move {
@@ -29,11 +35,19 @@ pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>, ready: Arc<AtomicBoo
             }
         }
     });
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/metrics", get(render))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", readyz)
         .with_state(metrics);
+    if let Some(receiver) = webhook {
+        // Argo CD's default payload cap is 50 MB; pushes are far smaller.
+        let hooks = Router::new()
+            .route("/api/webhook", axum::routing::post(crate::application::webhook::handle))
+            .layer(axum::extract::DefaultBodyLimit::max(10 << 20))
+            .with_state(Arc::new(receiver));
+        app = app.merge(hooks);
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await
 }

@@ -10,3 +10,4 @@ pub mod health;
 pub mod project;
 pub mod sync;
 pub mod tracking;
+pub mod webhook;

@@ -118,3 +118,85 @@ async fn automated_sync_prunes_and_self_heals_from_git_daemon() {
     assert!(controller.metric("sluice_app_sync_total").await >= 3.0);
     drop(daemon);
 }
+
+fn github_signature(secret: &str, body: &[u8]) -> String {
+    use hmac::{KeyInit as _, Mac as _};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_push_webhook_refreshes_at_once_and_a_bad_signature_does_nothing() {
+    let (sim, client) = cluster().await;
+    let served = sim.dir.path().join("git");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    repo.commit(&[("guestbook/settings.yaml", CONFIGMAP)], "blue");
+    let daemon = GitDaemon::start(&served);
+    // Polling is off (an hour): only the webhook can bring the new commit in.
+    let controller = ControllerProcess::start(&sim, &["--repo-poll-interval", "1h"]);
+    apply(
+        &client,
+        &json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "argocd-secret", "namespace": "argocd"},
+            "stringData": {"webhook.github.secret": "hook-secret"},
+        }),
+    )
+    .await;
+    let policy = json!({"automated": {}});
+    apply(
+        &client,
+        &application("hooked", &daemon.url("apps"), "guestbook", "default", policy),
+    )
+    .await;
+    until_app(&client, "hooked", "the first sync", Duration::from_secs(60), |a| {
+        states(a).2 == "Succeeded"
+    })
+    .await;
+
+    let second = repo.commit(
+        &[("guestbook/settings.yaml", &CONFIGMAP.replace("blue", "green"))],
+        "green",
+    );
+    let body = json!({"ref": "refs/heads/main", "repository": {"clone_url": daemon.url("apps"), "html_url": "https://example.invalid/apps"}, "commits": [{"modified": ["guestbook/settings.yaml"]}]}).to_string();
+    let url = format!("http://127.0.0.1:{}/api/webhook", controller.port);
+    let http = reqwest::Client::new();
+    let post = |signature: Option<String>| {
+        let mut request = http
+            .post(&url)
+            .header("X-GitHub-Event", "push")
+            .header("Content-Type", "application/json")
+            .body(body.clone());
+        if let Some(s) = signature {
+            request = request.header("X-Hub-Signature-256", s);
+        }
+        request.send()
+    };
+    let forged = post(Some(github_signature("not-the-secret", body.as_bytes())))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let unsigned = post(None).await.unwrap();
+    assert_eq!(unsigned.status(), 401);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_ne!(
+        app(&client, "hooked").await["status"]["sync"]["revision"],
+        second.as_str(),
+        "a refused push changes nothing"
+    );
+
+    let pushed = Instant::now();
+    let signed = post(Some(github_signature("hook-secret", body.as_bytes())))
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 200);
+    until_app(&client, "hooked", "the pushed commit", Duration::from_secs(20), |a| {
+        a["status"]["sync"]["revision"] == second.as_str() && states(a).2 == "Succeeded"
+    })
+    .await;
+    println!("signed push to synced: {:?}", pushed.elapsed());
+    let settings = get(&client, "v1", "ConfigMap", "default", "settings").await.unwrap();
+    assert_eq!(settings["data"]["color"], "green");
+}

@@ -20,6 +20,7 @@ pub mod reconcile;
 pub mod render;
 pub mod snapshot;
 pub mod status;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -39,8 +40,13 @@ use crate::Context;
 use crate::manager::Shutdown;
 use crate::watches::{log_errors, reflect};
 
-/// Runs the Application reconciler until `shutdown`.
-pub async fn run(ctx: Context, settings: AppSettings, shutdown: Shutdown) {
+/// Runs the Application reconciler until `shutdown`, taking webhook pushes from `pushes`.
+pub async fn run(
+    ctx: Context,
+    settings: AppSettings,
+    pushes: tokio::sync::mpsc::UnboundedReceiver<gitops::webhook::Push>,
+    shutdown: Shutdown,
+) {
     let client = ctx.client.clone();
     let namespace = settings.namespace.clone();
     let root = settings
@@ -79,7 +85,8 @@ pub async fn run(ctx: Context, settings: AppSettings, shutdown: Shutdown) {
         live,
         self_heal: parking_lot::Mutex::default(),
     });
-    let poller = tokio::spawn(poll::run(context.clone(), apps.clone(), wake));
+    let poller = tokio::spawn(poll::run(context.clone(), apps.clone(), wake.clone()));
+    let receiver = tokio::spawn(webhook::run(context.clone(), apps.clone(), pushes, wake));
     let (by_project, by_secret) = (apps.clone(), apps);
     controller
         .watches_stream(project_stream, move |p: AppProject| {
@@ -92,6 +99,7 @@ pub async fn run(ctx: Context, settings: AppSettings, shutdown: Shutdown) {
         .for_each(|result| log_errors("application", result))
         .await;
     poller.abort();
+    receiver.abort();
 }
 
 fn in_project(store: &Store<StoredApplication>, project: &str) -> Vec<ObjectRef<StoredApplication>> {

@@ -92,6 +92,8 @@ pub struct Manager {
     providers: Providers,
     options: Options,
     ready: Arc<AtomicBool>,
+    webhook: Option<crate::application::webhook::Receiver>,
+    pushes: parking_lot::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<gitops::webhook::Push>>>,
 }
 
 impl Manager {
@@ -102,11 +104,22 @@ impl Manager {
     pub fn new(ctx: Context, options: Options) -> Result<Self, ManagerError> {
         let providers =
             default_providers(ctx.client.clone(), options.prometheus_address.clone()).map_err(ManagerError::Http)?;
+        let (pushed, pushes) = tokio::sync::mpsc::unbounded_channel();
+        let webhook = options
+            .applications
+            .as_ref()
+            .map(|settings| crate::application::webhook::Receiver {
+                client: ctx.client.clone(),
+                namespace: settings.namespace.clone(),
+                pushes: pushed,
+            });
         Ok(Self {
             ctx,
             providers,
             options,
             ready: Arc::default(),
+            webhook,
+            pushes: parking_lot::Mutex::new(Some(pushes)),
         })
     }
 
@@ -172,8 +185,9 @@ impl Manager {
     async fn reconcilers(&self, shutdown: Shutdown) {
         let scope = &self.options.scope;
         let applications = async {
-            if let Some(settings) = self.options.applications.clone() {
-                crate::application::run(self.ctx.clone(), settings, shutdown.clone()).await;
+            let pushes = self.pushes.lock().take();
+            if let (Some(settings), Some(pushes)) = (self.options.applications.clone(), pushes) {
+                crate::application::run(self.ctx.clone(), settings, pushes, shutdown.clone()).await;
             }
         };
         tokio::join!(
@@ -186,9 +200,11 @@ impl Manager {
     /// Serves the endpoint, or waits forever when it is not asked for.
     async fn serve(&self) -> Result<(), ManagerError> {
         match self.options.metrics_addr {
-            Some(addr) => crate::server::serve(addr, self.ctx.metrics.clone(), self.ready.clone())
-                .await
-                .map_err(|source| ManagerError::Serve { addr, source }),
+            Some(addr) => {
+                crate::server::serve(addr, self.ctx.metrics.clone(), self.ready.clone(), self.webhook.clone())
+                    .await
+                    .map_err(|source| ManagerError::Serve { addr, source })
+            }
             None => std::future::pending().await,
         }
     }

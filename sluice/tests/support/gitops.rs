@@ -29,15 +29,15 @@ impl ControllerProcess {
             .local_addr()
             .unwrap()
             .port();
+        let poll: &[&str] = if extra.contains(&"--repo-poll-interval") {
+            &[]
+        } else {
+            &["--repo-poll-interval", "1s"]
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args([
-                "controller",
-                "--leader-elect",
-                "false",
-                "--repo-poll-interval",
-                "1s",
-                "--metrics-addr",
-            ])
+            .args(["controller", "--leader-elect", "false"])
+            .args(poll)
+            .arg("--metrics-addr")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--kubeconfig")
             .arg(sim.kubeconfig())
