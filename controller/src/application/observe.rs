@@ -14,7 +14,7 @@ use super::context::AppContext;
 use super::live::Kind;
 use super::render::{self, Request};
 use super::snapshot::{Observed, Resource, Snapshot};
-use crds::keys::REFRESH_ANNOTATION;
+use crds::keys::{MANIFEST_GENERATE_PATHS_ANNOTATION, REFRESH_ANNOTATION};
 
 /// How many dry runs one reconcile has in flight.
 const CONCURRENT_DRY_RUNS: usize = 16;
@@ -146,7 +146,19 @@ async fn observe_source(
         .as_ref()
         .and_then(|o| o.sync.as_ref())
         .and_then(|s| s.revision.as_deref());
+    // A manual sync runs to the end on the revision it started on; an automated one follows
+    // the target (so a newer commit can supersede it).
+    let running_manual = app
+        .status
+        .as_ref()
+        .and_then(|s| s.operation_state.as_ref())
+        .filter(|s| s.phase == "Running")
+        .and_then(|s| s.operation.as_ref())
+        .filter(|o| o.initiated_by.as_ref().and_then(|i| i.automated) != Some(true))
+        .and_then(|o| o.sync.as_ref())
+        .and_then(|s| s.revision.as_deref());
     let revision = operation_revision
+        .or(running_manual)
         .or(source.target_revision.as_deref())
         .unwrap_or("HEAD");
     let got = render::observe(
@@ -158,6 +170,11 @@ async fn observe_source(
             namespace,
             fetch: refresh.is_some() || app.operation.is_some(),
             rerender: refresh == Some("hard"),
+            previous: previous_revision(app).zip(
+                app.annotations()
+                    .get(MANIFEST_GENERATE_PATHS_ANNOTATION)
+                    .map(String::as_str),
+            ),
         },
     )
     .await
@@ -234,6 +251,10 @@ async fn observe_source(
         resources,
         hooks,
     })
+}
+
+fn previous_revision(app: &StoredApplication) -> Option<&str> {
+    app.status.as_ref()?.sync.as_ref()?.revision.as_deref()
 }
 
 fn ns_of(object: &Value) -> Option<String> {

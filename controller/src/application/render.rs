@@ -98,6 +98,9 @@ pub struct Request<'a> {
     pub fetch: bool,
     /// Render again even if this commit was rendered (a hard refresh).
     pub rerender: bool,
+    /// The revision rendered last time, and the `manifest-generate-paths` annotation: a new
+    /// commit that touches none of those paths reuses the last render.
+    pub previous: Option<(&'a str, &'a str)>,
 }
 
 /// Resolves and renders the source of one Application.
@@ -108,6 +111,7 @@ pub async fn observe(ctx: &Arc<AppContext>, request: Request<'_>) -> Result<Sour
     let path = request.source.path.clone().unwrap_or_default();
     let (revision, fetch, rerender) = (request.revision.to_owned(), request.fetch, request.rerender);
     let app = request.app.to_owned();
+    let previous = request.previous.map(|(r, p)| (r.to_owned(), p.to_owned()));
     let shared = ctx.clone();
     let metrics = ctx.base.metrics.clone();
     let task = tokio::task::spawn_blocking(move || {
@@ -130,6 +134,21 @@ pub async fn observe(ctx: &Arc<AppContext>, request: Request<'_>) -> Result<Sour
         };
         let key = format!("{url}\n{sha}\n{path}\n{options:?}");
         if !rerender && let Some(hit) = shared.renders.get(&key) {
+            return Ok(Source {
+                url,
+                revision: sha,
+                rendered: hit,
+            });
+        }
+        if !rerender
+            && let Some((old, paths)) = &previous
+            && *old != sha
+            && let Some(hit) = shared.renders.get(&format!("{url}\n{old}\n{path}\n{options:?}"))
+            && repos
+                .changed_paths(&url, old, &sha)
+                .is_ok_and(|changed| !gitops::webhook::touches(&changed, &path, Some(paths)))
+        {
+            shared.renders.put(key, hit.clone());
             return Ok(Source {
                 url,
                 revision: sha,
