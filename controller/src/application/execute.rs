@@ -53,9 +53,13 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
     let requests = &ctx.base.metrics.app_requests;
     for action in actions {
         match action {
-            Action::Apply { desired, replace } => {
+            Action::Apply {
+                desired,
+                replace,
+                validate,
+            } => {
                 requests.inc();
-                match apply(ctx, desired, *replace).await {
+                match apply(ctx, desired, *replace, *validate).await {
                     Ok(()) => outcome.writes += 1,
                     Err(reason) => outcome.failures.push((key(desired), reason)),
                 }
@@ -88,7 +92,7 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
                     "apiVersion": "v1", "kind": "Namespace",
                     "metadata": {"name": name, "labels": labels, "annotations": annotations},
                 });
-                if let Err(reason) = apply(ctx, &namespace, false).await {
+                if let Err(reason) = apply(ctx, &namespace, false, true).await {
                     outcome.failures.push((key(&namespace), reason));
                 }
             }
@@ -149,7 +153,7 @@ async fn api_for(ctx: &AppContext, object: &Value) -> Result<Api<DynamicObject>,
     Ok(ctx.live.api(&kind, namespace))
 }
 
-async fn apply(ctx: &AppContext, desired: &Value, replace: bool) -> Result<(), String> {
+async fn apply(ctx: &AppContext, desired: &Value, replace: bool, validate: bool) -> Result<(), String> {
     let api = api_for(ctx, desired).await?;
     let name = desired
         .pointer("/metadata/name")
@@ -162,7 +166,11 @@ async fn apply(ctx: &AppContext, desired: &Value, replace: bool) -> Result<(), S
             other => other,
         }
     } else {
-        api.patch(name, &params::apply(), &Patch::Apply(desired)).await
+        let mut params = params::apply();
+        if !validate {
+            params.field_validation = Some(kube::api::ValidationDirective::Ignore);
+        }
+        api.patch(name, &params, &Patch::Apply(desired)).await
     }
     .map_err(|e| message(&e))?;
     if let Ok(value) = serde_json::to_value(&written) {

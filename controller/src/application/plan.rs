@@ -25,6 +25,8 @@ pub enum Action {
         desired: Value,
         /// Replace instead of apply.
         replace: bool,
+        /// Let the API server check fields against the schema (`Validate=false` turns it off).
+        validate: bool,
     },
     /// Create a hook (a name or a generateName).
     CreateHook {

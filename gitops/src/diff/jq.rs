@@ -8,13 +8,22 @@ use serde_json::Value;
 
 /// The object with everything `expression` selects deleted, or why the expression failed.
 pub fn delete(object: &Value, expression: &str) -> Result<Value, String> {
-    let code = format!("del({expression})");
+    run(object, expression, &format!("del({expression})"))
+}
+
+/// The paths (lists of keys and indexes) `expression` selects in `object`.
+pub fn paths(object: &Value, expression: &str) -> Result<Vec<Vec<Value>>, String> {
+    let found = run(object, expression, &format!("[path({expression})]"))?;
+    serde_json::from_value(found).map_err(|e| e.to_string())
+}
+
+fn run(object: &Value, expression: &str, code: &str) -> Result<Value, String> {
     let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
     let funs = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs());
     let loader = Loader::new(defs);
     let arena = Arena::default();
     let modules = loader
-        .load(&arena, File { code: &code, path: () })
+        .load(&arena, File { code, path: () })
         .map_err(|errors| format!("{expression:?} does not parse ({} errors)", errors.len()))?;
     let filter = Compiler::default()
         .with_funs(funs)
@@ -35,7 +44,7 @@ pub fn delete(object: &Value, expression: &str) -> Result<Value, String> {
 mod tests {
     use serde_json::json;
 
-    use super::delete;
+    use super::{delete, paths};
 
     #[test]
     fn deletes_what_the_expression_selects() {
@@ -48,5 +57,10 @@ mod tests {
         );
         assert_eq!(delete(&pod, ".spec.missing"), Ok(pod.clone()));
         assert!(delete(&pod, ".spec[").is_err());
+        let found = paths(&pod, r#".spec.containers[] | select(.name == "istio-proxy") | .image"#);
+        assert_eq!(
+            found,
+            Ok(vec![vec![json!("spec"), json!("containers"), json!(1), json!("image")]])
+        );
     }
 }

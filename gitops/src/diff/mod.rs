@@ -91,6 +91,79 @@ pub fn normalize(object: &Value, live: &Value, rules: &[ResourceIgnoreDifference
     Ok(out)
 }
 
+/// The desired object with the fields `rules` ignore taken from `live` (sync option
+/// `RespectIgnoreDifferences=true`: a sync leaves alone what the comparison ignores), for
+/// `jsonPointers` and `jqPathExpressions`.
+pub fn keep_ignored(desired: &Value, live: &Value, rules: &[ResourceIgnoreDifferences]) -> Result<Value, RuleError> {
+    let mut out = desired.clone();
+    let key = ResourceKey::of(desired);
+    for (i, rule) in rules.iter().enumerate() {
+        if !rule_applies(rule, &key) {
+            continue;
+        }
+        for pointer in &rule.json_pointers {
+            match live.pointer(pointer) {
+                Some(value) => set_pointer(&mut out, pointer, value.clone()),
+                None => remove_pointer(&mut out, pointer),
+            }
+        }
+        for (j, expression) in rule.jq_path_expressions.iter().enumerate() {
+            let found = jq::paths(live, expression).map_err(|message| RuleError {
+                field: format!("spec.ignoreDifferences[{i}].jqPathExpressions[{j}]"),
+                message,
+            })?;
+            for path in found {
+                let pointer: String = path
+                    .iter()
+                    .map(|p| match p {
+                        Value::String(s) => format!("/{}", s.replace('~', "~0").replace('/', "~1")),
+                        other => format!("/{other}"),
+                    })
+                    .collect();
+                if let Some(value) = live.pointer(&pointer) {
+                    set_pointer(&mut out, &pointer, value.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Sets the field at `pointer`, creating objects on the way.
+fn set_pointer(object: &mut Value, pointer: &str, value: Value) {
+    let mut current = object;
+    let parts: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|p| p.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    for (n, part) in parts.iter().enumerate() {
+        let last = n + 1 == parts.len();
+        match current {
+            Value::Object(map) => {
+                if last {
+                    map.insert(part.clone(), value);
+                    return;
+                }
+                current = map
+                    .entry(part.clone())
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            }
+            Value::Array(items) => {
+                let Some(item) = part.parse::<usize>().ok().and_then(|i| items.get_mut(i)) else {
+                    return;
+                };
+                if last {
+                    *item = value;
+                    return;
+                }
+                current = item;
+            }
+            _ => return,
+        }
+    }
+}
+
 /// Removes the field at the RFC 6901 `pointer`, if present.
 pub fn remove_pointer(object: &mut Value, pointer: &str) {
     let Some((parent, last)) = pointer.rsplit_once('/') else {

@@ -118,3 +118,19 @@ fn unified_diff_from_live_to_desired() {
     );
     assert_eq!(unified("x", Some(&json!({"a": 1})), Some(&json!({"a": 1}))), "");
 }
+
+#[test]
+fn respect_ignore_differences_keeps_the_live_values_of_ignored_fields() {
+    let live = deployment(7);
+    let rules = vec![
+        rule("Deployment", |r| r.json_pointers = vec!["/spec/replicas".into()]),
+        rule("Deployment", |r| {
+            r.jq_path_expressions = vec![".spec.template.spec.containers[0].image".into()]
+        }),
+    ];
+    let mut desired = deployment(3);
+    desired["spec"]["template"]["spec"]["containers"][0]["image"] = json!("web:2");
+    let kept = keep_ignored(&desired, &live, &rules).unwrap_or_default();
+    assert_eq!(kept["spec"]["replicas"], 7);
+    assert_eq!(kept["spec"]["template"]["spec"]["containers"][0]["image"], "web:1");
+}

@@ -117,6 +117,16 @@ fn result_of(object: &Value, phase: Phase, status: &str, message: &str, hook: bo
     }
 }
 
+/// How the resources of a sync are applied (app-wide sync options; per-resource ones are read
+/// from each resource's annotation).
+struct ApplyOptions<'a> {
+    app: &'a str,
+    replace: bool,
+    validate: bool,
+    fail_on_shared: bool,
+    respect_ignore: Option<&'a [crds::gitops::ResourceIgnoreDifferences]>,
+}
+
 /// What working on one step found.
 #[derive(Default)]
 struct StepWork {
@@ -133,7 +143,7 @@ fn apply_task(
     observed: &Observed,
     task: &Task<'_>,
     results: &mut Vec<ResourceResult>,
-    replace: bool,
+    options: &ApplyOptions<'_>,
     work: &mut StepWork,
 ) {
     let key = gitops::tracking::ResourceKey::of(task.object);
@@ -156,11 +166,34 @@ fn apply_task(
             work.failed = Some(format!("{}: {why}", describe(task.object)));
         }
         None => {
+            let owner = r.live.as_ref().and_then(gitops::tracking::tracked_by);
+            if options.fail_on_shared
+                && let Some(other) = owner.filter(|o| o != options.app)
+            {
+                work.failed = Some(format!(
+                    "{} is already managed by application {other} (FailOnSharedResource=true)",
+                    describe(task.object)
+                ));
+                return;
+            }
+            let desired = match (&r.live, options.respect_ignore) {
+                (Some(live), Some(rules)) => match gitops::diff::keep_ignored(&r.desired, live, rules) {
+                    Ok(kept) => kept,
+                    Err(e) => {
+                        work.failed = Some(format!("{}: {}", e.field, e.message));
+                        return;
+                    }
+                },
+                _ => r.desired.clone(),
+            };
             let message = if r.live.is_some() { "configured" } else { "created" };
             results.push(result_of(task.object, task.phase, "Synced", message, false));
+            let own = sync::annotations::sync_options(task.object);
+            let own_has = |k: &str, v: &str| own.iter().any(|(ok, ov)| ok == k && ov.eq_ignore_ascii_case(v));
             work.actions.push(Action::Apply {
-                desired: r.desired.clone(),
-                replace,
+                desired,
+                replace: options.replace || own_has("Replace", "true"),
+                validate: options.validate && !own_has("Validate", "false"),
             });
             return;
         }
@@ -368,7 +401,32 @@ pub(super) fn advance(snap: &Snapshot, observed: &Observed, d: &mut Decision) {
         .chain(observed.hooks.iter().filter(|_| sync_op.resources.is_empty()).cloned())
         .filter(selected)
         .collect();
-    let extra: Vec<Value> = snap.extra.iter().filter(|o| selected(o)).cloned().collect();
+    // Prune=confirm: only once the Application carries `argocd.argoproj.io/deletion-approved`.
+    let approved = snap
+        .app
+        .metadata
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key("argocd.argoproj.io/deletion-approved"));
+    let confirmed = |o: &Value| {
+        approved
+            || !sync::annotations::sync_options(o)
+                .iter()
+                .any(|(k, v)| k == "Prune" && v.eq_ignore_ascii_case("confirm"))
+    };
+    let extra: Vec<Value> = snap
+        .extra
+        .iter()
+        .filter(|o| selected(o) && confirmed(o))
+        .cloned()
+        .collect();
+    let apply_options = ApplyOptions {
+        app: snap.name(),
+        replace: has("Replace=true"),
+        validate: !has("Validate=false"),
+        fail_on_shared: has("FailOnSharedResource=true"),
+        respect_ignore: has("RespectIgnoreDifferences=true").then_some(snap.app.spec.ignore_differences.as_slice()),
+    };
     let plan = sync::plan(
         &desired,
         &extra,
@@ -391,12 +449,8 @@ pub(super) fn advance(snap: &Snapshot, observed: &Observed, d: &mut Decision) {
             work.waiting = Some(wait);
         } else {
             for task in &step.tasks {
-                let replace = sync::annotations::sync_options(task.object)
-                    .iter()
-                    .any(|(k, v)| k == "Replace" && v == "true")
-                    || has("Replace=true");
                 match task.action {
-                    TaskAction::Apply => apply_task(observed, task, &mut results, replace, &mut work),
+                    TaskAction::Apply => apply_task(observed, task, &mut results, &apply_options, &mut work),
                     TaskAction::Hook => hook_task(snap, task, &mut results, &mut work),
                     TaskAction::Prune => prune_task(snap, task, &mut results, propagation, &mut work),
                 }

@@ -409,3 +409,98 @@ fn an_idle_application_decides_the_same_status_again() {
     assert!(second.actions.is_empty());
     let _: ApplicationStatus = second.status;
 }
+
+#[test]
+fn sync_options_shape_the_applies() {
+    let options = |opts: Value| json!({"automated": {"prune": true}, "syncOptions": opts});
+    // FailOnSharedResource: a live object tracked by another Application fails the sync.
+    let mut theirs = cm("shared", 0);
+    theirs["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"] = json!("other:/ConfigMap:shop/shared");
+    let mut desired = cm("shared", 0);
+    desired["data"] = json!({"k": "v"});
+    let shared = vec![resource(
+        desired.clone(),
+        Some(theirs.clone()),
+        Compared::OutOfSync(vec!["/data".into()]),
+    )];
+    let failed = decide(&snapshot(
+        app(options(json!(["FailOnSharedResource=true"])), json!(null)),
+        shared.clone(),
+    ));
+    assert_eq!(phase(&failed), Some("Failed"));
+    let taken = decide(&snapshot(app(options(json!([])), json!(null)), shared));
+    assert_eq!(
+        applied(&taken),
+        ["shared"],
+        "without the option the resource is taken over"
+    );
+    // Validate=false and Replace=true reach the apply.
+    let d = decide(&snapshot(
+        app(options(json!(["Validate=false", "Replace=true"])), json!(null)),
+        vec![missing(cm("a", 0))],
+    ));
+    assert!(
+        matches!(
+            d.actions.first(),
+            Some(Action::Apply {
+                replace: true,
+                validate: false,
+                ..
+            })
+        ),
+        "{:?}",
+        d.actions
+    );
+    // RespectIgnoreDifferences: the ignored field keeps its live value.
+    let mut snap = snapshot(
+        app(options(json!(["RespectIgnoreDifferences=true"])), json!(null)),
+        vec![],
+    );
+    snap.app.spec.ignore_differences =
+        serde_json::from_value(json!([{"kind": "ConfigMap", "jsonPointers": ["/data/k"]}])).unwrap_or_default();
+    let mut live = cm("a", 0);
+    live["data"] = json!({"k": "live", "other": "x"});
+    let mut wanted = cm("a", 0);
+    wanted["data"] = json!({"k": "git", "other": "y"});
+    if let Ok(o) = snap.source.as_mut() {
+        o.resources = vec![resource(
+            wanted,
+            Some(live),
+            Compared::OutOfSync(vec!["/data/other".into()]),
+        )];
+    }
+    let d = decide(&snap);
+    let Some(Action::Apply { desired, .. }) = d.actions.first() else {
+        unreachable!("{:?}", d.actions)
+    };
+    assert_eq!(desired["data"], json!({"k": "live", "other": "y"}));
+    // Prune=confirm waits for the deletion-approved annotation.
+    let mut confirm = cm("old", 0);
+    confirm["metadata"]["annotations"]["argocd.argoproj.io/sync-options"] = json!("Prune=confirm");
+    let mut snap = snapshot(app(options(json!([])), json!(null)), vec![missing(cm("a", 0))]);
+    snap.extra = vec![confirm];
+    assert!(!decide(&snap).actions.iter().any(|a| matches!(a, Action::Delete { .. })));
+    snap.app.metadata.annotations = Some(
+        [(
+            "argocd.argoproj.io/deletion-approved".to_owned(),
+            "2026-12-02".to_owned(),
+        )]
+        .into(),
+    );
+    assert!(decide(&snap).actions.iter().any(|a| matches!(a, Action::Delete { .. })));
+}
+
+#[test]
+fn a_refresh_annotation_is_cleared_and_stamps_the_comparison() {
+    let mut snap = snapshot(app(json!({}), json!(null)), vec![synced(cm("a", 0))]);
+    let first = decide(&snap);
+    snap.app.status = Some(first.status.clone());
+    snap.now = now() + jiff::SignedDuration::from_secs(60);
+    snap.app.metadata.annotations = Some([("argocd.argoproj.io/refresh".to_owned(), "normal".to_owned())].into());
+    let d = decide(&snap);
+    assert!(d.actions.contains(&Action::ClearRefresh));
+    assert_ne!(
+        d.status.reconciled_at, first.status.reconciled_at,
+        "a refresh is a new comparison"
+    );
+}
