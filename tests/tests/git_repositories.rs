@@ -90,6 +90,10 @@ fn revisions_resolve_as_argo_cd_resolves_them_over_git_daemon() {
         cache.changed_paths(&url, &first, &second).unwrap(),
         vec!["guestbook/cm.yaml".to_owned()]
     );
+    // A local repository by file:// (what examples/gitops/README.md uses), work tree and all.
+    let local = format!("file://{}", repo.work.display());
+    cache.fetch(&local, &access, 0).unwrap();
+    assert_eq!(cache.resolve(&local, "main").unwrap(), second);
     drop(daemon);
     let _ = std::fs::remove_dir_all(&root);
 }
