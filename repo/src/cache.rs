@@ -197,6 +197,27 @@ impl RepoCache {
         })
     }
 
+    /// How commit `sha` of `url` renders `path`, read from the tree without a checkout: `None`
+    /// when the path does not exist, else the source type (a `kustomization.yaml`, a
+    /// `Chart.yaml`, or a directory).
+    pub fn source_type(&self, url: &str, sha: &str, path: &str) -> Result<Option<crate::render::SourceType>, GitError> {
+        let repo = self.open(url)?;
+        crate::checkout::source_type(&repo, sha, path).map_err(|message| GitError::Cache {
+            path: repo.path().display().to_string(),
+            message,
+        })
+    }
+
+    /// The files under `path` of commit `sha` (path relative to `path`, path from the root,
+    /// content), straight from the object database.
+    pub fn files(&self, url: &str, sha: &str, path: &str) -> Result<Vec<(String, String, Vec<u8>)>, GitError> {
+        let repo = self.open(url)?;
+        crate::checkout::files(&repo, sha, path).map_err(|message| GitError::Cache {
+            path: repo.path().display().to_string(),
+            message,
+        })
+    }
+
     /// The paths (relative to the repository root) that differ between commits `from` and `to`.
     pub fn changed_paths(&self, url: &str, from: &str, to: &str) -> Result<Vec<String>, GitError> {
         let repo = self.open(url)?;

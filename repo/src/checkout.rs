@@ -69,6 +69,79 @@ fn write_tree(repo: &Repository, tree: &Tree<'_>, dest: &Path) -> Result<(), Str
     Ok(())
 }
 
+fn subtree<'r>(repo: &'r Repository, sha: &str, path: &str) -> Result<Option<Tree<'r>>, String> {
+    let tree = tree_of(repo, sha)?;
+    let path = path.trim_start_matches("./").trim_matches('/');
+    if path.is_empty() || path == "." {
+        return Ok(Some(tree));
+    }
+    let Ok(entry) = tree.get_path(Path::new(path)) else {
+        return Ok(None);
+    };
+    if entry.kind() != Some(ObjectType::Tree) {
+        return Ok(None);
+    }
+    repo.find_tree(entry.id()).map(Some).map_err(|e| e.message().to_owned())
+}
+
+/// The source type of `path` in commit `sha` (`None`: no such folder).
+pub(crate) fn source_type(
+    repo: &Repository,
+    sha: &str,
+    path: &str,
+) -> Result<Option<crate::render::SourceType>, String> {
+    let Some(tree) = subtree(repo, sha, path)? else {
+        return Ok(None);
+    };
+    let has = |name: &str| tree.get_name(name).is_some_and(|e| e.kind() == Some(ObjectType::Blob));
+    Ok(Some(
+        if has("kustomization.yaml") || has("kustomization.yml") || has("Kustomization") {
+            crate::render::SourceType::Kustomize
+        } else if has("Chart.yaml") {
+            crate::render::SourceType::Helm
+        } else {
+            crate::render::SourceType::Directory
+        },
+    ))
+}
+
+/// Every file under `path` of commit `sha`: (relative to `path`, relative to the root, content).
+pub(crate) fn files(repo: &Repository, sha: &str, path: &str) -> Result<Vec<(String, String, Vec<u8>)>, String> {
+    let Some(tree) = subtree(repo, sha, path)? else {
+        return Ok(Vec::new());
+    };
+    let base = path.trim_start_matches("./").trim_matches('/');
+    let mut out = Vec::new();
+    let mut failure = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == 0o120_000 {
+            return git2::TreeWalkResult::Ok;
+        }
+        let Ok(name) = entry.name() else {
+            return git2::TreeWalkResult::Ok;
+        };
+        let relative = format!("{dir}{name}");
+        let shown = if base.is_empty() || base == "." {
+            relative.clone()
+        } else {
+            format!("{base}/{relative}")
+        };
+        match repo.find_blob(entry.id()) {
+            Ok(blob) => out.push((relative, shown, blob.content().to_vec())),
+            Err(e) => {
+                failure = Some(e.message().to_owned());
+                return git2::TreeWalkResult::Abort;
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .map_err(|e| e.message().to_owned())?;
+    match failure {
+        Some(message) => Err(message),
+        None => Ok(out),
+    }
+}
+
 /// Paths that differ between two commits.
 pub(crate) fn changed_paths(repo: &Repository, from: &str, to: &str) -> Result<Vec<String>, String> {
     let (old, new) = (tree_of(repo, from)?, tree_of(repo, to)?);

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt as _;
+
 use crds::gitops::StoredApplication;
 use crds::keys::{REFRESH_ANNOTATION, RESOURCES_FINALIZER, RESOURCES_FINALIZER_BACKGROUND};
 use kube::api::{DeleteParams, DynamicObject, Patch, PropagationPolicy};
@@ -16,6 +18,9 @@ use super::context::{AppContext, SelfHeal};
 use super::plan::{Action, Outcome, Propagation};
 use super::snapshot::Snapshot;
 use crate::{Error, ObjectKey, Result, params};
+
+/// How many applies of one step are in flight at once.
+const CONCURRENT_APPLIES: usize = 8;
 
 fn key(object: &Value) -> String {
     let mut k = gitops::tracking::ResourceKey::of(object);
@@ -51,7 +56,30 @@ fn app_key(snap: &Snapshot) -> ObjectKey {
 pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action]) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     let requests = &ctx.base.metrics.app_requests;
-    for action in actions {
+    let mut rest = actions;
+    while let Some(action) = rest.first() {
+        // Applies of one kind in a row are independent: they go out together.
+        let same_kind = |a: &Action| matches!((a, action), (Action::Apply { desired: x, .. }, Action::Apply { desired: y, .. }) if x["kind"] == y["kind"]);
+        let batch = rest.iter().take_while(|a| same_kind(a)).count();
+        if batch > 1 {
+            let applies: Vec<_> = rest[..batch]
+                .iter()
+                .map(|a| apply_owned(ctx.clone(), a.clone()))
+                .collect();
+            let results: Vec<(String, Result<(), String>)> = futures::stream::iter(applies)
+                .buffered(CONCURRENT_APPLIES)
+                .collect()
+                .await;
+            for (resource, result) in results {
+                match result {
+                    Ok(()) => outcome.writes += 1,
+                    Err(reason) => outcome.failures.push((resource, reason)),
+                }
+            }
+            rest = &rest[batch..];
+            continue;
+        }
+        rest = &rest[1..];
         match action {
             Action::Apply {
                 desired,
@@ -131,6 +159,21 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
         }
     }
     Ok(outcome)
+}
+
+/// One apply of a batch, owning what it needs.
+async fn apply_owned(ctx: Arc<AppContext>, action: Action) -> (String, Result<(), String>) {
+    let Action::Apply {
+        desired,
+        replace,
+        validate,
+    } = action
+    else {
+        return (String::new(), Ok(()));
+    };
+    ctx.base.metrics.app_requests.inc();
+    let result = apply(&ctx, &desired, replace, validate).await;
+    (key(&desired), result)
 }
 
 async fn patch_app(ctx: &AppContext, snap: &Snapshot, patch: &Value, verb: &'static str) -> Result<()> {

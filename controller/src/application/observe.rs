@@ -93,9 +93,27 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
         Err(_) => HashSet::new(),
     };
     let mut seen = HashSet::new();
+    let mut stores = HashSet::new();
     for (kind, ns) in &watched {
+        // One pass per watched (kind, namespace), however many resources use it.
+        if !stores.insert((
+            kind.resource.api_version.clone(),
+            kind.resource.kind.clone(),
+            ns.clone(),
+        )) {
+            continue;
+        }
         let store = ctx.live.store(kind, ns.as_deref()).await;
         for object in store.state() {
+            // Only objects this Application tracks are turned into JSON.
+            let id = object
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(gitops::tracking::TRACKING_ID));
+            if !id.is_some_and(|id| id.split_once(':').is_some_and(|(app, _)| app == name)) {
+                continue;
+            }
             let Ok(value) = serde_json::to_value(&*object) else {
                 continue;
             };
@@ -221,7 +239,7 @@ async fn observe_source(
             let rules = &rules;
             async move {
                 let store = ctx.live.store(&kind, ns_of(&desired).as_deref()).await;
-                let live = find(&store, &desired);
+                let live = find(&store, &kind, &desired);
                 let compared = compare::compare(
                     &ctx.live,
                     &ctx.comparisons,
@@ -264,14 +282,17 @@ fn ns_of(object: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn find(store: &kube::runtime::reflector::Store<kube::api::DynamicObject>, desired: &Value) -> Option<Value> {
+fn find(
+    store: &kube::runtime::reflector::Store<kube::api::DynamicObject>,
+    kind: &Kind,
+    desired: &Value,
+) -> Option<Value> {
     let name = desired.pointer("/metadata/name").and_then(Value::as_str)?;
-    let namespace = ns_of(desired);
-    store
-        .state()
-        .into_iter()
-        .find(|o| o.metadata.name.as_deref() == Some(name) && o.metadata.namespace == namespace)
-        .and_then(|o| serde_json::to_value(&*o).ok())
+    let mut reference = kube::runtime::reflector::ObjectRef::new_with(name, kind.resource.clone());
+    if let Some(ns) = ns_of(desired).filter(|_| kind.namespaced) {
+        reference = reference.within(&ns);
+    }
+    store.get(&reference).and_then(|o| serde_json::to_value(&*o).ok())
 }
 
 /// The desired object as it will be applied (see [`gitops::tracking::prepare`]); a kind not

@@ -1,7 +1,8 @@
 //! The Git side of observing an Application: its source's credentials (from Argo CD repository
 //! Secrets), the commit its `targetRevision` names (from the repository cache; fetched only when
 //! unknown, on a refresh, or when the poller saw a change), and the manifests at its path (rendered
-//! once per commit, path and options: an unchanged commit is never rendered again). Git and the
+//! once per commit, path and options: an unchanged commit is never rendered again; a directory
+//! is read straight from the commit, Kustomize and Helm get a private checkout). Git and the
 //! renderers block, so they run on tokio's blocking pool.
 
 use std::collections::HashMap;
@@ -175,6 +176,21 @@ fn render_commit(
     app: &str,
     options: &RenderOptions,
 ) -> Result<Rendered, String> {
+    use repo::render::{RenderError, SourceType};
+    let missing = || RenderError::MissingPath(path.to_owned()).to_string();
+    if path.split('/').any(|c| c == "..") {
+        return Err(missing());
+    }
+    // A directory source is read straight from the commit; Kustomize and Helm need a checkout
+    // (their bases and charts may live anywhere in the repository).
+    match ctx.repos.source_type(url, sha, path).map_err(|e| e.to_string())? {
+        None => return Err(missing()),
+        Some(SourceType::Directory) => {
+            let files = ctx.repos.files(url, sha, path).map_err(|e| e.to_string())?;
+            return repo::render::render_directory_files(files, options).map_err(|e| e.to_string());
+        }
+        Some(_) => {}
+    }
     let dir = ctx.repos.root().join("work").join(format!(
         "{}-{app}-{}",
         &sha[..sha.len().min(12)],

@@ -36,24 +36,47 @@ fn matcher(field: &str, pattern: Option<&str>) -> Result<Option<GlobMatcher>, Re
 }
 
 pub(super) fn render(root: &Path, dir: &Path, options: &DirectoryOptions) -> Result<Vec<Value>, RenderError> {
-    let include = matcher("include", options.include.as_deref())?;
-    let exclude = matcher("exclude", options.exclude.as_deref())?;
     let mut files = Vec::new();
     walk(dir, options.recurse, &mut files);
-    files.sort();
-    let mut docs: Vec<Document> = Vec::new();
+    let mut texts = Vec::new();
     for file in files {
         let relative = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().into_owned();
+        let shown = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().into_owned();
+        let text = std::fs::read(&file).map_err(|e| RenderError::Manifest {
+            file: shown.clone(),
+            line: 0,
+            reason: e.to_string(),
+        })?;
+        texts.push((relative, shown, text));
+    }
+    render_texts(texts, options)
+}
+
+/// Renders a directory given as its files: (path relative to the source folder, path shown in
+/// errors, content). Files that are not manifests, or in subfolders without `recurse`, are skipped.
+pub fn render_texts(
+    mut files: Vec<(String, String, Vec<u8>)>,
+    options: &DirectoryOptions,
+) -> Result<Vec<Value>, RenderError> {
+    let include = matcher("include", options.include.as_deref())?;
+    let exclude = matcher("exclude", options.exclude.as_deref())?;
+    files.sort();
+    let mut docs: Vec<Document> = Vec::new();
+    for (relative, shown, bytes) in files {
+        let manifest = [".yaml", ".yml", ".json"].iter().any(|e| relative.ends_with(e));
+        let hidden = relative.split('/').any(|c| c.starts_with('.'));
+        if !manifest || hidden || (!options.recurse && relative.contains('/')) {
+            continue;
+        }
         if include.as_ref().is_some_and(|m| !m.is_match(&relative))
             || exclude.as_ref().is_some_and(|m| m.is_match(&relative))
         {
             continue;
         }
-        let shown = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&file).map_err(|e| RenderError::Manifest {
+        let text = String::from_utf8(bytes).map_err(|_| RenderError::Manifest {
             file: shown.clone(),
             line: 0,
-            reason: e.to_string(),
+            reason: "the file is not UTF-8".into(),
         })?;
         docs.extend(documents::parse(&shown, &text)?);
     }

@@ -3,7 +3,7 @@
 //! directory of manifests. Kustomize and Helm run as child processes with a timeout; bad input is
 //! an error naming the file, the line and the reason, and nothing partial is returned.
 
-mod directory;
+pub mod directory;
 mod documents;
 mod helm;
 mod kustomize;
@@ -119,6 +119,20 @@ pub fn detect(dir: &Path) -> SourceType {
     } else {
         SourceType::Directory
     }
+}
+
+/// Renders a directory source from its files (see [`directory::render_texts`]), without a
+/// checkout: what the repository cache reads straight from a commit.
+pub fn render_directory_files(
+    files: Vec<(String, String, Vec<u8>)>,
+    options: &RenderOptions,
+) -> Result<Rendered, RenderError> {
+    let objects = directory::render_texts(files, &options.directory)?;
+    documents::check_unique(&objects)?;
+    Ok(Rendered {
+        objects,
+        source_type: SourceType::Directory,
+    })
 }
 
 /// Renders `path` (relative to the checked-out `root`) with `options`.

@@ -59,6 +59,11 @@ impl ControllerProcess {
         Self { child, port }
     }
 
+    /// The process id (for its CPU and memory in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The value of metric `name` (first sample whose line starts with it).
     pub async fn metric(&self, name: &str) -> f64 {
         let url = format!("http://127.0.0.1:{}/metrics", self.port);

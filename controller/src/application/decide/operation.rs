@@ -224,8 +224,51 @@ fn apply_task(
     }
 }
 
-fn hook_task(snap: &Snapshot, task: &Task<'_>, results: &mut Vec<ResourceResult>, work: &mut StepWork) {
+/// The annotation that ties a hook to the operation that created it, so a hook whose creation
+/// was not recorded (the status write after it failed) is adopted, never created twice.
+pub(super) const OPERATION_ANNOTATION: &str = "sluice.dev/operation";
+
+/// The id of the running operation: when it started and what it syncs.
+fn operation_id(state: &OperationState) -> String {
+    let started = state.started_at.as_ref().map(|t| t.0.to_string()).unwrap_or_default();
+    let revision = state
+        .sync_result
+        .as_ref()
+        .map(|r| r.revision.as_str())
+        .unwrap_or_default();
+    format!("{started}/{revision}")
+}
+
+fn hook_task(
+    snap: &Snapshot,
+    task: &Task<'_>,
+    operation: &str,
+    results: &mut Vec<ResourceResult>,
+    work: &mut StepWork,
+) {
     let name = text(task.object, "/metadata/name");
+    let generate = text(task.object, "/metadata/generateName");
+    let ours = snap.live_hooks.iter().find(|h| {
+        let annotations = h.pointer("/metadata/annotations");
+        annotations
+            .and_then(|a| a.get(OPERATION_ANNOTATION))
+            .and_then(Value::as_str)
+            == Some(operation)
+            && text(h, "/kind") == text(task.object, "/kind")
+            && text(h, "/metadata/namespace") == text(task.object, "/metadata/namespace")
+            && (if name.is_empty() {
+                text(h, "/metadata/name").starts_with(generate)
+            } else {
+                text(h, "/metadata/name") == name
+            })
+    });
+    if result_index(results, task.object, task.phase).is_none()
+        && let Some(adopted) = ours
+    {
+        let mut entry = result_of(task.object, task.phase, "Synced", "hook created", true);
+        entry.name = text(adopted, "/metadata/name").to_owned();
+        results.push(entry);
+    }
     let live_named = |n: &str| {
         snap.live_hooks.iter().find(|h| {
             text(h, "/metadata/name") == n
@@ -251,9 +294,11 @@ fn hook_task(snap: &Snapshot, task: &Task<'_>, results: &mut Vec<ResourceResult>
             return;
         }
         results.push(result_of(task.object, task.phase, "Synced", "hook created", true));
-        work.actions.push(Action::CreateHook {
-            hook: task.object.clone(),
-        });
+        let mut hook = task.object.clone();
+        if let Some(annotations) = hook.pointer_mut("/metadata/annotations").and_then(Value::as_object_mut) {
+            annotations.insert(OPERATION_ANNOTATION.into(), Value::from(operation));
+        }
+        work.actions.push(Action::CreateHook { hook });
         return;
     };
     let created = results[i].name.clone();
@@ -440,6 +485,7 @@ pub(super) fn advance(snap: &Snapshot, observed: &Observed, d: &mut Decision) {
         .as_ref()
         .map(|r| r.resources.clone())
         .unwrap_or_default();
+    let operation = operation_id(&state);
     let mut outcome = None;
     for step in &plan.steps {
         let mut work = StepWork::default();
@@ -451,7 +497,7 @@ pub(super) fn advance(snap: &Snapshot, observed: &Observed, d: &mut Decision) {
             for task in &step.tasks {
                 match task.action {
                     TaskAction::Apply => apply_task(observed, task, &mut results, &apply_options, &mut work),
-                    TaskAction::Hook => hook_task(snap, task, &mut results, &mut work),
+                    TaskAction::Hook => hook_task(snap, task, &operation, &mut results, &mut work),
                     TaskAction::Prune => prune_task(snap, task, &mut results, propagation, &mut work),
                 }
             }
