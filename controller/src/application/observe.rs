@@ -111,7 +111,8 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get(gitops::tracking::TRACKING_ID));
-            if !id.is_some_and(|id| id.split_once(':').is_some_and(|(app, _)| app == name)) {
+            let tracked_here = id.is_some_and(|id| id.split_once(':').is_some_and(|(app, _)| app == name));
+            if !tracked_here {
                 continue;
             }
             let Ok(value) = serde_json::to_value(&*object) else {

@@ -401,22 +401,61 @@ fn unpromoted_rollout(observed: &Observed) -> Option<String> {
 }
 
 /// Carries the running operation forward.
+/// Whether a failed attempt still waits for its retry (then `d` wakes at the retry); else the
+/// attempt starts afresh.
+fn waiting_to_retry(snap: &Snapshot, state: &mut OperationState, d: &mut Decision) -> bool {
+    let Some(finished) = state.finished_at.as_ref().map(|t| t.0) else {
+        return false;
+    };
+    let retry = state.retry_count.unwrap_or(0);
+    let policy = retry_policy(&snap.app, state);
+    let next = finished + jiff::SignedDuration::from_millis(super::backoff::retry_delay_ms(&policy, retry));
+    if snap.now < next {
+        d.wake_at(next);
+        return true;
+    }
+    state.finished_at = None;
+    if let Some(r) = state.sync_result.as_mut() {
+        r.resources.clear();
+    }
+    false
+}
+
+/// Records where the operation stands after working on the plan: succeeded, failed (or retrying),
+/// or at a step whose actions are issued and which is waited on.
+fn conclude(snap: &Snapshot, d: &mut Decision, outcome: Option<(Phase, i64, StepWork)>, on_failure: &[Task<'_>]) {
+    match outcome {
+        None => finish::succeed(snap, d),
+        Some((
+            _,
+            _,
+            StepWork {
+                failed: Some(message),
+                actions,
+                ..
+            },
+        )) => {
+            d.actions.extend(actions);
+            finish::fail(snap, on_failure, d, &message);
+        }
+        Some((phase, wave, work)) => {
+            d.actions.extend(work.actions);
+            let message = work
+                .waiting
+                .unwrap_or_else(|| format!("syncing {} wave {wave}", phase_name(phase)));
+            if let Some(s) = d.status.operation_state.as_mut() {
+                s.message = Some(message);
+            }
+        }
+    }
+}
+
 pub(super) fn advance(snap: &Snapshot, observed: &Observed, d: &mut Decision) {
     let Some(mut state) = d.status.operation_state.clone().filter(|s| s.phase == RUNNING) else {
         return;
     };
-    if let Some(finished) = state.finished_at.as_ref().map(|t| t.0) {
-        let retry = state.retry_count.unwrap_or(0);
-        let policy = retry_policy(&snap.app, &state);
-        let next = finished + jiff::SignedDuration::from_millis(super::backoff::retry_delay_ms(&policy, retry));
-        if snap.now < next {
-            d.wake_at(next);
-            return;
-        }
-        state.finished_at = None;
-        if let Some(r) = state.sync_result.as_mut() {
-            r.resources.clear();
-        }
+    if waiting_to_retry(snap, &mut state, d) {
+        return;
     }
     let sync_op = state
         .operation
@@ -511,30 +550,7 @@ pub(super) fn advance(snap: &Snapshot, observed: &Observed, d: &mut Decision) {
         r.resources = results;
     }
     d.status.operation_state = Some(state);
-    match outcome {
-        None => finish::succeed(snap, d),
-        Some((
-            _,
-            _,
-            StepWork {
-                failed: Some(message),
-                actions,
-                ..
-            },
-        )) => {
-            d.actions.extend(actions);
-            finish::fail(snap, &plan.on_failure, d, &message);
-        }
-        Some((phase, wave, work)) => {
-            d.actions.extend(work.actions);
-            let message = work
-                .waiting
-                .unwrap_or_else(|| format!("syncing {} wave {wave}", phase_name(phase)));
-            if let Some(s) = d.status.operation_state.as_mut() {
-                s.message = Some(message);
-            }
-        }
-    }
+    conclude(snap, d, outcome, &plan.on_failure);
 }
 
 /// The retry strategy of the running operation: its own, else the sync policy's.

@@ -504,3 +504,36 @@ fn a_refresh_annotation_is_cleared_and_stamps_the_comparison() {
         "a refresh is a new comparison"
     );
 }
+
+#[test]
+fn a_hook_created_but_not_recorded_is_adopted_not_created_again() {
+    let started = "2026-12-02T11:59:00Z";
+    let hook = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"generateName": "smoke-", "namespace": "shop",
+        "annotations": {"argocd.argoproj.io/hook": "PostSync"}}});
+    let status = json!({"operationState": {"phase": "Running", "startedAt": started, "operation": {"sync": {"revision": REV}},
+        "syncResult": {"revision": REV, "resources": [{"group": "", "version": "v1", "kind": "ConfigMap", "namespace": "shop", "name": "a", "status": "Synced", "syncPhase": "Sync"}]}}});
+    let mut snap = snapshot(app(json!({}), status), vec![synced(cm("a", 0))]);
+    if let Ok(o) = snap.source.as_mut() {
+        o.hooks = vec![hook];
+    }
+    let first = decide(&snap);
+    let Some(Action::CreateHook { hook: created }) =
+        first.actions.iter().find(|a| matches!(a, Action::CreateHook { .. }))
+    else {
+        unreachable!("{:?}", first.actions)
+    };
+    let id = created["metadata"]["annotations"][super::operation::OPERATION_ANNOTATION].clone();
+    assert_eq!(id, json!(format!("{started}/{REV}")));
+    // The status write after the creation was lost: the live hook carries the operation, so it is adopted.
+    let mut live = created.clone();
+    live["metadata"]["name"] = json!("smoke-x7k2p");
+    live["status"] = json!({"conditions": [{"type": "Complete", "status": "True"}]});
+    snap.live_hooks = vec![live];
+    let again = decide(&snap);
+    assert!(
+        !again.actions.iter().any(|a| matches!(a, Action::CreateHook { .. })),
+        "{:?}",
+        again.actions
+    );
+    assert_eq!(phase(&again), Some("Succeeded"));
+}
