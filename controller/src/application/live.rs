@@ -18,7 +18,6 @@ use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt as _, watcher};
 use kube::{Api, Client};
 use parking_lot::Mutex;
-use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// A served kind.
@@ -165,18 +164,6 @@ impl LiveState {
         };
         watches.insert(key, watch.clone());
         watch
-    }
-
-    /// Objects tracked by Application `app` among every cache started so far.
-    #[must_use]
-    pub fn tracked_by(&self, app: &str) -> Vec<Value> {
-        let stores: Vec<Store<DynamicObject>> = self.watches.lock().values().map(|w| w.store.clone()).collect();
-        stores
-            .iter()
-            .flat_map(|s| s.state())
-            .filter_map(|o| serde_json::to_value(&*o).ok())
-            .filter(|o| gitops::tracking::tracked_by(o).as_deref() == Some(app))
-            .collect()
     }
 }
 
