@@ -9,8 +9,9 @@ log() { printf '\n==> %s\n' "$*"; }
 # Debian packages the tests start or call. Installed only when missing; needs root (CI and the
 # developers' machines are root).
 # libssl-dev, pkg-config: git2 builds libgit2 and libssh2 against the system OpenSSL (https, ssh).
+# openssh-server: the sshd the SSH repository test starts on 127.0.0.1 (never the packaged service).
 # prometheus: the real server the metrics tests start on 127.0.0.1 (they never use the packaged service).
-DEB_PACKAGES=(git ca-certificates prometheus libssl-dev pkg-config)
+DEB_PACKAGES=(git ca-certificates prometheus libssl-dev pkg-config openssh-server)
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -26,6 +27,12 @@ if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   [[ -n "$guard" ]] && rm -f /usr/sbin/policy-rc.d
+fi
+# helm-python-sdk: Helm v4's engine, which tests/helm/helm (a `helm template` stand-in) renders
+# with, since no helm binary can be installed here.
+if ! python3 -c "import helm_python, yaml" >/dev/null 2>&1; then
+  log "installing helm-python-sdk"
+  python3 -m pip install -q --root-user-action=ignore helm-python-sdk pyyaml
 fi
 # kubectl is used by the tests that check real-client compatibility. It ships with the machine image;
 # install it from the configured apt sources if a machine lacks it.

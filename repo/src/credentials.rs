@@ -68,6 +68,9 @@ pub struct Transport {
     pub insecure: bool,
     /// Accept any SSH host key (`insecureIgnoreHostKey: "true"`).
     pub insecure_ignore_host_key: bool,
+    /// Known SSH host keys, in `known_hosts` format (Argo CD's `argocd-ssh-known-hosts-cm`);
+    /// empty: libgit2's own check (`~/.ssh/known_hosts`).
+    pub known_hosts: Vec<String>,
 }
 
 /// Which kind of repository Secret.
@@ -138,6 +141,7 @@ impl RepoSecret {
         let transport = Transport {
             insecure: self.field("insecure") == Some("true"),
             insecure_ignore_host_key: self.field("insecureIgnoreHostKey") == Some("true"),
+            known_hosts: Vec::new(),
         };
         let credentials = if let Some(key) = self.field("sshPrivateKey") {
             Credentials::Ssh {

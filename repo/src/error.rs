@@ -48,7 +48,7 @@ pub fn mask_url(url: &str) -> String {
     };
     let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
     match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
+        Some((user_info, host)) if user_info.contains(':') => {
             let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
             let slash = if path.is_empty() && !rest.contains('/') {
                 ""
@@ -57,7 +57,7 @@ pub fn mask_url(url: &str) -> String {
             };
             format!("{scheme}://{user}:*****@{host}{slash}{path}")
         }
-        None => url.to_owned(),
+        _ => url.to_owned(),
     }
 }
 
@@ -82,5 +82,6 @@ mod tests {
         );
         assert_eq!(mask_url("https://git.example/a.git"), "https://git.example/a.git");
         assert_eq!(mask_url("git@github.com:org/repo.git"), "git@github.com:org/repo.git");
+        assert_eq!(mask_url("ssh://git@host:22/r.git"), "ssh://git@host:22/r.git");
     }
 }

@@ -46,19 +46,52 @@ pub(crate) fn callbacks(access: &Access) -> RemoteCallbacks<'_> {
         }
     });
     let transport = access.transport.clone();
-    callbacks.certificate_check(move |cert, _host| {
-        let skip = if cert.as_hostkey().is_some() {
-            transport.insecure_ignore_host_key
-        } else {
-            transport.insecure
-        };
-        Ok(if skip {
+    callbacks.certificate_check(move |cert, host| {
+        if let Some(hostkey) = cert.as_hostkey() {
+            if transport.insecure_ignore_host_key {
+                return Ok(CertificateCheckStatus::CertificateOk);
+            }
+            if transport.known_hosts.is_empty() {
+                return Ok(CertificateCheckStatus::CertificatePassthrough);
+            }
+            let key = hostkey.hostkey().unwrap_or_default();
+            return if known(&transport.known_hosts, host, key) {
+                Ok(CertificateCheckStatus::CertificateOk)
+            } else {
+                Err(git2::Error::from_str(&format!(
+                    "the SSH host key of {host} is not among the known hosts"
+                )))
+            };
+        }
+        Ok(if transport.insecure {
             CertificateCheckStatus::CertificateOk
         } else {
             CertificateCheckStatus::CertificatePassthrough
         })
     });
     callbacks
+}
+
+/// Whether `known_hosts` lines list `key` (raw, as the server sent it) for `host` (also as
+/// `[host]:port`, the form for a port other than 22).
+fn known(lines: &[String], host: &str, key: &[u8]) -> bool {
+    use base64::Engine as _;
+    lines.iter().any(|line| {
+        let mut parts = line.split_whitespace();
+        let (Some(hosts), Some(_type), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        let host_matches = hosts.split(',').any(|h| {
+            h == host
+                || h.strip_prefix('[')
+                    .and_then(|r| r.split_once("]:"))
+                    .is_some_and(|(name, _)| name == host)
+        });
+        host_matches
+            && base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .is_ok_and(|k| k == key)
+    })
 }
 
 /// Fetch options with `access`'s callbacks and, for a bearer token, its header.

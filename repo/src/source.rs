@@ -48,6 +48,7 @@ pub fn render_options(source: &ApplicationSource, namespace: &str, timeout: Dura
         helm,
         namespace: namespace.to_owned(),
         timeout,
+        helm_binary: None,
     }
 }
 

@@ -192,3 +192,34 @@ async fn wrong_credentials_are_named_without_the_secret_then_fixed_by_the_secret
     .await;
     assert!(get(&client, "v1", "ConfigMap", "default", "kept").await.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_helm_chart_syncs_through_helm_template() {
+    let (sim, client) = cluster().await;
+    let served = sim.dir.path().join("git");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "charts");
+    repo.commit(
+        &[
+            ("web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n"),
+            ("web/values.yaml", "color: blue\n"),
+            ("web/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n  color: {{ .Values.color }}\n"),
+        ],
+        "a chart",
+    );
+    let daemon = GitDaemon::start(&served);
+    let stand_in = format!("{}/../tests/helm/helm", env!("CARGO_MANIFEST_DIR"));
+    let _controller = ControllerProcess::start(&sim, &["--helm-binary", &stand_in]);
+    let mut app = application("web", &daemon.url("charts"), "web");
+    app["spec"]["source"]["helm"] = json!({"releaseName": "shop", "parameters": [{"name": "color", "value": "green"}]});
+    apply(&client, &app).await;
+    let synced = until_app(&client, "web", "the chart to sync", Duration::from_secs(60), |a| {
+        states(a).0 == "Synced" && states(a).2 == "Succeeded"
+    })
+    .await;
+    assert_eq!(synced["status"]["sourceType"], "Helm");
+    let settings = get(&client, "v1", "ConfigMap", "default", "shop-settings")
+        .await
+        .unwrap();
+    assert_eq!(settings["data"]["color"], "green");
+}

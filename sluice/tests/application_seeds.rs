@@ -204,3 +204,52 @@ async fn guestbook_ignore_differences_ends_the_sidecar_mutation_loop() {
     );
     drop(daemon);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_root_app_of_apps_manages_the_application_manifests_in_git() {
+    let (sim, client) = cluster().await;
+    let served = sim.dir.path().join("git");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "k8s-config");
+    let child = |name: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://github.com/myorg/k8s-config\n    targetRevision: main\n    path: apps/{name}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {name}\n  syncPolicy:\n    automated: {{prune: true}}\n    syncOptions: [CreateNamespace=true]\n"
+        )
+    };
+    repo.commit(
+        &[
+            ("apps/applications/web.yaml", &child("web")),
+            ("apps/applications/worker.yaml", &child("worker")),
+            (
+                "apps/web/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
+            ),
+            (
+                "apps/worker/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: worker}\n",
+            ),
+        ],
+        "two services",
+    );
+    let daemon = GitDaemon::start(&served);
+    let rewrite = format!("https://github.com/myorg/={}", daemon.url("").trim_end_matches(".git"));
+    let _controller = ControllerProcess::start(&sim, &["--repo-url-rewrite", &rewrite]);
+    apply(&client, &seed("root-app.yaml")).await;
+    for name in ["root", "web", "worker"] {
+        until_app(&client, name, "Synced and Healthy", Duration::from_secs(60), |a| {
+            states(a) == ("Synced".into(), "Healthy".into(), "Succeeded".into())
+        })
+        .await;
+    }
+    assert!(get(&client, "v1", "ConfigMap", "worker", "worker").await.is_some());
+    // Deleting a child's manifest prunes the child Application.
+    repo.commit(&[("apps/applications/worker.yaml", "")], "retire the worker");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !app(&client, "worker").await.is_null() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker Application was not pruned"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

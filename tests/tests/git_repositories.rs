@@ -314,3 +314,109 @@ fn a_helm_chart_without_helm_says_so() {
     }
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn ssh_keys_and_host_keys_over_sshd() {
+    use repo::credentials::Transport;
+    let root = temp("git-ssh");
+    let served = root.join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    let sha = repo.commit(
+        &[("app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")],
+        "first",
+    );
+    let server = tests::git::GitSsh::start(&served, &root.join("sshd"));
+    let url = server.url("apps");
+    let ssh = |key: &str, transport: Transport| Access {
+        credentials: Credentials::Ssh {
+            username: None,
+            private_key: Secret::new(key),
+        },
+        transport,
+    };
+    let ignoring = Transport {
+        insecure_ignore_host_key: true,
+        ..Transport::default()
+    };
+    let cache = RepoCache::new(root.join("cache")).unwrap();
+    cache
+        .fetch(&url, &ssh(&server.private_key, ignoring.clone()), 0)
+        .unwrap();
+    assert_eq!(cache.resolve(&url, "main").unwrap(), sha);
+    let known = Transport {
+        known_hosts: vec!["# a comment".into(), server.known_hosts_line()],
+        ..Transport::default()
+    };
+    assert_eq!(
+        ls_remote(&url, &ssh(&server.private_key, known))
+            .unwrap()
+            .unwrap()
+            .get("refs/heads/main"),
+        Some(&sha)
+    );
+    let stranger = Transport {
+        known_hosts: vec![format!("[127.0.0.1]:1 {}", server.host_key.replace("AAAA", "BBBB"))],
+        ..Transport::default()
+    };
+    let refused = ls_remote(&url, &ssh(&server.private_key, stranger))
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("hostkey") || refused.contains("host key"), "{refused}");
+    assert!(
+        refused.contains(&url),
+        "the user name stays, nothing is masked without a password: {refused}"
+    );
+    let other = std::fs::read_to_string(root.join("sshd/host_key")).unwrap();
+    let wrong = ls_remote(&url, &ssh(&other, ignoring)).unwrap_err().to_string();
+    assert!(!wrong.contains("PRIVATE KEY"), "{wrong}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_helm_chart_renders_with_helm_template() {
+    let root = temp("render-helm-real");
+    let files = [
+        ("chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n"),
+        ("chart/values.yaml", "replicas: 1\nimage: web:1\n"),
+        ("chart/values-prod.yaml", "replicas: 3\n"),
+        (
+            "chart/templates/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-web\n  namespace: {{ .Release.Namespace }}\nspec:\n  replicas: {{ .Values.replicas }}\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: \"{{ .Values.image }}\"}]}\n",
+        ),
+    ];
+    for (path, text) in files {
+        let file = root.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    let mut with = options();
+    // Real Helm where installed, else the stand-in that renders with Helm's engine (tests/helm).
+    let installed =
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("helm").is_file()));
+    if !installed {
+        with.helm_binary = Some(format!("{}/helm/helm", env!("CARGO_MANIFEST_DIR")));
+    }
+    with.helm = repo::render::HelmOptions {
+        release_name: Some("shop".into()),
+        value_files: vec!["values-prod.yaml".into()],
+        parameters: vec![repo::render::HelmParameter {
+            name: "image".into(),
+            value: "web:2".into(),
+            force_string: false,
+        }],
+        ..repo::render::HelmOptions::default()
+    };
+    let rendered = render::render(&root, "chart", "app", &with).unwrap();
+    assert_eq!(rendered.source_type, SourceType::Helm);
+    let deployment = &rendered.objects[0];
+    assert_eq!(deployment["metadata"]["name"], "shop-web");
+    assert_eq!(deployment["metadata"]["namespace"], "shop");
+    assert_eq!(deployment["spec"]["replicas"], 3, "valueFiles over the chart's values");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"], "web:2",
+        "parameters over both"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -36,6 +36,8 @@ pub struct AppSettings {
     pub webhook_secret: Option<String>,
     /// Repository URL prefixes fetched from elsewhere (prefix, replacement).
     pub url_rewrites: Vec<(String, String)>,
+    /// The `helm` to run for Helm sources (`None`: the first on `PATH`).
+    pub helm_binary: Option<String>,
 }
 
 impl Default for AppSettings {
@@ -48,6 +50,7 @@ impl Default for AppSettings {
             ignore_differences: Vec::new(),
             webhook_secret: None,
             url_rewrites: Vec::new(),
+            helm_binary: None,
         }
     }
 }
@@ -73,6 +76,8 @@ pub struct AppContext {
     pub projects: Store<AppProject>,
     /// Repository Secrets in the Application namespace.
     pub secrets: Store<Secret>,
+    /// `argocd-ssh-known-hosts-cm` (key `ssh_known_hosts`): SSH host keys, as Argo CD reads them.
+    pub known_hosts: Store<k8s_openapi::api::core::v1::ConfigMap>,
     /// Bare repositories.
     pub repos: Arc<RepoCache>,
     /// Rendered manifests by (repository, commit, path, options).

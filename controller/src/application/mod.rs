@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use crds::gitops::{AppProject, StoredApplication};
 use futures::StreamExt as _;
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{Controller, watcher};
 use kube::{Api, ResourceExt as _};
@@ -67,6 +67,8 @@ pub async fn run(
     );
     let secret_config = watcher::Config::default().labels(SECRET_TYPE_LABEL);
     let (secrets, secret_stream) = reflect(Api::<Secret>::namespaced(client.clone(), &namespace), secret_config);
+    let hosts_config = watcher::Config::default().fields("metadata.name=argocd-ssh-known-hosts-cm");
+    let (known_hosts, hosts_stream) = reflect(Api::<ConfigMap>::namespaced(client.clone(), &namespace), hosts_config);
     let (wake, woken) = tokio::sync::mpsc::unbounded_channel();
     let live = Arc::new(live::LiveState::new(client.clone(), namespace.clone(), wake.clone()));
     let controller = Controller::new(
@@ -79,6 +81,7 @@ pub async fn run(
         settings,
         projects,
         secrets,
+        known_hosts,
         repos,
         renders: render::RenderCache::default(),
         comparisons: compare::ComparisonCache::default(),
@@ -87,12 +90,13 @@ pub async fn run(
     });
     let poller = tokio::spawn(poll::run(context.clone(), apps.clone(), wake.clone()));
     let receiver = tokio::spawn(webhook::run(context.clone(), apps.clone(), pushes, wake));
-    let (by_project, by_secret) = (apps.clone(), apps);
+    let (by_project, by_secret, by_hosts) = (apps.clone(), apps.clone(), apps);
     controller
         .watches_stream(project_stream, move |p: AppProject| {
             in_project(&by_project, &p.name_any())
         })
         .watches_stream(secret_stream, move |_: Secret| every(&by_secret))
+        .watches_stream(hosts_stream, move |_: ConfigMap| every(&by_hosts))
         .reconcile_on(tokio_stream::wrappers::UnboundedReceiverStream::new(woken))
         .graceful_shutdown_on(shutdown.wait())
         .run(reconcile::reconcile, reconcile::error_policy, context)

@@ -70,19 +70,31 @@ fn repo_secrets(store: &kube::runtime::reflector::Store<Secret>) -> Vec<RepoSecr
 /// The access (credentials and transport) for `url`.
 pub fn access(ctx: &AppContext, url: &str) -> Result<Access, SourceError> {
     let secrets = repo_secrets(&ctx.secrets);
-    match select(url, &secrets) {
-        None => Ok(Access::default()),
+    let known_hosts: Vec<String> = ctx
+        .known_hosts
+        .state()
+        .iter()
+        .filter_map(|c| c.data.as_ref()?.get("ssh_known_hosts").cloned())
+        .flat_map(|text| text.lines().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect();
+    let mut access = match select(url, &secrets) {
+        None => Access::default(),
         Some(secret) => secret
             .credentials()
             .map(|(credentials, transport)| Access { credentials, transport })
-            .map_err(SourceError),
-    }
+            .map_err(SourceError)?,
+    };
+    access.transport.known_hosts = known_hosts;
+    Ok(access)
 }
 
 /// The render options an Application source asks for.
 #[must_use]
 pub fn render_options(source: &ApplicationSource, namespace: &str, ctx: &AppContext) -> RenderOptions {
-    repo::source::render_options(source, namespace, ctx.settings.render_timeout)
+    let mut options = repo::source::render_options(source, namespace, ctx.settings.render_timeout);
+    options.helm_binary.clone_from(&ctx.settings.helm_binary);
+    options
 }
 
 /// What the Git side needs to know about one Application.

@@ -4,7 +4,6 @@
 //! ComparisonError.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -78,14 +77,9 @@ pub fn helm_template_args(
     args
 }
 
-pub(super) fn render(
-    dir: &Path,
-    release: &str,
-    namespace: &str,
-    options: &HelmOptions,
-    timeout: Duration,
-) -> Result<Vec<Value>, RenderError> {
-    let Some(helm) = process::which("helm") else {
+pub(super) fn render(dir: &Path, release: &str, render: &super::RenderOptions) -> Result<Vec<Value>, RenderError> {
+    let (namespace, options, timeout) = (render.namespace.as_str(), &render.helm, render.timeout);
+    let Some(helm) = render.helm_binary.clone().or_else(|| process::which("helm")) else {
         return Err(RenderError::Tool {
             tool: "helm".into(),
             message: "no helm binary on the controller's PATH: Helm sources need helm installed".into(),

@@ -56,6 +56,8 @@ pub struct RenderOptions {
     pub namespace: String,
     /// How long a child process may run.
     pub timeout: Duration,
+    /// The `helm` to run (`None`: the first on `PATH`).
+    pub helm_binary: Option<String>,
 }
 
 /// A failed render: what the Application's ComparisonError condition says.
@@ -153,7 +155,7 @@ pub fn render(root: &Path, path: &str, release: &str, options: &RenderOptions) -
     let objects = match source_type {
         SourceType::Directory => directory::render(root, &dir, &options.directory)?,
         SourceType::Kustomize => kustomize::render(root, relative, &options.kustomize, options.timeout)?,
-        SourceType::Helm => helm::render(&dir, release, &options.namespace, &options.helm, options.timeout)?,
+        SourceType::Helm => helm::render(&dir, release, options)?,
     };
     documents::check_unique(&objects)?;
     Ok(Rendered { objects, source_type })

@@ -57,6 +57,9 @@ pub struct ControllerArgs {
     /// `insteadOf`: a mirror); Applications, credentials and projects keep the URL as written.
     #[arg(long, value_name = "PREFIX=REPLACEMENT", value_parser = parse_rewrite)]
     pub repo_url_rewrite: Vec<(String, String)>,
+    /// The `helm` binary for Helm sources (default: the first `helm` on PATH).
+    #[arg(long)]
+    pub helm_binary: Option<String>,
 }
 
 fn parse_rewrite(text: &str) -> Result<(String, String), String> {
@@ -92,6 +95,7 @@ impl ControllerArgs {
                 repo_cache: self.repo_cache.clone(),
                 poll_interval: self.repo_poll_interval,
                 url_rewrites: self.repo_url_rewrite.clone(),
+                helm_binary: self.helm_binary.clone(),
                 ..AppSettings::default()
             }),
         }

@@ -1,15 +1,17 @@
 //! Real Git servers on loopback for the GitOps tests, and a working copy to commit and push with
-//! the real `git` command: `git daemon` for `git://` ([`daemon`]) and `git http-backend` behind a
-//! small HTTP server with basic auth ([`http`]). Every process is killed when its handle drops.
+//! the real `git` command: `git daemon` for `git://` ([`daemon`]), `git http-backend` behind a
+//! small HTTP server with basic auth ([`http`]) and `sshd` for `ssh://` ([`ssh`]). Every process is killed when its handle drops.
 
 pub mod daemon;
 pub mod http;
+pub mod ssh;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub use daemon::GitDaemon;
 pub use http::GitHttp;
+pub use ssh::GitSsh;
 
 /// Runs `git args` in `dir`, returning its trimmed standard output; panics with git's error.
 pub fn git(dir: &Path, args: &[&str]) -> String {
