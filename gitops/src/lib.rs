@@ -8,6 +8,7 @@
 pub mod diff;
 pub mod health;
 pub mod project;
+pub mod revert;
 pub mod sync;
 pub mod tracking;
 pub mod webhook;

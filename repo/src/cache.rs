@@ -102,6 +102,11 @@ impl RepoCache {
         }
     }
 
+    /// The bare repository of `url` (for the Git work of `crate::revert`).
+    pub(crate) fn repository(&self, url: &str) -> Result<Repository, GitError> {
+        self.open(url)
+    }
+
     /// How many fetches of `url` have completed (for callers that coalesce).
     #[must_use]
     pub fn fetch_count(&self, url: &str) -> u64 {

@@ -2,7 +2,7 @@
 //! repository Secrets describe ([`credentials`]), one bare cache per repository URL with
 //! coalesced fetches and revision resolution ([`cache`]), the cheap change check (`ls-remote`,
 //! [`remote`]), a private checkout per render ([`checkout`]) and the renderers of directories,
-//! Kustomize and Helm ([`render`]). Everything here is blocking (libgit2 and child processes); the
+//! Kustomize and Helm ([`render`]) and reverting commits and pushing them ([`revert`]). Everything here is blocking (libgit2 and child processes); the
 //! controller calls it from a blocking task.
 
 pub mod cache;
@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod error;
 pub mod remote;
 pub mod render;
+pub mod revert;
 pub mod source;
 
 pub use cache::RepoCache;

@@ -2,6 +2,7 @@
 //! plus tree) out, then rendered to lines. `get rollout -w`, `sluice demo` and the snapshot tests
 //! all use it.
 
+pub mod age;
 mod build;
 mod render;
 mod status;

@@ -1,0 +1,162 @@
+//! Reverting in a real repository over `git daemon`: the revert commit (message, trailers,
+//! author, parent, diff), only the Application's files of a commit that changed more, a
+//! competing push (retried on the new tip, nothing lost, never forced), and a branch that refuses
+//! the push (the revert is left on `sluice/revert-<sha>`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use repo::RepoCache;
+use repo::remote::Access;
+use repo::revert::{Culprit, Pushed, Request, revert_and_push};
+use tests::git::{GitDaemon, GitRepo, git};
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sluice-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn request<'a>(url: &'a str, access: &'a Access, culprits: &'a [Culprit]) -> Request<'a> {
+    Request {
+        url,
+        access,
+        branch: "main",
+        culprits,
+        author_name: "Sluice",
+        author_email: "sluice@localhost",
+        attempts: 10,
+    }
+}
+
+fn show(bare: &std::path::Path, what: &str) -> String {
+    git(bare, &["show", "-s", &format!("--format={what}"), "main"])
+}
+
+#[test]
+fn a_revert_is_a_new_commit_on_the_tip_touching_only_the_input() {
+    let root = temp("revert");
+    let served = root.join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    repo.commit(
+        &[
+            ("apps/api/rollout.yaml", "image: api:1\n"),
+            ("apps/web/cm.yaml", "color: blue\n"),
+        ],
+        "good",
+    );
+    let bad = repo.commit(
+        &[
+            ("apps/api/rollout.yaml", "image: api:2-bad\n"),
+            ("apps/web/cm.yaml", "color: green\n"),
+        ],
+        "bad image and a web tweak",
+    );
+    let later = repo.commit(&[("docs/notes.md", "later work\n")], "later");
+    let daemon = GitDaemon::start(&served);
+    let url = daemon.url("apps");
+    let cache = RepoCache::new(root.join("cache")).unwrap();
+    let culprits = [Culprit {
+        sha: bad.clone(),
+        message: format!(
+            "Revert \"bad image and a web tweak\"\n\nwhy\n\nSluice-Revert-Of: {bad}\nSluice-Application: argocd/api\n"
+        ),
+        only: Some(vec!["apps/api/rollout.yaml".into()]),
+    }];
+    let access = Access::default();
+    let Pushed::Branch(tip) = revert_and_push(&cache, &request(&url, &access, &culprits)).unwrap() else {
+        panic!("expected a push to main")
+    };
+    let bare = &repo.bare;
+    assert_eq!(git(bare, &["rev-parse", "main"]), tip);
+    assert_eq!(show(bare, "%P"), later, "the revert's parent is the tip");
+    assert_eq!(
+        show(bare, "%an <%ae>|%cn <%ce>"),
+        "Sluice <sluice@localhost>|Sluice <sluice@localhost>"
+    );
+    assert_eq!(show(bare, "%s"), "Revert \"bad image and a web tweak\"");
+    assert_eq!(
+        git(
+            bare,
+            &[
+                "show",
+                "-s",
+                "--format=%(trailers:key=Sluice-Revert-Of,valueonly)",
+                "main"
+            ]
+        ),
+        bad
+    );
+    assert_eq!(git(bare, &["show", "main:apps/api/rollout.yaml"]), "image: api:1");
+    assert_eq!(
+        git(bare, &["show", "main:apps/web/cm.yaml"]),
+        "color: green",
+        "outside the input: untouched"
+    );
+    assert_eq!(git(bare, &["show", "main:docs/notes.md"]), "later work");
+    assert_eq!(git(bare, &["rev-list", "--count", "main"]), "4", "nothing rewritten");
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_competing_push_is_kept_and_a_refusing_branch_gets_the_revert_aside() {
+    let root = temp("revert-race");
+    let served = root.join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    repo.commit(&[("apps/api/rollout.yaml", "image: api:1\n")], "good");
+    let bad = repo.commit(&[("apps/api/rollout.yaml", "image: api:2-bad\n")], "bad");
+    let daemon = GitDaemon::start(&served);
+    let url = daemon.url("apps");
+    let cache = RepoCache::new(root.join("cache")).unwrap();
+    let access = Access::default();
+    cache.fetch(&url, &access, 0).unwrap();
+    let culprits = [Culprit {
+        sha: bad.clone(),
+        message: format!("Revert \"bad\"\n\nSluice-Revert-Of: {bad}\n"),
+        only: None,
+    }];
+    // Someone pushes between Sluice's fetch and its push: their commit stays, the revert goes on top.
+    let competing = repo.commit(&[("apps/web/cm.yaml", "color: red\n")], "someone else");
+    let Pushed::Branch(tip) = revert_and_push(&cache, &request(&url, &access, &culprits)).unwrap() else {
+        panic!("expected a push")
+    };
+    assert_eq!(
+        git(&repo.bare, &["rev-parse", "main^"]),
+        competing,
+        "the competing commit is kept"
+    );
+    assert_eq!(git(&repo.bare, &["rev-parse", "main"]), tip);
+    assert_eq!(git(&repo.bare, &["show", "main:apps/api/rollout.yaml"]), "image: api:1");
+
+    git(&repo.work, &["pull", "-q", "--rebase", "origin", "main"]);
+    let again = repo.commit(&[("apps/api/rollout.yaml", "image: api:3-bad\n")], "bad again");
+    // A protected branch: a pre-receive hook refuses pushes to main.
+    let hook = repo.bare.join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\nwhile read old new ref; do [ \"$ref\" = refs/heads/main ] && { echo 'main is protected' >&2; exit 1; }; done\nexit 0\n").unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x"])
+        .arg(&hook)
+        .status()
+        .unwrap();
+    let culprits = [Culprit {
+        sha: again.clone(),
+        message: format!("Revert \"bad again\"\n\nSluice-Revert-Of: {again}\n"),
+        only: None,
+    }];
+    let pushed = revert_and_push(&cache, &request(&url, &access, &culprits)).unwrap();
+    let Pushed::Aside { branch, reason } = pushed else {
+        panic!("expected the revert aside")
+    };
+    assert_eq!(branch, format!("sluice/revert-{}", &again[..12]));
+    assert!(reason.contains("refused"), "{reason}");
+    assert_eq!(git(&repo.bare, &["rev-parse", "main"]), again, "main untouched");
+    assert_eq!(
+        git(&repo.bare, &["show", &format!("{branch}:apps/api/rollout.yaml")]),
+        "image: api:1"
+    );
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&root);
+}
