@@ -36,3 +36,52 @@ fn the_demo_takes_a_good_and_a_bad_version_through_and_summarises() {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }
 }
+
+/// The README's main command as written: with Debian's `prometheus` installed (the test command
+/// installs it), the demo's analysis runs `examples/demo/success-rate-prometheus.yaml` against a
+/// real Prometheus fed by the simulated pods.
+#[test]
+fn the_demo_with_a_real_prometheus_judges_the_same_versions() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .arg("demo")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Analysis: a real Prometheus at http://127.0.0.1:"),
+        "{stdout}"
+    );
+    for expected in [
+        "✖ Degraded - RolloutAborted: Rollout aborted update to revision 3: Metric \"success-rate\" assessed Failed",
+        "2. good update (registry.example/api:1.1.0)",
+        "3. bad update (registry.example/api:1.2.0-bad): aborted after",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+    // Prometheus answers vectors with floating-point sums ([0.9699999999999999]): read the values.
+    let measured = |verdict: &str| -> Vec<f64> {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!(": {verdict}, measured ")))
+            .unwrap_or_default();
+        line.split(|c| c == '[' || c == ']')
+            .filter_map(|v| v.trim().parse().ok())
+            .collect()
+    };
+    let good = measured("Successful");
+    let bad = measured("Failed");
+    assert!(
+        !good.is_empty() && good.iter().all(|v| (v - 0.97).abs() < 0.005),
+        "{good:?}\n{stdout}"
+    );
+    assert!(
+        !bad.is_empty() && bad.iter().all(|v| (v - 0.80).abs() < 0.005),
+        "{bad:?}\n{stdout}"
+    );
+}
