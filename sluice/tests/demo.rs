@@ -70,9 +70,7 @@ fn the_demo_with_a_real_prometheus_judges_the_same_versions() {
             .lines()
             .find(|l| l.contains(&format!(": {verdict}, measured ")))
             .unwrap_or_default();
-        line.split(|c| c == '[' || c == ']')
-            .filter_map(|v| v.trim().parse().ok())
-            .collect()
+        line.split(['[', ']']).filter_map(|v| v.trim().parse().ok()).collect()
     };
     let good = measured("Successful");
     let bad = measured("Failed");
