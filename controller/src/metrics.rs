@@ -72,6 +72,8 @@ pub struct Metrics {
     pub git_fetch_duration: Histogram,
     /// API requests the Application reconciler made (dry runs, applies, deletes, status).
     pub app_requests: Counter,
+    /// Git reverts, by result (`pushed`, `failed`).
+    pub reverts: Family<ResultLabels, Counter>,
 }
 
 /// Labels of a finished operation.
@@ -113,6 +115,8 @@ impl Default for Metrics {
         let git_fetches = Family::<ResultLabels, Counter>::default();
         let git_fetch_duration = Histogram::new(exponential_buckets(0.005, 2.0, 12));
         let app_requests = Counter::default();
+        let reverts = Family::<ResultLabels, Counter>::default();
+        registry.register("reverts", "Git reverts of Applications, by result", reverts.clone());
         registry.register(
             "app_sync",
             "Application sync operations finished, by phase",
@@ -165,6 +169,7 @@ impl Default for Metrics {
             git_fetches,
             git_fetch_duration,
             app_requests,
+            reverts,
             rollout_writes,
             rollouts,
             leader,

@@ -223,6 +223,28 @@ impl RepoCache {
         })
     }
 
+    /// The commits after `from` up to `to`, newest first, with the files each changed.
+    pub fn commits_between(
+        &self,
+        url: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<crate::history::CommitInfo>, GitError> {
+        let repo = self.open(url)?;
+        crate::history::between(&repo, from, to).map_err(|e| error::remote(url, &e))
+    }
+
+    /// The newest `limit` commits from `tip`.
+    pub fn recent_commits(
+        &self,
+        url: &str,
+        tip: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::history::CommitInfo>, GitError> {
+        let repo = self.open(url)?;
+        crate::history::recent(&repo, tip, limit).map_err(|e| error::remote(url, &e))
+    }
+
     /// The paths (relative to the repository root) that differ between commits `from` and `to`.
     pub fn changed_paths(&self, url: &str, from: &str, to: &str) -> Result<Vec<String>, GitError> {
         let repo = self.open(url)?;

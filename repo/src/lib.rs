@@ -9,6 +9,7 @@ pub mod cache;
 pub mod checkout;
 pub mod credentials;
 pub mod error;
+pub mod history;
 pub mod remote;
 pub mod render;
 pub mod revert;

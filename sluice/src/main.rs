@@ -21,7 +21,7 @@ enum Command {
     /// Run a local simulated Kubernetes API server until stopped (for tests, demos and trying things out).
     Sim(commands::sim::SimArgs),
     /// Run the controller: reconcile Rollouts and AnalysisRuns.
-    Controller(commands::controller::ControllerArgs),
+    Controller(Box<commands::controller::ControllerArgs>),
     /// Show Sluice at work, with nothing installed: a simulated cluster, a canary through a good
     /// and a bad version, drawn live.
     Demo(commands::demo::DemoArgs),

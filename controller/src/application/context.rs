@@ -38,6 +38,10 @@ pub struct AppSettings {
     pub url_rewrites: Vec<(String, String)>,
     /// The `helm` to run for Helm sources (`None`: the first on `PATH`).
     pub helm_binary: Option<String>,
+    /// Auto-revert for Applications without the `sluice.dev/auto-revert` annotation.
+    pub auto_revert: bool,
+    /// Author and committer of revert commits (name, email).
+    pub git_author: (String, String),
 }
 
 impl Default for AppSettings {
@@ -51,6 +55,8 @@ impl Default for AppSettings {
             webhook_secret: None,
             url_rewrites: Vec::new(),
             helm_binary: None,
+            auto_revert: false,
+            git_author: ("Sluice".into(), "sluice@localhost".into()),
         }
     }
 }

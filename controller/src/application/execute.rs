@@ -141,6 +141,14 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
                 let patch = json!({"metadata": {"annotations": {REFRESH_ANNOTATION: null}}});
                 patch_app(ctx, snap, &patch, "clearing the refresh annotation of").await?;
             }
+            Action::MarkHealthy { revision } => {
+                requests.inc();
+                let patch = json!({"metadata": {"annotations": {super::decide::revert::HEALTHY_REVISION_ANNOTATION: revision}}});
+                patch_app(ctx, snap, &patch, "recording the healthy revision of").await?;
+            }
+            Action::Revert { branch, reverts } => {
+                outcome.revert = Some(revert(ctx, snap, branch, reverts).await);
+            }
             Action::RecordSelfHeal { revision } => {
                 let uid = snap.app.uid().unwrap_or_default();
                 let mut map = ctx.self_heal.lock();
@@ -159,6 +167,62 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
         }
     }
     Ok(outcome)
+}
+
+/// Reverts and pushes on a blocking thread, then fetches so the next reconcile sees the revert.
+async fn revert(
+    ctx: &Arc<AppContext>,
+    snap: &Snapshot,
+    branch: &str,
+    reverts: &[gitops::revert::Revert],
+) -> (bool, String) {
+    let Some(url) = super::observe::source_of(&snap.app).map(|s| s.repo_url.clone()) else {
+        return (false, "no source".into());
+    };
+    let access = match super::render::access(ctx, &url) {
+        Ok(access) => access,
+        Err(e) => return (false, e.0),
+    };
+    let culprits: Vec<repo::revert::Culprit> = reverts
+        .iter()
+        .map(|r| repo::revert::Culprit {
+            sha: r.original.clone(),
+            message: r.message.clone(),
+            only: r.only.clone(),
+        })
+        .collect();
+    let (shared, branch) = (ctx.clone(), branch.to_owned());
+    let task = tokio::task::spawn_blocking(move || {
+        let (name, email) = &shared.settings.git_author;
+        let request = repo::revert::Request {
+            url: &url,
+            access: &access,
+            branch: &branch,
+            culprits: &culprits,
+            author_name: name,
+            author_email: email,
+            attempts: 10,
+        };
+        let result = repo::revert::revert_and_push(&shared.repos, &request);
+        let _ = shared.repos.fetch(&url, &access, shared.repos.fetch_count(&url));
+        match result {
+            Ok(repo::revert::Pushed::Branch(tip)) => (true, format!("pushed {} to {branch}", &tip[..tip.len().min(7)])),
+            Ok(repo::revert::Pushed::Aside { branch: aside, reason }) if aside.is_empty() => (false, reason),
+            Ok(repo::revert::Pushed::Aside { branch: aside, reason }) => (
+                false,
+                format!("{reason}; the revert is on branch {aside} for a pull request"),
+            ),
+            Err(e) => (false, e.to_string()),
+        }
+    });
+    let outcome = task.await.unwrap_or_else(|e| (false, e.to_string()));
+    let result = if outcome.0 { "pushed" } else { "failed" };
+    ctx.base
+        .metrics
+        .reverts
+        .get_or_create(&crate::metrics::ResultLabels { result })
+        .inc();
+    outcome
 }
 
 /// One apply of a batch, owning what it needs.

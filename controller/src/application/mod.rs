@@ -12,6 +12,7 @@ pub mod compare;
 pub mod context;
 pub mod decide;
 pub mod execute;
+pub mod history;
 pub mod live;
 pub mod observe;
 pub mod plan;

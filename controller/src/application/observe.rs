@@ -67,6 +67,13 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
         live_hooks: Vec::new(),
         self_heal,
         namespace: namespace.clone(),
+        auto_revert: gitops::revert::mode(
+            app.annotations()
+                .get(gitops::revert::AUTO_REVERT_ANNOTATION)
+                .map(String::as_str),
+            ctx.settings.auto_revert,
+        ) != gitops::revert::Mode::Off,
+        revert: None,
     };
     // Kinds the Application managed last time, so resources Git dropped are still seen.
     let mut watched: Vec<(Kind, Option<String>)> = Vec::new();
@@ -82,6 +89,9 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
     }
     if app.metadata.deletion_timestamp.is_none() {
         snap.source = observe_source(ctx, app, &name, &namespace, refresh.as_deref(), &mut watched).await;
+    }
+    if let Ok(observed) = &snap.source {
+        snap.revert = super::history::inputs(ctx, app, &observed.revision).await;
     }
     let desired_keys: HashSet<String> = match &snap.source {
         Ok(o) => o

@@ -53,6 +53,18 @@ pub enum Action {
     RemoveFinalizer,
     /// Remove the refresh annotation (the refresh was made).
     ClearRefresh,
+    /// Record the revision as known-good (`sluice.dev/healthy-revision`).
+    MarkHealthy {
+        /// The revision.
+        revision: String,
+    },
+    /// Revert these commits on `branch` and push (see `repo::revert`).
+    Revert {
+        /// The branch.
+        branch: String,
+        /// Newest first.
+        reverts: Vec<gitops::revert::Revert>,
+    },
     /// Remember a self-heal attempt at this revision.
     RecordSelfHeal {
         /// The revision.
@@ -111,4 +123,6 @@ pub struct Outcome {
     pub created_hooks: Vec<(String, String)>,
     /// API writes made.
     pub writes: u32,
+    /// What a revert did: pushed to the branch (new tip), or left aside, or failed; the message.
+    pub revert: Option<(bool, String)>,
 }

@@ -54,6 +54,27 @@ pub struct Snapshot {
     pub self_heal: SelfHeal,
     /// The destination namespace.
     pub namespace: String,
+    /// Whether auto-revert is on for this Application (annotation, else the controller default).
+    pub auto_revert: bool,
+    /// What auto-revert needs, when it is on and the revision is not the known-good one.
+    pub revert: Option<RevertInputs>,
+}
+
+/// History for the auto-revert decision (see `gitops::revert`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RevertInputs {
+    /// Dry run rather than push.
+    pub dry_run: bool,
+    /// The last revision synced and Healthy (`sluice.dev/healthy-revision`).
+    pub known_good: Option<String>,
+    /// Commits after it, newest first.
+    pub commits: Vec<gitops::revert::Commit>,
+    /// Commits already reverted (trailers in recent history).
+    pub already_reverted: Vec<String>,
+    /// This Application's reverts in the last hour.
+    pub recent: u32,
+    /// The branch to push to (`None`: the target is a tag or a SHA).
+    pub branch: Option<String>,
 }
 
 impl Snapshot {

@@ -60,6 +60,22 @@ pub struct ControllerArgs {
     /// The `helm` binary for Helm sources (default: the first `helm` on PATH).
     #[arg(long)]
     pub helm_binary: Option<String>,
+    /// Auto-revert in Git for Applications without a `sluice.dev/auto-revert` annotation.
+    #[arg(long)]
+    pub auto_revert: bool,
+    /// Author and committer of revert commits, `Name <email>`.
+    #[arg(long, default_value = "Sluice <sluice@localhost>", value_parser = parse_author)]
+    pub git_author: (String, String),
+}
+
+fn parse_author(text: &str) -> Result<(String, String), String> {
+    let (name, rest) = text
+        .split_once('<')
+        .ok_or_else(|| format!("{text:?} is not `Name <email>`"))?;
+    let email = rest
+        .strip_suffix('>')
+        .ok_or_else(|| format!("{text:?} is not `Name <email>`"))?;
+    Ok((name.trim().to_owned(), email.trim().to_owned()))
 }
 
 fn parse_rewrite(text: &str) -> Result<(String, String), String> {
@@ -96,6 +112,8 @@ impl ControllerArgs {
                 poll_interval: self.repo_poll_interval,
                 url_rewrites: self.repo_url_rewrite.clone(),
                 helm_binary: self.helm_binary.clone(),
+                auto_revert: self.auto_revert,
+                git_author: self.git_author.clone(),
                 ..AppSettings::default()
             }),
         }

@@ -10,6 +10,7 @@ mod finish;
 pub mod hooks;
 mod operation;
 pub mod resources;
+pub mod revert;
 
 use crds::gitops::{ApplicationCondition, ApplicationStatus, SyncStatus};
 use crds::keys::REFRESH_ANNOTATION;
@@ -129,7 +130,14 @@ fn kind_violations(
     }
 }
 
-const OUR_CONDITIONS: [&str; 3] = ["InvalidSpecError", "ComparisonError", "SyncError"];
+const OUR_CONDITIONS: [&str; 6] = [
+    "InvalidSpecError",
+    "ComparisonError",
+    "SyncError",
+    "AutoRevertRefused",
+    "AutoRevertDryRun",
+    "RevertFailed",
+];
 
 fn set_conditions(status: &mut ApplicationStatus, wanted: &[(&str, String)], now: Time) {
     let previous = std::mem::take(&mut status.conditions);
@@ -186,6 +194,9 @@ pub fn decide(snap: &Snapshot) -> Decision {
             if let Some(refused) = operate(snap, observed, &mut d) {
                 conditions.push(("SyncError", refused));
             }
+            if let Some(said) = revert::decide(snap, observed, &mut d) {
+                conditions.push(said);
+            }
         }
     }
     set_conditions(&mut d.status, &conditions, Time(snap.now));
@@ -201,6 +212,16 @@ pub fn decide(snap: &Snapshot) -> Decision {
         d.status.reconciled_at = Some(Time(snap.now));
     }
     d
+}
+
+/// Adds one of our conditions, keeping the others.
+fn set_conditions_keep(status: &mut ApplicationStatus, (type_, message): (&str, String), now: Time) {
+    status.conditions.retain(|c| c.type_ != type_);
+    status.conditions.push(ApplicationCondition {
+        type_: type_.to_owned(),
+        message,
+        last_transition_time: Some(now),
+    });
 }
 
 fn unknown_sync(status: &mut ApplicationStatus) {
@@ -243,6 +264,14 @@ fn operate(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> Option<Str
 /// Folds the outcome of the actions into the decision: created hooks get their names, failed
 /// applies fail the operation (or schedule its retry). Returns actions that follow (SyncFail hooks).
 pub fn settle(snap: &Snapshot, d: &mut Decision, outcome: &Outcome) -> Vec<Action> {
+    if let Some((pushed, message)) = &outcome.revert {
+        if *pushed {
+            d.event(false, "Reverted", message.clone());
+        } else {
+            d.event(true, "RevertFailed", message.clone());
+            set_conditions_keep(&mut d.status, ("RevertFailed", message.clone()), Time(snap.now));
+        }
+    }
     let Some(state) = d.status.operation_state.as_mut() else {
         return Vec::new();
     };

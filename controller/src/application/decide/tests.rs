@@ -77,6 +77,8 @@ fn snapshot(app: StoredApplication, resources: Vec<Resource>) -> Snapshot {
         live_hooks: Vec::new(),
         self_heal: SelfHeal::default(),
         namespace: "shop".into(),
+        auto_revert: false,
+        revert: None,
     }
 }
 
@@ -397,9 +399,20 @@ fn a_paused_canary_lets_later_waves_go_and_holds_postsync() {
 
 #[test]
 fn an_idle_application_decides_the_same_status_again() {
-    let snap = snapshot(app(json!({"automated": {}}), json!(null)), vec![synced(cm("a", 0))]);
+    let mut snap = snapshot(app(json!({"automated": {}}), json!(null)), vec![synced(cm("a", 0))]);
+    assert!(
+        decide(&snap).actions.is_empty(),
+        "without auto-revert no known-good revision is recorded"
+    );
+    snap.auto_revert = true;
     let first = decide(&snap);
+    assert!(
+        first.actions.contains(&Action::MarkHealthy { revision: REV.into() }),
+        "a Synced and Healthy revision becomes the known-good one"
+    );
     let mut later = next(&snap, &first);
+    later.app.metadata.annotations =
+        Some([(super::revert::HEALTHY_REVISION_ANNOTATION.to_owned(), REV.to_owned())].into());
     later.now = now() + jiff::SignedDuration::from_secs(600);
     let second = decide(&later);
     assert_eq!(

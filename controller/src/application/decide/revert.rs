@@ -1,0 +1,142 @@
+//! Auto-revert in the Application decision: a revision that is Synced and Healthy becomes the
+//! known-good one (`sluice.dev/healthy-revision`); an Application Degraded on a later revision,
+//! because a Rollout it manages is Degraded (at once) or any resource stays Degraded past the
+//! grace period (`sluice.dev/auto-revert-grace`, default 2 min), gets `gitops::revert`'s verdict:
+//! the reverts to push, or a dry-run report, or a refusal, each said in a condition and an Event.
+
+use crds::gitops::StoredApplication;
+use gitops::revert::{Situation, Verdict};
+
+use super::super::plan::{Action, Decision};
+use super::super::snapshot::{Observed, Snapshot};
+use super::resources::{group_version, resource_health};
+
+/// Where the controller records the last revision that was synced and Healthy.
+pub const HEALTHY_REVISION_ANNOTATION: &str = "sluice.dev/healthy-revision";
+/// How long a non-Rollout resource may stay Degraded before a revert.
+pub const GRACE_ANNOTATION: &str = "sluice.dev/auto-revert-grace";
+/// Reverts per Application per hour before a person is asked.
+pub const REVERTS_PER_HOUR: u32 = 3;
+
+fn annotation<'a>(app: &'a StoredApplication, key: &str) -> Option<&'a str> {
+    app.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+}
+
+/// The known-good bookkeeping and the revert decision; a condition message when one applies.
+pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> Option<(&'static str, String)> {
+    if !snap.auto_revert {
+        return None;
+    }
+    let status = &d.status;
+    let health = status
+        .health
+        .as_ref()
+        .and_then(|h| h.status.as_deref())
+        .unwrap_or_default();
+    let synced = status.sync.as_ref().is_some_and(|s| s.status == "Synced");
+    let running = status.operation_state.as_ref().is_some_and(|o| o.phase == "Running");
+    let known = annotation(&snap.app, HEALTHY_REVISION_ANNOTATION);
+    if synced && health == "Healthy" && !running && known != Some(observed.revision.as_str()) {
+        d.actions.push(Action::MarkHealthy {
+            revision: observed.revision.clone(),
+        });
+        return None;
+    }
+    let inputs = snap.revert.as_ref()?;
+    if health != "Degraded" || running {
+        return None;
+    }
+    let degraded: Vec<String> = observed
+        .resources
+        .iter()
+        .filter_map(|r| {
+            let h = resource_health(r)?;
+            (h.status == gitops::health::HealthStatus::Degraded).then(|| {
+                let kind = r.desired["kind"].as_str().unwrap_or_default();
+                let name = r
+                    .desired
+                    .pointer("/metadata/name")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default();
+                format!("{kind} {name}: {}", h.message)
+            })
+        })
+        .collect();
+    let rollout_down = observed.resources.iter().any(|r| {
+        group_version(&r.desired).0 == "argoproj.io"
+            && r.desired["kind"] == "Rollout"
+            && resource_health(r).is_some_and(|h| h.status == gitops::health::HealthStatus::Degraded)
+    });
+    if !rollout_down {
+        let grace = annotation(&snap.app, GRACE_ANNOTATION)
+            .and_then(|g| crds::duration::parse(g).ok())
+            .map_or(120_000, |g| g.as_nanos() / 1_000_000);
+        let since = status
+            .operation_state
+            .as_ref()
+            .and_then(|o| o.finished_at.as_ref())
+            .map(|t| t.0);
+        let due = since.map(|s| s + jiff::SignedDuration::from_millis(grace));
+        match due {
+            Some(due) if snap.now < due => {
+                d.wake_at(due);
+                return None;
+            }
+            None => return None,
+            Some(_) => {}
+        }
+    }
+    let application = format!(
+        "{}/{}",
+        snap.app.metadata.namespace.clone().unwrap_or_default(),
+        snap.name()
+    );
+    let source = snap.app.spec.source.as_ref().or_else(|| snap.app.spec.sources.first());
+    let input = vec![source.and_then(|s| s.path.clone()).unwrap_or_default()];
+    let why = degraded.join("\n");
+    let situation = Situation {
+        application: &application,
+        mode: if inputs.dry_run {
+            gitops::revert::Mode::DryRun
+        } else {
+            gitops::revert::Mode::On
+        },
+        pinned: inputs.branch.is_none(),
+        known_good: inputs.known_good.as_deref(),
+        commits: &inputs.commits,
+        input: &input,
+        already_reverted: &inputs.already_reverted,
+        recent: (inputs.recent, REVERTS_PER_HOUR),
+        why: &why,
+    };
+    match gitops::revert::decide(&situation) {
+        Verdict::Nothing => None,
+        Verdict::Refused(reason) => {
+            d.event(true, "AutoRevertRefused", reason.clone());
+            Some(("AutoRevertRefused", reason))
+        }
+        Verdict::Revert { reverts, dry_run: true } => {
+            let said = reverts
+                .iter()
+                .map(|r| format!("would revert {}:\n{}", r.original, r.message))
+                .collect::<Vec<_>>()
+                .join("\n");
+            d.event(false, "AutoRevertDryRun", said.clone());
+            Some(("AutoRevertDryRun", said))
+        }
+        Verdict::Revert {
+            reverts,
+            dry_run: false,
+        } => {
+            let branch = inputs.branch.clone().unwrap_or_default();
+            let shas: Vec<&str> = reverts.iter().map(|r| &r.original[..r.original.len().min(7)]).collect();
+            d.event(
+                true,
+                "AutoRevert",
+                format!("reverting {} on {branch}: {why}", shas.join(", ")),
+            );
+            d.actions.push(Action::Revert { branch, reverts });
+            None
+        }
+    }
+}

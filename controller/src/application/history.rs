@@ -1,0 +1,90 @@
+//! What auto-revert reads from Git when it is on and the synced revision is not the known-good
+//! one: the commits since the known-good revision, the reverts already in history (idempotent
+//! across restarts and replicas), this Application's reverts in the last hour, and the branch the
+//! target revision names.
+
+use std::sync::Arc;
+
+use crds::gitops::StoredApplication;
+use gitops::revert::{APPLICATION_TRAILER, Commit, REVERT_OF_TRAILER, trailer};
+use kube::ResourceExt as _;
+
+use super::context::AppContext;
+use super::decide::revert::HEALTHY_REVISION_ANNOTATION;
+use super::observe::source_of;
+use super::snapshot::RevertInputs;
+
+/// How far back history is searched for earlier reverts.
+const SEARCHED: usize = 500;
+
+/// The inputs, or `None` when auto-revert is off or the revision is the known-good one.
+pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &str) -> Option<RevertInputs> {
+    let mode = gitops::revert::mode(
+        app.annotations()
+            .get(gitops::revert::AUTO_REVERT_ANNOTATION)
+            .map(String::as_str),
+        ctx.settings.auto_revert,
+    );
+    if mode == gitops::revert::Mode::Off {
+        return None;
+    }
+    let known_good = app.annotations().get(HEALTHY_REVISION_ANNOTATION).cloned();
+    if known_good.as_deref() == Some(revision) {
+        return None;
+    }
+    let source = source_of(app)?;
+    let (url, target) = (
+        source.repo_url.clone(),
+        source.target_revision.clone().unwrap_or_else(|| "HEAD".into()),
+    );
+    let application = format!("{}/{}", app.namespace().unwrap_or_default(), app.name_any());
+    let (shared, revision) = (ctx.clone(), revision.to_owned());
+    let now = ctx.base.clock.now().as_second();
+    let task = tokio::task::spawn_blocking(move || {
+        let repos = &shared.repos;
+        let commits = match &known_good {
+            Some(good) => repos.commits_between(&url, good, &revision).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let recent = repos.recent_commits(&url, &revision, SEARCHED).unwrap_or_default();
+        let refs = repos.refs(&url);
+        let branch = if refs.contains_key(&format!("refs/heads/{target}")) {
+            Some(target.clone())
+        } else if target == "HEAD" || target.is_empty() {
+            let head = refs.get("HEAD");
+            refs.iter()
+                .find(|(name, sha)| name.starts_with("refs/heads/") && Some(*sha) == head)
+                .map(|(name, _)| name.trim_start_matches("refs/heads/").to_owned())
+        } else {
+            None
+        };
+        RevertInputs {
+            dry_run: mode == gitops::revert::Mode::DryRun,
+            known_good,
+            commits: commits
+                .iter()
+                .map(|c| Commit {
+                    sha: c.sha.clone(),
+                    subject: c.message.lines().next().unwrap_or_default().to_owned(),
+                    paths: c.paths.clone(),
+                    reverts: trailer(&c.message, REVERT_OF_TRAILER).map(str::to_owned),
+                })
+                .collect(),
+            already_reverted: recent
+                .iter()
+                .filter_map(|c| trailer(&c.message, REVERT_OF_TRAILER).map(str::to_owned))
+                .collect(),
+            recent: u32::try_from(
+                recent
+                    .iter()
+                    .filter(|c| {
+                        c.time >= now - 3600 && trailer(&c.message, APPLICATION_TRAILER) == Some(application.as_str())
+                    })
+                    .count(),
+            )
+            .unwrap_or(u32::MAX),
+            branch,
+        }
+    });
+    task.await.ok()
+}

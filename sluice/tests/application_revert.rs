@@ -1,0 +1,181 @@
+//! Auto-revert end to end: a commit whose canary fails its analysis is reverted in Git by the
+//! controller (a new commit on the branch, with its trailers and author), the revert syncs, the
+//! Rollout is back on the stable version, and nothing is reverted twice.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::gitops::{ControllerProcess, apply, cluster, get, states, until, until_app};
+use tests::git::{GitDaemon, GitRepo, git};
+
+fn rollout(image: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: api\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: api}}\n  template:\n    metadata:\n      labels: {{app: api}}\n      annotations: {{sim.sluice.dev/start-delay: 100ms}}\n    spec:\n      containers:\n      - name: api\n        image: {image}\n  strategy:\n    canary:\n      steps:\n      - setWeight: 50\n      - analysis:\n          templates:\n          - templateName: check\n"
+    )
+}
+
+const CHECK: &str = "apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n  name: check\nspec:\n  metrics:\n  - name: smoke\n    provider:\n      job:\n        spec:\n          backoffLimit: 0\n          template:\n            metadata:\n              annotations: {sim.sluice.dev/start-delay: 100ms}\n            spec:\n              restartPolicy: Never\n              containers:\n              - name: check\n                image: check:1-fail\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
+    let (sim, client) = cluster().await;
+    let served = sim.dir.path().join("git");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    let good = repo.commit(
+        &[("api/rollout.yaml", &rollout("api:1")), ("api/check.yaml", CHECK)],
+        "api 1",
+    );
+    let daemon = GitDaemon::start(&served);
+    let _controller = ControllerProcess::start(&sim, &["--git-author", "Sluice Bot <bot@sluice.test>"]);
+    apply(
+        &client,
+        &json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "api", "namespace": "argocd", "annotations": {"sluice.dev/auto-revert": "true"}},
+            "spec": {
+                "source": {"repoURL": daemon.url("apps"), "path": "api", "targetRevision": "main"},
+                "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
+                "syncPolicy": {"automated": {"prune": true}},
+            }
+        }),
+    )
+    .await;
+    until_app(
+        &client,
+        "api",
+        "the known-good revision",
+        Duration::from_secs(60),
+        |a| a["metadata"]["annotations"]["sluice.dev/healthy-revision"] == good.as_str(),
+    )
+    .await;
+
+    let bad = repo.commit(&[("api/rollout.yaml", &rollout("api:2"))], "api 2");
+    let pushed = Instant::now();
+    let bare = repo.bare.clone();
+    until("the revert commit on the remote", Duration::from_secs(90), || {
+        let bare = bare.clone();
+        async move { git(&bare, &["log", "-1", "--format=%s", "main"]) == "Revert \"api 2\"" }
+    })
+    .await;
+    println!("commit -> revert pushed: {:?}", pushed.elapsed());
+    assert_eq!(
+        git(&bare, &["show", "-s", "--format=%P", "main"]),
+        bad,
+        "the revert sits on the bad commit"
+    );
+    assert_eq!(
+        git(&bare, &["show", "-s", "--format=%an <%ae>", "main"]),
+        "Sluice Bot <bot@sluice.test>"
+    );
+    assert_eq!(
+        git(
+            &bare,
+            &[
+                "show",
+                "-s",
+                "--format=%(trailers:key=Sluice-Revert-Of,valueonly)",
+                "main"
+            ]
+        ),
+        bad
+    );
+    assert_eq!(
+        git(
+            &bare,
+            &[
+                "show",
+                "-s",
+                "--format=%(trailers:key=Sluice-Application,valueonly)",
+                "main"
+            ]
+        ),
+        "argocd/api"
+    );
+    let body = git(&bare, &["show", "-s", "--format=%b", "main"]);
+    assert!(body.contains("Rollout api"), "the body says why: {body}");
+    assert_eq!(
+        git(&bare, &["show", "main:api/rollout.yaml"]).trim_end(),
+        rollout("api:1").trim_end()
+    );
+    let revert = git(&bare, &["rev-parse", "main"]);
+    until_app(&client, "api", "Healthy on the revert", Duration::from_secs(60), |a| {
+        a["status"]["sync"]["revision"] == revert.as_str()
+            && states(a) == ("Synced".into(), "Healthy".into(), "Succeeded".into())
+    })
+    .await;
+    let live = get(&client, "argoproj.io/v1alpha1", "Rollout", "default", "api")
+        .await
+        .unwrap();
+    assert_eq!(live["spec"]["template"]["spec"]["containers"][0]["image"], "api:1");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let reverts = git(
+        &bare,
+        &["log", "--format=%(trailers:key=Sluice-Revert-Of,valueonly)", "main"],
+    );
+    assert_eq!(
+        reverts.lines().filter(|l| !l.is_empty()).count(),
+        1,
+        "exactly one revert"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_says_what_it_would_revert_and_pushes_nothing() {
+    let (sim, client) = cluster().await;
+    let served = sim.dir.path().join("git");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    let good = repo.commit(
+        &[("api/rollout.yaml", &rollout("api:1")), ("api/check.yaml", CHECK)],
+        "api 1",
+    );
+    let daemon = GitDaemon::start(&served);
+    let _controller = ControllerProcess::start(&sim, &[]);
+    apply(
+        &client,
+        &json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "api", "namespace": "argocd", "annotations": {"sluice.dev/auto-revert": "dry-run"}},
+            "spec": {
+                "source": {"repoURL": daemon.url("apps"), "path": "api", "targetRevision": "main"},
+                "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
+                "syncPolicy": {"automated": {}},
+            }
+        }),
+    )
+    .await;
+    until_app(
+        &client,
+        "api",
+        "the known-good revision",
+        Duration::from_secs(60),
+        |a| a["metadata"]["annotations"]["sluice.dev/healthy-revision"] == good.as_str(),
+    )
+    .await;
+    let bad = repo.commit(&[("api/rollout.yaml", &rollout("api:2"))], "api 2");
+    let reported = until_app(&client, "api", "the dry-run report", Duration::from_secs(90), |a| {
+        a["status"]["conditions"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["type"] == "AutoRevertDryRun"))
+    })
+    .await;
+    let condition = reported["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "AutoRevertDryRun")
+        .unwrap()
+        .clone();
+    let message = condition["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("would revert {bad}")) && message.contains("Revert \"api 2\""),
+        "{message}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(git(&repo.bare, &["rev-parse", "main"]), bad, "a dry run pushes nothing");
+}
