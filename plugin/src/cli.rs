@@ -200,6 +200,18 @@ pub enum AppCommand {
         #[arg(short = 't', long)]
         timeout: Option<String>,
     },
+    /// Revert in Git the commits since an earlier revision that changed the Application's path,
+    /// and push (default revision: the last known-good one, else the previous sync).
+    Revert {
+        /// Application name.
+        name: String,
+        /// The revision to go back to.
+        #[arg(long)]
+        to_revision: Option<String>,
+        /// Print the commits and messages; push nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Past syncs.
     History {
         /// Application name.

@@ -10,7 +10,7 @@ mod commands;
 
 use cli::{AppCommand, Cli, Command, CreateWhat, GetWhat, ListWhat, RetryWhat, SetWhat, TerminateWhat};
 use cluster::CliError;
-use commands::{app, app_diff, create, get, mutate, status};
+use commands::{app, app_diff, app_revert, create, get, mutate, status};
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     let colour = cluster::colour(&cli.global);
@@ -107,6 +107,11 @@ async fn run_app(client: &kube::Client, ns: &str, what: AppCommand) -> Result<()
         AppCommand::List { all_namespaces, output } => app::list(client, ns, all_namespaces, output).await,
         AppCommand::Get { name, output } => app::get(client, ns, &name, output).await,
         AppCommand::History { name } => app::history(client, ns, &name).await,
+        AppCommand::Revert {
+            name,
+            to_revision,
+            dry_run,
+        } => app_revert::revert(client, ns, &name, to_revision.as_deref(), dry_run).await,
         AppCommand::Wait {
             name,
             health,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use controller::application::AppSettings;
 use kube::api::{Patch, PatchParams};
 use tests::cluster::Cluster;
-use tests::git::{GitDaemon, GitRepo};
+use tests::git::{GitDaemon, GitRepo, git};
 
 const SETTINGS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  color: blue\n";
 
@@ -132,5 +132,99 @@ async fn app_commands_list_diff_sync_get_history_and_wait() {
         err.contains("application 'guestbook' timed out: sync OutOfSync"),
         "{err}"
     );
+    drop(daemon);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_revert_reverts_in_git_and_prints_the_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = AppSettings {
+        repo_cache: Some(dir.path().join("cache")),
+        poll_interval: Duration::from_secs(1),
+        ..AppSettings::default()
+    };
+    let cluster = Cluster::start_with(None, Some(settings)).await;
+    cluster.sim.write_kubeconfig(&dir.path().join("kubeconfig")).unwrap();
+    cluster
+        .apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: argocd}\n", "")
+        .await;
+    let served = dir.path().join("git");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    let good = repo.commit(&[("guestbook/settings.yaml", SETTINGS)], "blue");
+    let daemon = GitDaemon::start(&served);
+    let app = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: guestbook}}\nspec:\n  source: {{repoURL: '{}', path: guestbook, targetRevision: main}}\n  destination: {{server: 'https://kubernetes.default.svc', namespace: default}}\n  syncPolicy: {{automated: {{}}}}\n",
+        daemon.url("apps")
+    );
+    cluster.apply(&app, "argocd").await;
+    let env = Env { cluster, dir };
+    let (code, _, err) = env.sluice(&["app", "wait", "guestbook", "--sync", "-t", "60s"]).await;
+    assert_eq!(code, 0, "{err}");
+    let bad = repo.commit(&[("guestbook/settings.yaml", &SETTINGS.replace("blue", "red"))], "red");
+    let mut synced_bad = false;
+    for _ in 0..200 {
+        let (_, get, _) = env.sluice(&["app", "get", "guestbook"]).await;
+        if get.contains(&format!("Sync:        Synced to {}", &bad[..7])) {
+            synced_bad = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(synced_bad, "the red commit syncs");
+
+    let (code, out, err) = env
+        .sluice(&["app", "revert", "guestbook", "--to-revision", &good[..7], "--dry-run"])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(&format!("would revert {bad}:\nRevert \"red\"")),
+        "{out}"
+    );
+    assert_eq!(git(&repo.bare, &["rev-parse", "main"]), bad, "a dry run pushes nothing");
+
+    let (code, out, err) = env
+        .sluice(&["app", "revert", "guestbook", "--to-revision", &good[..7]])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    let tip = git(&repo.bare, &["rev-parse", "main"]);
+    assert_eq!(
+        out.trim(),
+        format!("pushed {} to main: reverted {}", &tip[..7], &bad[..7])
+    );
+    assert_eq!(
+        git(&repo.bare, &["show", "main:guestbook/settings.yaml"]),
+        SETTINGS.trim_end()
+    );
+    let configmaps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(env.cluster.client.clone(), "default");
+    for _ in 0..200 {
+        if configmaps
+            .get("settings")
+            .await
+            .ok()
+            .and_then(|c| c.data)
+            .and_then(|d| d.get("color").cloned())
+            .as_deref()
+            == Some("blue")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let color = configmaps
+        .get("settings")
+        .await
+        .unwrap()
+        .data
+        .unwrap_or_default()
+        .get("color")
+        .cloned();
+    assert_eq!(color.as_deref(), Some("blue"), "the revert syncs back");
+    let (code, _, err) = env
+        .sluice(&["app", "revert", "guestbook", "--to-revision", &good[..7]])
+        .await;
+    assert_eq!(code, 1, "never twice");
+    assert!(err.contains("is a Sluice revert: a revert is never reverted"), "{err}");
     drop(daemon);
 }

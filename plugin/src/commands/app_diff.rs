@@ -18,7 +18,8 @@ use serde_json::Value;
 use super::app::read;
 use crate::cluster::CliError;
 
-async fn access(client: &Client, namespace: &str, url: &str) -> Result<Access, CliError> {
+/// The access for `url` from the repository Secrets this user may read.
+pub async fn access(client: &Client, namespace: &str, url: &str) -> Result<Access, CliError> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     // Reading Secrets may be forbidden to this user: then public repositories still work.
     let secrets = api
