@@ -42,6 +42,8 @@ pub struct AppSettings {
     pub auto_revert: bool,
     /// Author and committer of revert commits (name, email).
     pub git_author: (String, String),
+    /// Reverts per Application per hour before a person is asked.
+    pub max_reverts_per_hour: u32,
 }
 
 impl Default for AppSettings {
@@ -57,6 +59,7 @@ impl Default for AppSettings {
             helm_binary: None,
             auto_revert: false,
             git_author: ("Sluice".into(), "sluice@localhost".into()),
+            max_reverts_per_hour: 3,
         }
     }
 }

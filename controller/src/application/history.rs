@@ -40,6 +40,7 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
     let application = format!("{}/{}", app.namespace().unwrap_or_default(), app.name_any());
     let (shared, revision) = (ctx.clone(), revision.to_owned());
     let now = ctx.base.clock.now().as_second();
+    let limit = ctx.settings.max_reverts_per_hour;
     let task = tokio::task::spawn_blocking(move || {
         let repos = &shared.repos;
         let commits = match &known_good {
@@ -74,15 +75,19 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
                 .iter()
                 .filter_map(|c| trailer(&c.message, REVERT_OF_TRAILER).map(str::to_owned))
                 .collect(),
-            recent: u32::try_from(
-                recent
-                    .iter()
-                    .filter(|c| {
-                        c.time >= now - 3600 && trailer(&c.message, APPLICATION_TRAILER) == Some(application.as_str())
-                    })
-                    .count(),
-            )
-            .unwrap_or(u32::MAX),
+            recent: (
+                u32::try_from(
+                    recent
+                        .iter()
+                        .filter(|c| {
+                            c.time >= now - 3600
+                                && trailer(&c.message, APPLICATION_TRAILER) == Some(application.as_str())
+                        })
+                        .count(),
+                )
+                .unwrap_or(u32::MAX),
+                limit,
+            ),
             branch,
         }
     });

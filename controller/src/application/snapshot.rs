@@ -71,8 +71,8 @@ pub struct RevertInputs {
     pub commits: Vec<gitops::revert::Commit>,
     /// Commits already reverted (trailers in recent history).
     pub already_reverted: Vec<String>,
-    /// This Application's reverts in the last hour.
-    pub recent: u32,
+    /// This Application's reverts in the last hour, and how many are allowed.
+    pub recent: (u32, u32),
     /// The branch to push to (`None`: the target is a tag or a SHA).
     pub branch: Option<String>,
 }

@@ -66,6 +66,9 @@ pub struct ControllerArgs {
     /// Author and committer of revert commits, `Name <email>`.
     #[arg(long, default_value = "Sluice <sluice@localhost>", value_parser = parse_author)]
     pub git_author: (String, String),
+    /// Reverts per Application per hour before auto-revert stops and asks for a person.
+    #[arg(long, default_value_t = 3)]
+    pub max_reverts_per_hour: u32,
 }
 
 fn parse_author(text: &str) -> Result<(String, String), String> {
@@ -114,6 +117,7 @@ impl ControllerArgs {
                 helm_binary: self.helm_binary.clone(),
                 auto_revert: self.auto_revert,
                 git_author: self.git_author.clone(),
+                max_reverts_per_hour: self.max_reverts_per_hour,
                 ..AppSettings::default()
             }),
         }

@@ -15,8 +15,6 @@ use super::resources::{group_version, resource_health};
 pub const HEALTHY_REVISION_ANNOTATION: &str = "sluice.dev/healthy-revision";
 /// How long a non-Rollout resource may stay Degraded before a revert.
 pub const GRACE_ANNOTATION: &str = "sluice.dev/auto-revert-grace";
-/// Reverts per Application per hour before a person is asked.
-pub const REVERTS_PER_HOUR: u32 = 3;
 
 fn annotation<'a>(app: &'a StoredApplication, key: &str) -> Option<&'a str> {
     app.metadata.annotations.as_ref()?.get(key).map(String::as_str)
@@ -106,7 +104,7 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
         commits: &inputs.commits,
         input: &input,
         already_reverted: &inputs.already_reverted,
-        recent: (inputs.recent, REVERTS_PER_HOUR),
+        recent: inputs.recent,
         why: &why,
     };
     match gitops::revert::decide(&situation) {
