@@ -36,6 +36,13 @@ impl ResourceKey {
     }
 }
 
+impl std::fmt::Display for ResourceKey {
+    /// `group/Kind/namespace/name`, the key the controller and the plugin name a resource by.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}/{}", self.group, self.kind, self.namespace, self.name)
+    }
+}
+
 /// The tracking id Application `app` writes on the resource `key`.
 #[must_use]
 pub fn tracking_id(app: &str, key: &ResourceKey) -> String {

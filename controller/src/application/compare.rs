@@ -50,8 +50,7 @@ pub fn hash(desired: &Value) -> u64 {
 }
 
 fn key_of(object: &Value) -> String {
-    let key = gitops::tracking::ResourceKey::of(object);
-    format!("{}/{}/{}/{}", key.group, key.kind, key.namespace, key.name)
+    gitops::tracking::ResourceKey::of(object).to_string()
 }
 
 fn resource_version(object: &Value) -> String {

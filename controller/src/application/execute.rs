@@ -31,7 +31,7 @@ fn key(object: &Value) -> String {
             .unwrap_or_default()
             .to_owned();
     }
-    format!("{}/{}/{}/{}", k.group, k.kind, k.namespace, k.name)
+    k.to_string()
 }
 
 fn message(error: &kube::Error) -> String {

@@ -157,8 +157,7 @@ fn parsed_app(object: &Value) -> Option<String> {
 }
 
 fn key(object: &Value) -> String {
-    let k = gitops::tracking::ResourceKey::of(object);
-    format!("{}/{}/{}/{}", k.group, k.kind, k.namespace, k.name)
+    gitops::tracking::ResourceKey::of(object).to_string()
 }
 
 async fn observe_source(

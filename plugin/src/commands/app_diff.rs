@@ -99,8 +99,7 @@ async fn api_for(client: &Client, object: &Value, namespace: &str) -> Option<(Ap
 }
 
 fn title(object: &Value) -> String {
-    let key = gitops::tracking::ResourceKey::of(object);
-    format!("{}/{}/{}/{}", key.group, key.kind, key.namespace, key.name)
+    gitops::tracking::ResourceKey::of(object).to_string()
 }
 
 /// `app diff NAME`: prints the diff; `true` when something differs.
