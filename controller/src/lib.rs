@@ -13,6 +13,7 @@ pub mod context;
 pub mod error;
 pub mod events;
 pub mod manager;
+pub mod merge_patch;
 pub mod metrics;
 pub mod params;
 pub mod requeue;

@@ -1,6 +1,7 @@
 //! Sync operations end to end (controller process, simulator, `git daemon`): phases, waves and
 //! hooks in order; a failing PreSync hook; a manual sync through the `operation` field; the
-//! resources finalizer; retries, and a newer commit overtaking a failing one.
+//! resources finalizer; retries, and a newer commit overtaking a failing one; syncs recorded once
+//! while someone else keeps writing the Application.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -311,4 +312,68 @@ async fn a_failing_sync_is_retried_until_a_newer_commit_wins() {
     )
     .await;
     assert_eq!(states(&done).0, "Synced");
+}
+
+/// Someone else writes the Applications all through their first sync (a label, every few
+/// milliseconds), so the controller's writes keep meeting newer resourceVersions. Each sync is
+/// still recorded, once: the intent is written before anything is applied, so a decision made on a
+/// stale copy stops at the conflict instead of applying and losing the record of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syncs_under_concurrent_writes_to_the_application_are_recorded_once() {
+    let w = world().await;
+    let files: Vec<(String, String)> = (0..6)
+        .map(|i| (format!("app/c{i}.yaml"), configmap(&format!("c{i}"), i % 3)))
+        .collect();
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    w.repo.commit(&borrowed, "six");
+    let names: Vec<String> = (0..3).map(|i| format!("busy-{i}")).collect();
+    let busy: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            let mut a = application(
+                name,
+                &w.daemon.url("apps"),
+                "app",
+                json!({"automated": {}, "syncOptions": ["CreateNamespace=true"]}),
+            );
+            a["spec"]["destination"]["namespace"] = json!(name);
+            a
+        })
+        .collect();
+    let apps = dynamic(&w.client, &busy[0]).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let (apps, stop, names) = (apps.clone(), stop.clone(), names.clone());
+        tokio::spawn(async move {
+            let mut n = 0_u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let label = json!({"metadata": {"labels": {"churn": n.to_string()}}});
+                for name in &names {
+                    let _ = apps.patch(name, &PatchParams::default(), &Patch::Merge(&label)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(3)).await;
+            }
+            n
+        })
+    };
+    for app in &busy {
+        apply(&w.client, app).await;
+    }
+    for name in &names {
+        let done = until_app(&w.client, name, "the sync recorded", Duration::from_secs(60), |a| {
+            states(a) == ("Synced".into(), "Healthy".into(), "Succeeded".into())
+        })
+        .await;
+        assert_eq!(
+            done["status"]["history"].as_array().map(Vec::len),
+            Some(1),
+            "{}",
+            done["status"]
+        );
+        assert_eq!(results(&done).len(), 6, "{name}: {:?}", results(&done));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let rounds = churn.await.unwrap();
+    assert!(rounds > 10, "the Applications were written {rounds} times meanwhile");
 }

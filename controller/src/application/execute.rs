@@ -1,7 +1,8 @@
 //! Carrying out a decision's actions, each idempotent: server-side apply with field manager
 //! `sluice` (an apply seeds the comparison cache with what it wrote), hook creation (with
 //! `generateName`), deletions with the asked propagation, the destination namespace, and the
-//! Application's own finalizer and refresh annotation. A refused apply is an outcome the
+//! Application's own finalizer (its annotations and `operation` go with the status, in
+//! `status.rs`). A refused apply is an outcome the
 //! decision settles (the operation fails with the API server's message), not a reconcile error.
 
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use futures::StreamExt as _;
 
 use crds::gitops::StoredApplication;
-use crds::keys::{REFRESH_ANNOTATION, RESOURCES_FINALIZER, RESOURCES_FINALIZER_BACKGROUND};
+use crds::keys::{RESOURCES_FINALIZER, RESOURCES_FINALIZER_BACKGROUND};
 use kube::api::{DeleteParams, DynamicObject, Patch, PropagationPolicy};
 use kube::{Api, ResourceExt as _};
 use serde_json::{Value, json};
@@ -136,16 +137,8 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
                 let patch = json!({"metadata": {"finalizers": kept, "resourceVersion": snap.app.resource_version()}});
                 patch_app(ctx, snap, &patch, "removing the resources finalizer of").await?;
             }
-            Action::ClearRefresh => {
-                requests.inc();
-                let patch = json!({"metadata": {"annotations": {REFRESH_ANNOTATION: null}}});
-                patch_app(ctx, snap, &patch, "clearing the refresh annotation of").await?;
-            }
-            Action::MarkHealthy { revision } => {
-                requests.inc();
-                let patch = json!({"metadata": {"annotations": {super::decide::revert::HEALTHY_REVISION_ANNOTATION: revision}}});
-                patch_app(ctx, snap, &patch, "recording the healthy revision of").await?;
-            }
+            // Written with the status, in the Application's own patch (`status::Written::finish`).
+            Action::ClearRefresh | Action::MarkHealthy { .. } => {}
             Action::Revert { branch, reverts } => {
                 outcome.revert = Some(revert(ctx, snap, branch, reverts).await);
             }

@@ -72,6 +72,22 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// Whether it changes something outside the Application (the cluster, or Git): the decision's
+    /// intent is recorded before such actions run.
+    #[must_use]
+    pub const fn acts(&self) -> bool {
+        matches!(
+            self,
+            Self::Apply { .. }
+                | Self::CreateHook { .. }
+                | Self::Delete { .. }
+                | Self::CreateNamespace { .. }
+                | Self::Revert { .. }
+        )
+    }
+}
+
 /// An Event to publish on the Application.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppEvent {

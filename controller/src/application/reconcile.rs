@@ -1,4 +1,5 @@
-//! One reconcile of an Application: observe → decide → execute → settle → write status and Events.
+//! One reconcile of an Application: observe → decide → (record the intent) → execute → settle →
+//! write status, metadata and Events.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use kube::runtime::controller::Action as Requeue;
 use tracing::instrument;
 
 use super::context::AppContext;
+use super::plan::Action;
 use super::{decide, execute, observe, status};
 use crate::events::Note;
 use crate::metrics::PhaseLabels;
@@ -31,6 +33,11 @@ pub async fn reconcile(app: Arc<StoredApplication>, ctx: Arc<AppContext>) -> Res
     let _timer = ctx.base.metrics.app_reconcile();
     let snap = observe::snapshot(&ctx, &app).await;
     let mut decision = decide::decide(&snap);
+    let mut written = status::Written::observed(&ctx, &snap)?;
+    if decision.actions.iter().any(Action::acts) {
+        // The intent first: a decision made on a stale copy stops here with a 409, before it acts.
+        written.record(&ctx, &snap, &decision.status).await?;
+    }
     let outcome = execute::actions(&ctx, &snap, &decision.actions).await?;
     let follow = decide::settle(&snap, &mut decision, &outcome);
     if !follow.is_empty() {
@@ -59,7 +66,8 @@ pub async fn reconcile(app: Arc<StoredApplication>, ctx: Arc<AppContext>) -> Res
             ctx.base.metrics.app_syncs.get_or_create(&PhaseLabels { phase }).inc();
         }
     }
-    let wrote = status::write(&ctx, &snap, &decision).await?;
+    written.record(&ctx, &snap, &decision.status).await?;
+    written.finish(&ctx, &snap, &decision).await?;
     let notes: Vec<Note<'_>> = decision
         .events
         .iter()
@@ -72,7 +80,7 @@ pub async fn reconcile(app: Arc<StoredApplication>, ctx: Arc<AppContext>) -> Res
     crate::events::publish(&ctx.base.recorder, &app.object_ref(&()), "Sync", &notes).await;
     tracing::debug!(
         actions = decision.actions.len(),
-        writes = outcome.writes + wrote,
+        writes = outcome.writes + written.writes,
         "reconciled"
     );
     let running = decision

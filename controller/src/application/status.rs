@@ -1,99 +1,120 @@
-//! Writing the Application's status: a JSON merge patch of only what changed (removed fields as
-//! `null`), guarded by the resourceVersion the decision was made on, so an idle Application
-//! writes nothing; then the `operation` field is cleared when an operation started.
+//! Writing the Application: its status as a JSON merge patch of only what changed (removed fields
+//! as `null`), then its own metadata and `operation` in one patch; both guarded by the
+//! resourceVersion the decision was made on, so an idle Application writes nothing and a decision
+//! made on a stale copy fails with 409 instead of overwriting newer state.
+//!
+//! An operation's intent is written before it acts ([`Written::record`] ahead of the actions), as
+//! Argo CD's `processRequestedAppOperation` persists the Running state before `SyncAppState`: a
+//! reconcile that saw an old copy of the Application then stops at the 409, before it applies
+//! anything, instead of applying and losing the record of it.
 
-use crds::gitops::StoredApplication;
+use crds::gitops::{ApplicationStatus, StoredApplication};
+use crds::keys::REFRESH_ANNOTATION;
 use kube::api::Patch;
 use kube::{Api, ResourceExt as _};
 use serde_json::{Map, Value, json};
 
 use super::context::AppContext;
-use super::plan::Decision;
+use super::decide::revert::HEALTHY_REVISION_ANNOTATION;
+use super::plan::{Action, Decision};
 use super::snapshot::Snapshot;
 use crate::{Error, ObjectKey, Result, params};
 
-/// The RFC 7386 merge patch that turns `old` into `new`.
-#[must_use]
-pub fn merge_diff(old: &Value, new: &Value) -> Option<Value> {
-    match (old, new) {
-        (Value::Object(a), Value::Object(b)) => {
-            let mut patch = Map::new();
-            for (k, v) in b {
-                match a.get(k) {
-                    Some(old_v) => {
-                        if let Some(p) = merge_diff(old_v, v) {
-                            patch.insert(k.clone(), p);
-                        }
-                    }
-                    None => {
-                        patch.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-            for k in a.keys().filter(|k| !b.contains_key(*k)) {
-                patch.insert(k.clone(), Value::Null);
-            }
-            (!patch.is_empty()).then_some(Value::Object(patch))
-        }
-        (a, b) if a == b => None,
-        (_, b) => Some(b.clone()),
-    }
+/// The Application as last written by this reconcile: its status and resourceVersion.
+#[derive(Debug)]
+pub struct Written {
+    status: Value,
+    resource_version: Option<String>,
+    /// API writes made.
+    pub writes: u32,
 }
 
-/// Writes what changed in the status, and clears `operation` when asked. Returns the writes made.
-///
-/// # Errors
-/// API failures (a 409 when the Application changed since it was observed).
-pub async fn write(ctx: &AppContext, snap: &Snapshot, decision: &Decision) -> Result<u32> {
-    let api: Api<StoredApplication> = Api::namespaced(ctx.base.client.clone(), &ctx.settings.namespace);
-    let key = || ObjectKey::namespaced("Application", &ctx.settings.namespace, snap.name());
-    let serialize = |v: &Option<crds::gitops::ApplicationStatus>| {
-        serde_json::to_value(v).map_err(|source| Error::Serialize {
-            what: "status",
-            object: Box::new(key()),
-            source,
+fn key(ctx: &AppContext, snap: &Snapshot) -> ObjectKey {
+    ObjectKey::namespaced("Application", &ctx.settings.namespace, snap.name())
+}
+
+fn api(ctx: &AppContext) -> Api<StoredApplication> {
+    Api::namespaced(ctx.base.client.clone(), &ctx.settings.namespace)
+}
+
+fn serialize(ctx: &AppContext, snap: &Snapshot, status: Option<&ApplicationStatus>) -> Result<Value> {
+    let value = serde_json::to_value(status).map_err(|source| Error::Serialize {
+        what: "status",
+        object: Box::new(key(ctx, snap)),
+        source,
+    })?;
+    Ok(if value.is_null() { json!({}) } else { value })
+}
+
+impl Written {
+    /// The Application as observed.
+    ///
+    /// # Errors
+    /// When the status cannot be serialized.
+    pub fn observed(ctx: &AppContext, snap: &Snapshot) -> Result<Self> {
+        Ok(Self {
+            status: serialize(ctx, snap, snap.app.status.as_ref())?,
+            resource_version: snap.app.resource_version(),
+            writes: 0,
         })
-    };
-    let old = serialize(&snap.app.status)?;
-    let new = serialize(&Some(decision.status.clone()))?;
-    let mut writes = 0;
-    let mut resource_version = snap.app.resource_version();
-    let old = if old.is_null() { json!({}) } else { old };
-    if let Some(diff) = merge_diff(&old, &new) {
+    }
+
+    /// Writes `status` when it differs from what was last written.
+    ///
+    /// # Errors
+    /// API failures (a 409 when the Application changed since it was observed).
+    pub async fn record(&mut self, ctx: &AppContext, snap: &Snapshot, status: &ApplicationStatus) -> Result<()> {
+        let new = serialize(ctx, snap, Some(status))?;
+        let Some(diff) = crate::merge_patch::diff(&self.status, &new) else {
+            return Ok(());
+        };
         ctx.base.metrics.app_requests.inc();
-        let patch = json!({"metadata": {"resourceVersion": resource_version}, "status": diff});
-        let written = api
+        let patch = json!({"metadata": {"resourceVersion": self.resource_version}, "status": diff});
+        let written = api(ctx)
             .patch_status(snap.name(), &params::patch(), &Patch::Merge(&patch))
             .await
-            .map_err(|e| Error::kube("writing the status of", key(), e))?;
-        resource_version = written.resource_version();
-        writes += 1;
+            .map_err(|e| Error::kube("writing the status of", key(ctx, snap), e))?;
+        self.resource_version = written.resource_version();
+        self.status = new;
+        self.writes += 1;
+        Ok(())
     }
-    if decision.clear_operation {
+
+    /// Writes the Application's own metadata the decision asks for (the refresh annotation
+    /// removed, the known-good revision) and clears `operation` once it started, in one patch.
+    ///
+    /// # Errors
+    /// API failures (a 409 when the Application changed since it was observed).
+    pub async fn finish(&mut self, ctx: &AppContext, snap: &Snapshot, decision: &Decision) -> Result<()> {
+        let mut annotations = Map::new();
+        for action in &decision.actions {
+            match action {
+                Action::ClearRefresh => {
+                    annotations.insert(REFRESH_ANNOTATION.into(), Value::Null);
+                }
+                Action::MarkHealthy { revision } => {
+                    annotations.insert(HEALTHY_REVISION_ANNOTATION.into(), revision.clone().into());
+                }
+                _ => {}
+            }
+        }
+        if annotations.is_empty() && !decision.clear_operation {
+            return Ok(());
+        }
+        let mut patch = json!({"metadata": {"resourceVersion": self.resource_version}});
+        if !annotations.is_empty() {
+            patch["metadata"]["annotations"] = Value::Object(annotations);
+        }
+        if decision.clear_operation {
+            patch["operation"] = Value::Null;
+        }
         ctx.base.metrics.app_requests.inc();
-        let patch = json!({"metadata": {"resourceVersion": resource_version}, "operation": null});
-        api.patch(snap.name(), &params::patch(), &Patch::Merge(&patch))
+        let written = api(ctx)
+            .patch(snap.name(), &params::patch(), &Patch::Merge(&patch))
             .await
-            .map_err(|e| Error::kube("clearing the operation of", key(), e))?;
-        writes += 1;
-    }
-    Ok(writes)
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::merge_diff;
-
-    #[test]
-    fn merge_patches_carry_only_changes_and_nulls_for_removals() {
-        let old = json!({"sync": {"status": "Synced", "revision": "a"}, "operationState": {"finishedAt": "t"}});
-        let new = json!({"sync": {"status": "OutOfSync", "revision": "a"}, "operationState": {}});
-        assert_eq!(
-            merge_diff(&old, &new),
-            Some(json!({"sync": {"status": "OutOfSync"}, "operationState": {"finishedAt": null}}))
-        );
-        assert_eq!(merge_diff(&old, &old), None);
+            .map_err(|e| Error::kube("writing the metadata and operation of", key(ctx, snap), e))?;
+        self.resource_version = written.resource_version();
+        self.writes += 1;
+        Ok(())
     }
 }

@@ -6,39 +6,10 @@ use crds::Rollout;
 use crds::rollout::RolloutStatus;
 use kube::api::Patch;
 use kube::{Api, ResourceExt as _};
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::snapshot::Snapshot;
 use crate::{Error, ObjectKey, Result, params};
-
-/// A JSON merge patch turning `old` into `new`: changed keys with their new value, removed keys as
-/// null; `None` when they are equal.
-#[must_use]
-pub fn merge_diff(old: &Value, new: &Value) -> Option<Value> {
-    match (old, new) {
-        (Value::Object(o), Value::Object(n)) => {
-            let mut patch = Map::new();
-            for (key, value) in n {
-                match o.get(key) {
-                    Some(before) => {
-                        if let Some(diff) = merge_diff(before, value) {
-                            patch.insert(key.clone(), diff);
-                        }
-                    }
-                    None => {
-                        patch.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-            for key in o.keys().filter(|k| !n.contains_key(*k)) {
-                patch.insert(key.clone(), Value::Null);
-            }
-            (!patch.is_empty()).then_some(Value::Object(patch))
-        }
-        (o, n) if o == n => None,
-        (_, n) => Some(n.clone()),
-    }
-}
 
 fn key(snap: &Snapshot) -> ObjectKey {
     ObjectKey::namespaced("Rollout", &snap.namespace, &snap.rollout.name_any())
@@ -61,7 +32,7 @@ pub async fn write(client: &kube::Client, snap: &Snapshot, status: &RolloutStatu
         })
     };
     let old = serialize(&snap.rollout.status.clone().unwrap_or_default())?;
-    let Some(diff) = merge_diff(&old, &serialize(status)?) else {
+    let Some(diff) = crate::merge_patch::diff(&old, &serialize(status)?) else {
         return Ok(false);
     };
     let patch = json!({
@@ -93,20 +64,4 @@ pub async fn bump_collision_count(client: &kube::Client, snap: &Snapshot) -> Res
         .await
         .map_err(|e| Error::kube("bumping the collisionCount of", key(snap), e))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merge_diff_carries_only_changes_and_nulls_removed_keys() {
-        let old = json!({"phase": "Paused", "pauseConditions": [{"reason": "CanaryPauseStep"}], "replicas": 5, "canary": {"a": 1, "b": 2}});
-        let new = json!({"phase": "Progressing", "replicas": 5, "canary": {"a": 1, "b": 3}});
-        assert_eq!(
-            merge_diff(&old, &new),
-            Some(json!({"phase": "Progressing", "pauseConditions": null, "canary": {"b": 3}}))
-        );
-        assert_eq!(merge_diff(&new, &new), None);
-    }
 }

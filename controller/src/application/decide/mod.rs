@@ -244,6 +244,10 @@ fn operate(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> Option<Str
         if !running {
             operation::start(snap, observed, d, requested.clone());
             d.clear_operation = true;
+        } else if operation::is_running(d, requested) {
+            // Started before, but clearing the field did not land (a conflict): clear it now, or it
+            // would start again once the running one ends.
+            d.clear_operation = true;
         }
     } else if running && automation::superseded(d, observed) {
         // A newer commit wins: the automated sync of the old one (running or waiting to retry)

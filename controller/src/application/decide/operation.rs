@@ -67,6 +67,19 @@ pub(super) fn start(snap: &Snapshot, observed: &Observed, d: &mut Decision, mut 
     }
 }
 
+/// Whether `requested` is the running operation (`start` pinned the revision it left open).
+pub(super) fn is_running(d: &Decision, requested: &Operation) -> bool {
+    let Some(running) = d.status.operation_state.as_ref().and_then(|s| s.operation.as_ref()) else {
+        return false;
+    };
+    let mut requested = requested.clone();
+    let asked = requested.sync.get_or_insert_with(Default::default);
+    if asked.revision.is_none() {
+        asked.revision = running.sync.as_ref().and_then(|s| s.revision.clone());
+    }
+    requested == *running
+}
+
 fn text<'a>(o: &'a Value, p: &str) -> &'a str {
     o.pointer(p).and_then(Value::as_str).unwrap_or_default()
 }

@@ -550,3 +550,28 @@ fn a_hook_created_but_not_recorded_is_adopted_not_created_again() {
     );
     assert_eq!(phase(&again), Some("Succeeded"));
 }
+
+#[test]
+fn a_requested_operation_left_behind_by_a_conflict_is_cleared_not_run_twice() {
+    let requested: crds::gitops::Operation =
+        serde_json::from_value(json!({"sync": {"prune": true}, "initiatedBy": {"username": "ana"}}))
+            .unwrap_or_default();
+    let mut first = snapshot(app(json!(null), json!({})), vec![missing(cm("settings", 0))]);
+    first.app.operation = Some(requested.clone());
+    let started = decide(&first);
+    assert_eq!(phase(&started), Some("Running"));
+    assert!(started.clear_operation);
+    // The clearing patch conflicted: the next look still carries the field beside the running state.
+    let mut again = next(&first, &started);
+    again.app.operation = Some(requested.clone());
+    let carried = decide(&again);
+    assert!(carried.clear_operation, "the running operation's request is cleared");
+    assert!(!carried.events.iter().any(|e| e.reason == "OperationStarted"));
+    // A different request made while one runs waits for it instead of being dropped.
+    let mut other = next(&first, &started);
+    other.app.operation = Some(crds::gitops::Operation {
+        initiated_by: requested.initiated_by.clone(),
+        ..crds::gitops::Operation::default()
+    });
+    assert!(!decide(&other).clear_operation);
+}
