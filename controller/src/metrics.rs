@@ -74,6 +74,8 @@ pub struct Metrics {
     pub app_requests: Counter,
     /// Git reverts, by result (`pushed`, `failed`).
     pub reverts: Family<ResultLabels, Counter>,
+    /// Git revert duration in seconds (revert, push, retries).
+    pub revert_duration: Histogram,
 }
 
 /// Labels of a finished operation.
@@ -117,6 +119,12 @@ impl Default for Metrics {
         let app_requests = Counter::default();
         let reverts = Family::<ResultLabels, Counter>::default();
         registry.register("reverts", "Git reverts of Applications, by result", reverts.clone());
+        let revert_duration = Histogram::new(exponential_buckets(0.01, 2.0, 12));
+        registry.register(
+            "revert_duration_seconds",
+            "Git revert duration (revert, push, retries)",
+            revert_duration.clone(),
+        );
         registry.register(
             "app_sync",
             "Application sync operations finished, by phase",
@@ -170,6 +178,7 @@ impl Default for Metrics {
             git_fetch_duration,
             app_requests,
             reverts,
+            revert_duration,
             rollout_writes,
             rollouts,
             leader,

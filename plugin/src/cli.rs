@@ -199,6 +199,10 @@ pub enum AppCommand {
         /// Give up waiting after this long, e.g. `5m`.
         #[arg(short = 't', long)]
         timeout: Option<String>,
+        /// Deploy a pod template that Sluice reverted and keeps out of automated syncs
+        /// (`RevertedChangeBlocked`).
+        #[arg(long)]
+        allow_reverted: bool,
     },
     /// Revert in Git the commits since an earlier revision that changed the Application's path,
     /// and push (default revision: the last known-good one, else the previous sync).

@@ -124,12 +124,14 @@ async fn run_app(client: &kube::Client, ns: &str, what: AppCommand) -> Result<()
             revision,
             no_wait,
             timeout,
+            allow_reverted,
         } => {
             let request = app::SyncRequest {
                 prune,
                 revision,
                 no_wait,
                 timeout,
+                allow_reverted,
             };
             app::sync(client, ns, &name, &request).await
         }

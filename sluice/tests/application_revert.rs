@@ -1,6 +1,7 @@
 //! Auto-revert end to end: a commit whose canary fails its analysis is reverted in Git by the
 //! controller (a new commit on the branch, with its trailers and author), the revert syncs, the
-//! Rollout is back on the stable version, and nothing is reverted twice.
+//! Rollout is back on the stable version, and nothing is reverted twice; the same change pushed
+//! again is kept out of automated syncs until a person syncs it by hand.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -121,6 +122,56 @@ async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
         reverts.lines().filter(|l| !l.is_empty()).count(),
         1,
         "exactly one revert"
+    );
+
+    // Image automation pushes the same image again: the reverted change stays out.
+    repo.pull();
+    let again = repo.commit(
+        &[
+            ("api/rollout.yaml", &rollout("api:2")),
+            ("api/NOTES", "bumped by a bot"),
+        ],
+        "api 2 again",
+    );
+    let held = until_app(&client, "api", "the change held out", Duration::from_secs(60), |a| {
+        a["status"]["sync"]["revision"] == again.as_str()
+            && a["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "RevertedChangeBlocked"))
+    })
+    .await;
+    assert_eq!(states(&held).0, "OutOfSync");
+    let message = held["status"]["conditions"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(&bad[..7]), "names the reverted commit: {message}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let live = get(&client, "argoproj.io/v1alpha1", "Rollout", "default", "api")
+        .await
+        .unwrap();
+    assert_eq!(live["spec"]["template"]["spec"]["containers"][0]["image"], "api:1");
+
+    // A person syncs by hand (what `kubectl sluice app sync api --allow-reverted` writes).
+    let apps = support::gitops::dynamic(&client, &held).await;
+    let manual = json!({"operation": {"sync": {}, "initiatedBy": {"username": "ana"}}});
+    apps.patch(
+        "api",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&manual),
+    )
+    .await
+    .unwrap();
+    until("the reverted image deployed by hand", Duration::from_secs(60), || {
+        let client = client.clone();
+        async move {
+            get(&client, "argoproj.io/v1alpha1", "Rollout", "default", "api")
+                .await
+                .is_some_and(|r| r["spec"]["template"]["spec"]["containers"][0]["image"] == "api:2")
+        }
+    })
+    .await;
+    let after = support::gitops::app(&client, "api").await;
+    assert_eq!(
+        after["metadata"]["annotations"]["sluice.dev/reverted-templates"], "[]",
+        "no longer kept out"
     );
 }
 

@@ -138,7 +138,7 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
                 patch_app(ctx, snap, &patch, "removing the resources finalizer of").await?;
             }
             // Written with the status, in the Application's own patch (`status::Written::finish`).
-            Action::ClearRefresh | Action::MarkHealthy { .. } => {}
+            Action::ClearRefresh | Action::MarkHealthy { .. } | Action::KeepOut { .. } => {}
             Action::Revert { branch, reverts } => {
                 outcome.revert = Some(revert(ctx, snap, branch, reverts).await);
             }
@@ -184,6 +184,7 @@ async fn revert(
             only: r.only.clone(),
         })
         .collect();
+    let started = ctx.base.clock.now();
     let (shared, branch) = (ctx.clone(), branch.to_owned());
     let task = tokio::task::spawn_blocking(move || {
         let (name, email) = &shared.settings.git_author;
@@ -209,6 +210,8 @@ async fn revert(
         }
     });
     let outcome = task.await.unwrap_or_else(|e| (false, e.to_string()));
+    let took = ctx.base.clock.now().duration_since(started);
+    ctx.base.metrics.revert_duration.observe(took.as_secs_f64().max(0.0));
     let result = if outcome.0 { "pushed" } else { "failed" };
     ctx.base
         .metrics

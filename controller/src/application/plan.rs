@@ -58,6 +58,12 @@ pub enum Action {
         /// The revision.
         revision: String,
     },
+    /// Record the reverted pod templates that automated syncs keep out
+    /// (`sluice.dev/reverted-templates`, see `gitops::revert::keep_out`).
+    KeepOut {
+        /// The annotation's new value.
+        annotation: String,
+    },
     /// Revert these commits on `branch` and push (see `repo::revert`).
     Revert {
         /// The branch.

@@ -10,6 +10,7 @@
 
 use crds::gitops::{ApplicationStatus, StoredApplication};
 use crds::keys::REFRESH_ANNOTATION;
+use gitops::revert::keep_out::REVERTED_TEMPLATES_ANNOTATION;
 use kube::api::Patch;
 use kube::{Api, ResourceExt as _};
 use serde_json::{Map, Value, json};
@@ -94,6 +95,9 @@ impl Written {
                 }
                 Action::MarkHealthy { revision } => {
                     annotations.insert(HEALTHY_REVISION_ANNOTATION.into(), revision.clone().into());
+                }
+                Action::KeepOut { annotation } => {
+                    annotations.insert(REVERTED_TEMPLATES_ANNOTATION.into(), annotation.clone().into());
                 }
                 _ => {}
             }

@@ -8,6 +8,10 @@
 //! never a commit already reverted (its trailer is in history); at most a few reverts per hour;
 //! only commits that changed the Application's input, newest first, and of a commit that also
 //! changed other files only the input files.
+//!
+//! [`keep_out`]: a reverted pod template pushed again is held out of automated syncs.
+
+pub mod keep_out;
 
 /// The annotation that turns auto-revert on for an Application.
 pub const AUTO_REVERT_ANNOTATION: &str = "sluice.dev/auto-revert";

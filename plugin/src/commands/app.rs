@@ -173,12 +173,32 @@ pub struct SyncRequest {
     pub no_wait: bool,
     /// Timeout of the wait.
     pub timeout: Option<String>,
+    /// Deploy a reverted template kept out of automated syncs.
+    pub allow_reverted: bool,
 }
 
-/// `app sync NAME [--prune] [--revision R] [--async]`.
+/// Why a sync is refused: the revision brings back a template Sluice reverted and keeps out
+/// (`RevertedChangeBlocked`), and `--allow-reverted` was not given.
+fn held_out(app: &StoredApplication, allow_reverted: bool) -> Option<String> {
+    let blocked = app
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "RevertedChangeBlocked")?;
+    let what = blocked
+        .message
+        .split("; automated sync")
+        .next()
+        .unwrap_or(&blocked.message);
+    (!allow_reverted).then(|| format!("{what}; pass --allow-reverted to deploy it anyway"))
+}
+
+/// `app sync NAME [--prune] [--revision R] [--async] [--allow-reverted]`.
 ///
 /// # Errors
-/// Refused (a revision while automated sync is on), a failed sync, API failures.
+/// Refused (a revision while automated sync is on, a reverted change without
+/// `--allow-reverted`), a failed sync, API failures.
 pub async fn sync(client: &Client, namespace: &str, name: &str, request: &SyncRequest) -> Result<(), CliError> {
     let app = read(client, namespace, name).await?;
     let automated = app
@@ -193,6 +213,9 @@ pub async fn sync(client: &Client, namespace: &str, name: &str, request: &SyncRe
         return Err(CliError::Other(format!(
             "application '{name}': cannot sync to {revision}: automated sync follows the target revision (revert in Git, or turn automated sync off)"
         )));
+    }
+    if let Some(refused) = held_out(&app, request.allow_reverted) {
+        return Err(CliError::Other(format!("application '{name}': {refused}")));
     }
     let before = app
         .status
@@ -231,4 +254,27 @@ pub async fn sync(client: &Client, namespace: &str, name: &str, request: &SyncRe
     .await?;
     println!("application '{name}' synced to {}", &revision[..revision.len().min(7)]);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_out_change_needs_allow_reverted() {
+        let app: StoredApplication = serde_json::from_value(json!({
+            "metadata": {"name": "api"},
+            "spec": {"destination": {}},
+            "status": {"conditions": [{"type": "RevertedChangeBlocked",
+                "message": "revision 2222222 brings back the pod template Sluice reverted: argoproj.io/Rollout/default/api (reverted with 3333333); automated sync keeps it out until ..."}]},
+        }))
+        .unwrap_or_default();
+        let refused = held_out(&app, false).unwrap_or_default();
+        assert_eq!(
+            refused,
+            "revision 2222222 brings back the pod template Sluice reverted: argoproj.io/Rollout/default/api (reverted with 3333333); pass --allow-reverted to deploy it anyway"
+        );
+        assert_eq!(held_out(&app, true), None);
+        assert_eq!(held_out(&StoredApplication::default(), false), None);
+    }
 }

@@ -75,6 +75,11 @@ impl GitRepo {
         git(&self.work, &["rev-parse", "HEAD"])
     }
 
+    /// Brings the working copy up to the remote's `main` (commits pushed by someone else).
+    pub fn pull(&self) {
+        git(&self.work, &["pull", "-q", "--ff-only", "origin", "main"]);
+    }
+
     /// Tags HEAD (annotated when `message` is given) and pushes the tag.
     pub fn tag(&self, name: &str, message: Option<&str>) {
         match message {

@@ -12,6 +12,18 @@ use super::super::snapshot::{Observed, Snapshot};
 use super::backoff::self_heal_delay_ms;
 use super::operation::{self, after};
 
+/// Whether the automated policy is on and the Application is OutOfSync.
+pub(super) fn would_sync(snap: &Snapshot, d: &Decision) -> bool {
+    let on = snap
+        .app
+        .spec
+        .sync_policy
+        .as_ref()
+        .and_then(|p| p.automated.as_ref())
+        .is_some_and(|a| a.enabled != Some(false));
+    on && d.status.sync.as_ref().is_some_and(|s| s.status == "OutOfSync")
+}
+
 /// Starts an automated sync when the policy says so; a SyncError message when it refuses.
 pub(super) fn maybe_start(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> Option<String> {
     let auto = snap.app.spec.sync_policy.as_ref()?.automated.as_ref()?;

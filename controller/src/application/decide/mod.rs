@@ -130,8 +130,9 @@ fn kind_violations(
     }
 }
 
-const OUR_CONDITIONS: [&str; 6] = [
+const OUR_CONDITIONS: [&str; 7] = [
     "InvalidSpecError",
+    "RevertedChangeBlocked",
     "ComparisonError",
     "SyncError",
     "AutoRevertRefused",
@@ -191,8 +192,8 @@ pub fn decide(snap: &Snapshot) -> Decision {
         }
         Ok(observed) => {
             resources::fill(snap, observed, &mut d.status);
-            if let Some(refused) = operate(snap, observed, &mut d) {
-                conditions.push(("SyncError", refused));
+            if let Some(said) = operate(snap, observed, &mut d) {
+                conditions.push(said);
             }
             if let Some(said) = revert::decide(snap, observed, &mut d) {
                 conditions.push(said);
@@ -232,23 +233,33 @@ fn unknown_sync(status: &mut ApplicationStatus) {
     });
 }
 
-/// Starts or carries forward an operation; a SyncError message when the policy refused one.
-fn operate(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> Option<String> {
+/// Starts or carries forward an operation; the condition when the policy refused one or held a
+/// reverted change out.
+fn operate(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> Option<(&'static str, String)> {
     let running = d
         .status
         .operation_state
         .as_ref()
         .is_some_and(|s| s.phase == operation::RUNNING);
-    let mut refused = None;
+    let (mut refused, mut held) = (None, None);
+    let back = revert::brought_back(snap, observed);
     if let Some(requested) = &snap.app.operation {
         if !running {
             operation::start(snap, observed, d, requested.clone());
+            revert::let_in(snap, &back, d);
             d.clear_operation = true;
         } else if operation::is_running(d, requested) {
             // Started before, but clearing the field did not land (a conflict): clear it now, or it
             // would start again once the running one ends.
             d.clear_operation = true;
         }
+    } else if !back.is_empty() && automation::would_sync(snap, d) && (!running || automation::superseded(d, observed)) {
+        // Not automatically: the revision brings back a template Sluice reverted.
+        let message = revert::blocked_message(&back, &observed.revision);
+        if !previous_condition(d, "RevertedChangeBlocked") {
+            d.event(true, "RevertedChangeBlocked", message.clone());
+        }
+        held = Some(message);
     } else if running && automation::superseded(d, observed) {
         // A newer commit wins: the automated sync of the old one (running or waiting to retry)
         // gives way to a sync of the new one, whatever the comparison says now.
@@ -262,7 +273,12 @@ fn operate(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> Option<Str
         refused = automation::maybe_start(snap, observed, d);
     }
     operation::advance(snap, observed, d);
-    refused
+    held.map(|m| ("RevertedChangeBlocked", m))
+        .or_else(|| refused.map(|m| ("SyncError", m)))
+}
+
+fn previous_condition(d: &Decision, type_: &str) -> bool {
+    d.status.conditions.iter().any(|c| c.type_ == type_)
 }
 
 /// Folds the outcome of the actions into the decision: created hooks get their names, failed
@@ -272,6 +288,8 @@ pub fn settle(snap: &Snapshot, d: &mut Decision, outcome: &Outcome) -> Vec<Actio
         if *pushed {
             d.event(false, "Reverted", message.clone());
         } else {
+            // Nothing was reverted on the branch: nothing to keep out.
+            d.actions.retain(|a| !matches!(a, Action::KeepOut { .. }));
             d.event(true, "RevertFailed", message.clone());
             set_conditions_keep(&mut d.status, ("RevertFailed", message.clone()), Time(snap.now));
         }
@@ -309,3 +327,5 @@ pub fn settle(snap: &Snapshot, d: &mut Decision, outcome: &Outcome) -> Vec<Actio
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_revert;

@@ -5,10 +5,11 @@
 //! the reverts to push, or a dry-run report, or a refusal, each said in a condition and an Event.
 
 use crds::gitops::StoredApplication;
+use gitops::revert::keep_out::{self, REVERTED_TEMPLATES_ANNOTATION, Reverted};
 use gitops::revert::{Situation, Verdict};
 
 use super::super::plan::{Action, Decision};
-use super::super::snapshot::{Observed, Snapshot};
+use super::super::snapshot::{Observed, Resource, Snapshot};
 use super::resources::{group_version, resource_health};
 
 /// Where the controller records the last revision that was synced and Healthy.
@@ -44,6 +45,8 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
     if health != "Degraded" || running {
         return None;
     }
+    let is_degraded =
+        |r: &&Resource| resource_health(r).is_some_and(|h| h.status == gitops::health::HealthStatus::Degraded);
     let degraded: Vec<String> = observed
         .resources
         .iter()
@@ -133,8 +136,65 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
                 "AutoRevert",
                 format!("reverting {} on {branch}: {why}", shas.join(", ")),
             );
+            let newest = reverts.first().map(|r| r.original.clone()).unwrap_or_default();
+            let taken_out = keep_out::templates_of(
+                observed.resources.iter().filter(is_degraded).map(|r| &r.desired),
+                &newest,
+            );
+            if !taken_out.is_empty() {
+                let annotation = keep_out::record(recorded(snap), taken_out);
+                d.actions.push(Action::KeepOut { annotation });
+            }
             d.actions.push(Action::Revert { branch, reverts });
             None
         }
     }
+}
+
+fn recorded(snap: &Snapshot) -> Vec<Reverted> {
+    keep_out::recorded(annotation(&snap.app, REVERTED_TEMPLATES_ANNOTATION))
+}
+
+/// The reverted templates the observed revision brings back, which automated syncs keep out.
+pub(super) fn brought_back(snap: &Snapshot, observed: &Observed) -> Vec<Reverted> {
+    let recorded = recorded(snap);
+    keep_out::brought_back(&recorded, observed.resources.iter().map(|r| &r.desired))
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
+/// The `RevertedChangeBlocked` message.
+pub(super) fn blocked_message(back: &[Reverted], revision: &str) -> String {
+    let short = |s: &str| s[..s.len().min(7)].to_owned();
+    let which: Vec<String> = back
+        .iter()
+        .map(|r| format!("{} (reverted with {})", r.resource, short(&r.commit)))
+        .collect();
+    format!(
+        "revision {} brings back the pod template Sluice reverted: {}; automated sync keeps it out until it is synced by hand (kubectl sluice app sync APP --allow-reverted) or the template changes",
+        short(revision),
+        which.join(", ")
+    )
+}
+
+/// A manual sync of reverted templates lets them in again: they are no longer kept out.
+pub(super) fn let_in(snap: &Snapshot, back: &[Reverted], d: &mut Decision) {
+    if back.is_empty() {
+        return;
+    }
+    let mut kept = recorded(snap);
+    kept.retain(|r| !back.contains(r));
+    d.actions.push(Action::KeepOut {
+        annotation: keep_out::record(kept, Vec::new()),
+    });
+    let which: Vec<&str> = back.iter().map(|r| r.resource.as_str()).collect();
+    d.event(
+        false,
+        "RevertedChangeAllowed",
+        format!(
+            "a manual sync deploys the reverted template of {} again",
+            which.join(", ")
+        ),
+    );
 }

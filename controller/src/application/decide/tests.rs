@@ -11,14 +11,14 @@ use super::super::plan::{Action, Decision};
 use super::super::snapshot::{Observed, Resource, Snapshot};
 use super::*;
 
-const REV: &str = "1111111111111111111111111111111111111111";
-const NEWER: &str = "2222222222222222222222222222222222222222";
+pub(super) const REV: &str = "1111111111111111111111111111111111111111";
+pub(super) const NEWER: &str = "2222222222222222222222222222222222222222";
 
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     "2026-12-02T12:00:00Z".parse().unwrap_or_default()
 }
 
-fn app(policy: Value, status: Value) -> StoredApplication {
+pub(super) fn app(policy: Value, status: Value) -> StoredApplication {
     serde_json::from_value(json!({
         "metadata": {"name": "shop", "namespace": "argocd", "uid": "u1", "resourceVersion": "1"},
         "spec": {
@@ -31,12 +31,12 @@ fn app(policy: Value, status: Value) -> StoredApplication {
     .unwrap_or_default()
 }
 
-fn cm(name: &str, wave: i64) -> Value {
+pub(super) fn cm(name: &str, wave: i64) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap",
            "metadata": {"name": name, "namespace": "shop", "annotations": {"argocd.argoproj.io/sync-wave": wave.to_string()}}})
 }
 
-fn deployment(name: &str, wave: i64, ready: bool) -> Value {
+pub(super) fn deployment(name: &str, wave: i64, ready: bool) -> Value {
     let available = if ready { 1 } else { 0 };
     json!({"apiVersion": "apps/v1", "kind": "Deployment",
            "metadata": {"name": name, "namespace": "shop", "generation": 1, "annotations": {"argocd.argoproj.io/sync-wave": wave.to_string()}},
@@ -44,7 +44,7 @@ fn deployment(name: &str, wave: i64, ready: bool) -> Value {
            "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": available, "readyReplicas": available}})
 }
 
-fn resource(desired: Value, live: Option<Value>, compared: Compared) -> Resource {
+pub(super) fn resource(desired: Value, live: Option<Value>, compared: Compared) -> Resource {
     Resource {
         desired,
         live,
@@ -54,15 +54,15 @@ fn resource(desired: Value, live: Option<Value>, compared: Compared) -> Resource
     }
 }
 
-fn synced(object: Value) -> Resource {
+pub(super) fn synced(object: Value) -> Resource {
     resource(object.clone(), Some(object), Compared::Synced)
 }
 
-fn missing(object: Value) -> Resource {
+pub(super) fn missing(object: Value) -> Resource {
     resource(object, None, Compared::Missing)
 }
 
-fn snapshot(app: StoredApplication, resources: Vec<Resource>) -> Snapshot {
+pub(super) fn snapshot(app: StoredApplication, resources: Vec<Resource>) -> Snapshot {
     Snapshot {
         app,
         now: now(),
@@ -82,7 +82,7 @@ fn snapshot(app: StoredApplication, resources: Vec<Resource>) -> Snapshot {
     }
 }
 
-fn applied(d: &Decision) -> Vec<String> {
+pub(super) fn applied(d: &Decision) -> Vec<String> {
     d.actions
         .iter()
         .filter_map(|a| match a {
@@ -95,12 +95,12 @@ fn applied(d: &Decision) -> Vec<String> {
         .collect()
 }
 
-fn phase(d: &Decision) -> Option<&str> {
+pub(super) fn phase(d: &Decision) -> Option<&str> {
     d.status.operation_state.as_ref().map(|o| o.phase.as_str())
 }
 
 /// Carries the decision's status into the next snapshot, as the status write would.
-fn next(snap: &Snapshot, d: &Decision) -> Snapshot {
+pub(super) fn next(snap: &Snapshot, d: &Decision) -> Snapshot {
     let mut s = snap.clone();
     s.app.status = Some(d.status.clone());
     s.app.operation = None;
