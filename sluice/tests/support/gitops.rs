@@ -22,7 +22,8 @@ pub struct ControllerProcess {
 }
 
 impl ControllerProcess {
-    /// Starts `sluice controller` against `sim` with a fast repository poll.
+    /// Starts `sluice controller` against `sim` with a fast repository poll (and, unless `extra`
+    /// names them, no leader election and the simulator's repository cache).
     pub fn start(sim: &SimProcess, extra: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -34,15 +35,25 @@ impl ControllerProcess {
         } else {
             &["--repo-poll-interval", "1s"]
         };
+        let default = |flag: &'static str, value: String| {
+            if extra.contains(&flag) {
+                Vec::new()
+            } else {
+                vec![flag.to_owned(), value]
+            }
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(["controller", "--leader-elect", "false"])
+            .arg("controller")
+            .args(default("--leader-elect", "false".into()))
             .args(poll)
             .arg("--metrics-addr")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--kubeconfig")
             .arg(sim.kubeconfig())
-            .arg("--repo-cache")
-            .arg(sim.dir.path().join("repo-cache"))
+            .args(default(
+                "--repo-cache",
+                sim.dir.path().join("repo-cache").display().to_string(),
+            ))
             .args(extra)
             .env(
                 "RUST_LOG",
