@@ -1,7 +1,8 @@
 //! Repository credentials in Argo CD's Secret format: a Secret labelled
 //! `argocd.argoproj.io/secret-type: repository` applies to the repository whose `url` it names
 //! exactly; one labelled `repo-creds` applies to every repository whose URL starts with its `url`
-//! (the longest prefix wins), as Argo CD's `getRepositoryCredentialIndex` picks. A credential's
+//! (the longest prefix wins), as Argo CD's `getRepositoryCredentialIndex` picks; pushes prefer
+//! the `repository-write` and `repo-write-creds` kinds of Argo CD's source hydrator. A credential's
 //! value never appears in `Debug`, `Display` or an error.
 
 use std::collections::BTreeMap;
@@ -80,6 +81,10 @@ pub enum SecretKind {
     Repository,
     /// `repo-creds`: a credential template for URLs with this prefix.
     RepoCreds,
+    /// `repository-write`: one repository, for pushing (Argo CD's source hydrator's kind).
+    RepositoryWrite,
+    /// `repo-write-creds`: a credential template for pushing to URLs with this prefix.
+    RepoWriteCreds,
 }
 
 impl SecretKind {
@@ -89,6 +94,8 @@ impl SecretKind {
         match value {
             "repository" => Some(Self::Repository),
             "repo-creds" => Some(Self::RepoCreds),
+            "repository-write" => Some(Self::RepositoryWrite),
+            "repo-write-creds" => Some(Self::RepoWriteCreds),
             _ => None,
         }
     }
@@ -170,20 +177,33 @@ impl RepoSecret {
     }
 }
 
-/// The Secret that holds the credentials for `url`: a `repository` Secret naming it exactly
-/// (ignoring a trailing `.git` and `/`), else the `repo-creds` Secret with the longest URL prefix.
+/// The Secret that holds the credentials for reading `url`: a `repository` Secret naming it
+/// exactly (ignoring a trailing `.git` and `/`), else the `repo-creds` Secret with the longest URL
+/// prefix.
 #[must_use]
 pub fn select<'a>(url: &str, secrets: &'a [RepoSecret]) -> Option<&'a RepoSecret> {
+    pick(url, secrets, SecretKind::Repository, SecretKind::RepoCreds)
+}
+
+/// The Secret that holds the credentials for pushing to `url`: the write kinds first
+/// (`repository-write`, then `repo-write-creds`, as Argo CD's hydrator picks them), else the
+/// read credentials of [`select`].
+#[must_use]
+pub fn select_write<'a>(url: &str, secrets: &'a [RepoSecret]) -> Option<&'a RepoSecret> {
+    pick(url, secrets, SecretKind::RepositoryWrite, SecretKind::RepoWriteCreds).or_else(|| select(url, secrets))
+}
+
+fn pick<'a>(url: &str, secrets: &'a [RepoSecret], exact: SecretKind, prefix: SecretKind) -> Option<&'a RepoSecret> {
     let wanted = normalize(url);
-    let exact = secrets
+    let named = secrets
         .iter()
-        .filter(|s| s.kind == SecretKind::Repository)
+        .filter(|s| s.kind == exact)
         .find(|s| s.url().is_some_and(|u| normalize(u) == wanted));
-    exact.or_else(|| {
+    named.or_else(|| {
         secrets
             .iter()
-            .filter(|s| s.kind == SecretKind::RepoCreds)
-            .filter_map(|s| s.url().filter(|prefix| url.starts_with(prefix)).map(|p| (p.len(), s)))
+            .filter(|s| s.kind == prefix)
+            .filter_map(|s| s.url().filter(|p| url.starts_with(p)).map(|p| (p.len(), s)))
             .max_by_key(|(len, _)| *len)
             .map(|(_, s)| s)
     })
@@ -203,6 +223,36 @@ mod tests {
             kind,
             data: data.iter().map(|(k, v)| ((*k).to_owned(), Secret::new(*v))).collect(),
         }
+    }
+
+    #[test]
+    fn pushes_use_write_credentials_first_and_reads_never_do() {
+        let url = "https://git.example/org/app.git";
+        let secrets = vec![
+            secret("read", SecretKind::Repository, &[("url", url)]),
+            secret(
+                "write-org",
+                SecretKind::RepoWriteCreds,
+                &[("url", "https://git.example/org")],
+            ),
+            secret("write", SecretKind::RepositoryWrite, &[("url", url)]),
+        ];
+        let name = |s: Option<&RepoSecret>| s.map(|s| s.name.clone());
+        assert_eq!(name(select(url, &secrets)).as_deref(), Some("read"));
+        assert_eq!(name(select_write(url, &secrets)).as_deref(), Some("write"));
+        assert_eq!(
+            name(select_write("https://git.example/org/other.git", &secrets)).as_deref(),
+            Some("write-org")
+        );
+        assert_eq!(
+            name(select_write(url, &secrets[..1])).as_deref(),
+            Some("read"),
+            "without write credentials the read ones push"
+        );
+        assert_eq!(
+            SecretKind::from_label("repository-write"),
+            Some(SecretKind::RepositoryWrite)
+        );
     }
 
     #[test]

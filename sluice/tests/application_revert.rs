@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::gitops::{ControllerProcess, apply, cluster, get, states, until, until_app};
-use tests::git::{GitDaemon, GitRepo, git};
+use tests::git::{Auth, GitDaemon, GitHttp, GitRepo, git};
 
 fn rollout(image: &str) -> String {
     format!(
@@ -229,4 +229,68 @@ async fn dry_run_says_what_it_would_revert_and_pushes_nothing() {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(git(&repo.bare, &["rev-parse", "main"]), bad, "a dry run pushes nothing");
+}
+
+/// A host with read-only deploy credentials: the `repository` Secret can fetch but not push; the
+/// revert goes out with the `repository-write` Secret's credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_revert_is_pushed_with_the_write_credentials() {
+    let (sim, client) = cluster().await;
+    let served = sim.dir.path().join("git");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    let good = repo.commit(
+        &[("api/rollout.yaml", &rollout("api:1")), ("api/check.yaml", CHECK)],
+        "api 1",
+    );
+    let http = GitHttp::start_with_writer(
+        &served,
+        Auth::Basic("reader".into(), "read-only".into()),
+        Auth::Basic("writer".into(), "may-push".into()),
+    );
+    let url = http.url("apps");
+    for (name, kind, user, password) in [
+        ("read", "repository", "reader", "read-only"),
+        ("write", "repository-write", "writer", "may-push"),
+    ] {
+        apply(
+            &client,
+            &json!({"apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": name, "namespace": "argocd", "labels": {"argocd.argoproj.io/secret-type": kind}},
+                    "stringData": {"url": url, "username": user, "password": password}}),
+        )
+        .await;
+    }
+    let _controller = ControllerProcess::start(&sim, &[]);
+    apply(
+        &client,
+        &json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "api", "namespace": "argocd", "annotations": {"sluice.dev/auto-revert": "true"}},
+            "spec": {
+                "source": {"repoURL": url, "path": "api", "targetRevision": "main"},
+                "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
+                "syncPolicy": {"automated": {}},
+            }
+        }),
+    )
+    .await;
+    until_app(
+        &client,
+        "api",
+        "the known-good revision",
+        Duration::from_secs(60),
+        |a| a["metadata"]["annotations"]["sluice.dev/healthy-revision"] == good.as_str(),
+    )
+    .await;
+    repo.commit(&[("api/rollout.yaml", &rollout("api:2"))], "api 2");
+    let bare = repo.bare.clone();
+    until("the revert pushed as the writer", Duration::from_secs(90), || {
+        let bare = bare.clone();
+        async move { git(&bare, &["log", "-1", "--format=%s", "main"]) == "Revert \"api 2\"" }
+    })
+    .await;
+    let app = support::gitops::app(&client, "api").await;
+    let said = app["status"]["conditions"].to_string();
+    assert!(!said.contains("may-push") && !said.contains("read-only"), "{said}");
 }

@@ -172,9 +172,10 @@ async fn revert(
     let Some(url) = super::observe::source_of(&snap.app).map(|s| s.repo_url.clone()) else {
         return (false, "no source".into());
     };
-    let access = match super::render::access(ctx, &url) {
-        Ok(access) => access,
-        Err(e) => return (false, e.0),
+    // Pushing prefers write credentials (`repository-write`); the fetch afterwards reads.
+    let (access, read) = match (super::render::write_access(ctx, &url), super::render::access(ctx, &url)) {
+        (Ok(write), Ok(read)) => (write, read),
+        (Err(e), _) | (_, Err(e)) => return (false, e.0),
     };
     let culprits: Vec<repo::revert::Culprit> = reverts
         .iter()
@@ -198,7 +199,7 @@ async fn revert(
             attempts: 10,
         };
         let result = repo::revert::revert_and_push(&shared.repos, &request);
-        let _ = shared.repos.fetch(&url, &access, shared.repos.fetch_count(&url));
+        let _ = shared.repos.fetch(&url, &read, shared.repos.fetch_count(&url));
         match result {
             Ok(repo::revert::Pushed::Branch(tip)) => (true, format!("pushed {} to {branch}", &tip[..tip.len().min(7)])),
             Ok(repo::revert::Pushed::Aside { branch: aside, reason }) if aside.is_empty() => (false, reason),

@@ -67,8 +67,27 @@ fn repo_secrets(store: &kube::runtime::reflector::Store<Secret>) -> Vec<RepoSecr
         .collect()
 }
 
-/// The access (credentials and transport) for `url`.
+/// The access (credentials and transport) for reading `url`.
+///
+/// # Errors
+/// A matching Secret whose credentials cannot be used.
 pub fn access(ctx: &AppContext, url: &str) -> Result<Access, SourceError> {
+    access_with(ctx, url, select)
+}
+
+/// The access for pushing to `url`: write credentials first (`repository-write`).
+///
+/// # Errors
+/// A matching Secret whose credentials cannot be used.
+pub fn write_access(ctx: &AppContext, url: &str) -> Result<Access, SourceError> {
+    access_with(ctx, url, repo::credentials::select_write)
+}
+
+fn access_with(
+    ctx: &AppContext,
+    url: &str,
+    choose: for<'a> fn(&str, &'a [RepoSecret]) -> Option<&'a RepoSecret>,
+) -> Result<Access, SourceError> {
     let secrets = repo_secrets(&ctx.secrets);
     let known_hosts: Vec<String> = ctx
         .known_hosts
@@ -78,7 +97,7 @@ pub fn access(ctx: &AppContext, url: &str) -> Result<Access, SourceError> {
         .flat_map(|text| text.lines().map(str::to_owned).collect::<Vec<_>>())
         .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
         .collect();
-    let mut access = match select(url, &secrets) {
+    let mut access = match choose(url, &secrets) {
         None => Access::default(),
         Some(secret) => secret
             .credentials()

@@ -20,6 +20,18 @@ use crate::cluster::CliError;
 
 /// The access for `url` from the repository Secrets this user may read.
 pub async fn access(client: &Client, namespace: &str, url: &str) -> Result<Access, CliError> {
+    access_for(client, namespace, url, false).await
+}
+
+/// The access for pushing to `url`: write credentials (`repository-write`) first.
+///
+/// # Errors
+/// A matching Secret whose credentials cannot be used.
+pub async fn write_access(client: &Client, namespace: &str, url: &str) -> Result<Access, CliError> {
+    access_for(client, namespace, url, true).await
+}
+
+async fn access_for(client: &Client, namespace: &str, url: &str, write: bool) -> Result<Access, CliError> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     // Reading Secrets may be forbidden to this user: then public repositories still work.
     let secrets = api
@@ -31,10 +43,16 @@ pub async fn access(client: &Client, namespace: &str, url: &str) -> Result<Acces
         .iter()
         .filter_map(|s| {
             let data = s.data.iter().flatten().map(|(k, v)| (k.as_str(), v.0.as_slice()));
-            RepoSecret::from_secret(&s.name_any(), s.labels(), data)
+            let strings = s.string_data.iter().flatten().map(|(k, v)| (k.as_str(), v.as_bytes()));
+            RepoSecret::from_secret(&s.name_any(), s.labels(), data.chain(strings))
         })
         .collect();
-    match select(url, &secrets) {
+    let chosen = if write {
+        repo::credentials::select_write(url, &secrets)
+    } else {
+        select(url, &secrets)
+    };
+    match chosen {
         None => Ok(Access::default()),
         Some(secret) => secret
             .credentials()

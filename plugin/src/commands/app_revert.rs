@@ -7,7 +7,7 @@ use gitops::revert::{Commit, Mode, REVERT_OF_TRAILER, Situation, Verdict, traile
 use kube::{Client, ResourceExt as _};
 
 use super::app::read;
-use super::app_diff::access;
+use super::app_diff::write_access;
 use crate::cluster::CliError;
 
 fn other(e: impl std::fmt::Display) -> CliError {
@@ -58,7 +58,7 @@ pub async fn revert(
                 "application '{name}': no earlier revision to go back to (pass --to-revision)"
             ))
         })?;
-    let access = access(client, namespace, &source.repo_url).await?;
+    let access = write_access(client, namespace, &source.repo_url).await?;
     let application = format!("{namespace}/{name}");
     let task = tokio::task::spawn_blocking(move || in_git(&source, &access, &application, &good, &current, dry_run));
     let said = task

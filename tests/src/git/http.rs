@@ -23,6 +23,7 @@ pub enum Auth {
 struct Shared {
     root: PathBuf,
     auth: Auth,
+    writer: Option<Auth>,
     refused: AtomicUsize,
     served: AtomicUsize,
 }
@@ -38,9 +39,20 @@ pub struct GitHttp {
 impl GitHttp {
     /// Serves the repositories under `root` to clients that authenticate with `auth`.
     pub fn start(root: &Path, auth: Auth) -> Self {
+        Self::serve(root, auth, None)
+    }
+
+    /// Serves reads to `reader` (or `writer`) and pushes only to `writer`, as a host with
+    /// read-only deploy keys does.
+    pub fn start_with_writer(root: &Path, reader: Auth, writer: Auth) -> Self {
+        Self::serve(root, reader, Some(writer))
+    }
+
+    fn serve(root: &Path, auth: Auth, writer: Option<Auth>) -> Self {
         let shared = Arc::new(Shared {
             root: root.to_path_buf(),
             auth,
+            writer,
             refused: AtomicUsize::new(0),
             served: AtomicUsize::new(0),
         });
@@ -115,7 +127,17 @@ fn authorised(auth: &Auth, headers: &HeaderMap) -> Option<String> {
 
 async fn serve(State(shared): State<Arc<Shared>>, request: Request<Body>) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let Some(user) = authorised(&shared.auth, &parts.headers) else {
+    let push = parts.uri.path().ends_with("/git-receive-pack")
+        || parts
+            .uri
+            .query()
+            .is_some_and(|q| q.contains("service=git-receive-pack"));
+    let user = match &shared.writer {
+        Some(writer) if push => authorised(writer, &parts.headers),
+        Some(writer) => authorised(&shared.auth, &parts.headers).or_else(|| authorised(writer, &parts.headers)),
+        None => authorised(&shared.auth, &parts.headers),
+    };
+    let Some(user) = user else {
         shared.refused.fetch_add(1, Ordering::SeqCst);
         return Response::builder()
             .status(StatusCode::UNAUTHORIZED)

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub use daemon::GitDaemon;
-pub use http::GitHttp;
+pub use http::{Auth, GitHttp};
 pub use ssh::GitSsh;
 
 /// Runs `git args` in `dir`, returning its trimmed standard output; panics with git's error.
