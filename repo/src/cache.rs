@@ -223,6 +223,27 @@ impl RepoCache {
         })
     }
 
+    /// What the Kustomize build of `path` at commit `sha` reads (paths from the root: the path,
+    /// its local bases and components, files its kustomizations name); just `path` when it has no
+    /// kustomization.
+    pub fn kustomize_inputs(&self, url: &str, sha: &str, path: &str) -> Result<Vec<String>, GitError> {
+        let repo = self.open(url)?;
+        let mut failure = None;
+        let inputs = crate::render::kustomize_inputs::inputs(path, |dir| {
+            crate::checkout::kustomization(&repo, sha, dir).unwrap_or_else(|message| {
+                failure.get_or_insert(message);
+                None
+            })
+        });
+        match failure {
+            Some(message) => Err(GitError::Cache {
+                path: repo.path().display().to_string(),
+                message,
+            }),
+            None => Ok(inputs),
+        }
+    }
+
     /// The commits after `from` up to `to`, newest first, with the files each changed.
     pub fn commits_between(
         &self,

@@ -105,6 +105,20 @@ pub(crate) fn source_type(
     ))
 }
 
+/// The kustomization file of folder `path` in commit `sha` (`None`: not a folder, or none there).
+pub(crate) fn kustomization(repo: &Repository, sha: &str, path: &str) -> Result<Option<String>, String> {
+    let Some(tree) = subtree(repo, sha, path)? else {
+        return Ok(None);
+    };
+    for name in crate::render::kustomize_inputs::KUSTOMIZATION_FILES {
+        if let Some(entry) = tree.get_name(name).filter(|e| e.kind() == Some(ObjectType::Blob)) {
+            let blob = repo.find_blob(entry.id()).map_err(|e| e.message().to_owned())?;
+            return Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()));
+        }
+    }
+    Ok(None)
+}
+
 /// Every file under `path` of commit `sha`: (relative to `path`, relative to the root, content).
 pub(crate) fn files(repo: &Repository, sha: &str, path: &str) -> Result<Vec<(String, String, Vec<u8>)>, String> {
     let Some(tree) = subtree(repo, sha, path)? else {

@@ -1,7 +1,8 @@
 //! Reverting in a real repository over `git daemon`: the revert commit (message, trailers,
 //! author, parent, diff), only the Application's files of a commit that changed more, a
 //! competing push (retried on the new tip, nothing lost, never forced), and a branch that refuses
-//! the push (the revert is left on `sluice/revert-<sha>`).
+//! the push (the revert is left on `sluice/revert-<sha>`); a Kustomize overlay whose input is its
+//! base too, and nothing of another Application's overlay reverted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -156,6 +157,103 @@ fn a_competing_push_is_kept_and_a_refusing_branch_gets_the_revert_aside() {
     assert_eq!(
         git(&repo.bare, &["show", &format!("{branch}:apps/api/rollout.yaml")]),
         "image: api:1"
+    );
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A Kustomize overlay's culprit changed its base and another Application's overlay: only the
+/// base is reverted. A commit that touched only the other Application is never a culprit.
+#[test]
+fn a_kustomize_overlay_reverts_its_base_and_nothing_of_another_application() {
+    let root = temp("revert-kustomize");
+    let served = root.join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    let overlay = |app: &str| format!("resources: [../../base]\nnamePrefix: {app}-\n");
+    let good = repo.commit(
+        &[
+            ("shop/base/kustomization.yaml", "resources: [deploy.yaml]\n"),
+            ("shop/base/deploy.yaml", "image: shop:1\n"),
+            ("shop/overlays/prod/kustomization.yaml", &overlay("prod")),
+            ("shop/overlays/staging/kustomization.yaml", &overlay("staging")),
+            ("web/kustomization.yaml", "resources: [cm.yaml]\n"),
+            ("web/cm.yaml", "color: blue\n"),
+        ],
+        "good",
+    );
+    let bad = repo.commit(
+        &[
+            ("shop/base/deploy.yaml", "image: shop:2-bad\n"),
+            (
+                "shop/overlays/staging/kustomization.yaml",
+                "resources: [../../base]\nnamePrefix: stg-\n",
+            ),
+        ],
+        "bad base image and a staging rename",
+    );
+    let unrelated = repo.commit(&[("web/cm.yaml", "color: green\n")], "web only");
+    let daemon = GitDaemon::start(&served);
+    let url = daemon.url("apps");
+    let cache = RepoCache::new(root.join("cache")).unwrap();
+    let access = Access::default();
+    cache.fetch(&url, &access, 0).unwrap();
+
+    let input = cache.kustomize_inputs(&url, &unrelated, "shop/overlays/prod").unwrap();
+    assert_eq!(input, ["shop/base", "shop/overlays/prod"]);
+    let commits: Vec<gitops::revert::Commit> = cache
+        .commits_between(&url, &good, &unrelated)
+        .unwrap()
+        .into_iter()
+        .map(|c| gitops::revert::Commit {
+            subject: c.message.lines().next().unwrap_or_default().to_owned(),
+            sha: c.sha,
+            paths: c.paths,
+            reverts: None,
+        })
+        .collect();
+    let situation = gitops::revert::Situation {
+        application: "argocd/shop-prod",
+        mode: gitops::revert::Mode::On,
+        pinned: false,
+        known_good: Some(&good),
+        commits: &commits,
+        input: &input,
+        already_reverted: &[],
+        recent: (0, 3),
+        why: "Rollout shop: aborted",
+    };
+    let gitops::revert::Verdict::Revert { reverts, .. } = gitops::revert::decide(&situation) else {
+        panic!("expected a revert")
+    };
+    assert_eq!(
+        reverts.iter().map(|r| r.original.as_str()).collect::<Vec<_>>(),
+        [bad.as_str()],
+        "the web-only commit is not a culprit"
+    );
+    assert_eq!(
+        reverts[0].only.as_deref(),
+        Some(&["shop/base/deploy.yaml".to_owned()][..])
+    );
+    let culprits: Vec<Culprit> = reverts
+        .iter()
+        .map(|r| Culprit {
+            sha: r.original.clone(),
+            message: r.message.clone(),
+            only: r.only.clone(),
+        })
+        .collect();
+    revert_and_push(&cache, &request(&url, &access, &culprits)).unwrap();
+    let bare = &repo.bare;
+    assert_eq!(git(bare, &["show", "main:shop/base/deploy.yaml"]), "image: shop:1");
+    assert!(
+        git(bare, &["show", "main:shop/overlays/staging/kustomization.yaml"]).contains("stg-"),
+        "another Application's overlay is untouched"
+    );
+    assert_eq!(git(bare, &["show", "main:web/cm.yaml"]), "color: green");
+    assert_eq!(
+        git(bare, &["diff", "--name-only", "main~1", "main"]),
+        "shop/base/deploy.yaml"
     );
     drop(daemon);
     let _ = std::fs::remove_dir_all(&root);

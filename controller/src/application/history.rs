@@ -1,7 +1,7 @@
 //! What auto-revert reads from Git when it is on and the synced revision is not the known-good
 //! one: the commits since the known-good revision, the reverts already in history (idempotent
-//! across restarts and replicas), this Application's reverts in the last hour, and the branch the
-//! target revision names.
+//! across restarts and replicas), this Application's reverts in the last hour, the branch the
+//! target revision names, and what the build reads (Kustomize bases included).
 
 use std::sync::Arc;
 
@@ -33,9 +33,10 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
         return None;
     }
     let source = source_of(app)?;
-    let (url, target) = (
+    let (url, target, path) = (
         source.repo_url.clone(),
         source.target_revision.clone().unwrap_or_else(|| "HEAD".into()),
+        source.path.clone().unwrap_or_default(),
     );
     let application = format!("{}/{}", app.namespace().unwrap_or_default(), app.name_any());
     let (shared, revision) = (ctx.clone(), revision.to_owned());
@@ -59,7 +60,11 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
         } else {
             None
         };
+        let input = repos
+            .kustomize_inputs(&url, &revision, &path)
+            .unwrap_or_else(|_| vec![path.clone()]);
         RevertInputs {
+            input,
             dry_run: mode == gitops::revert::Mode::DryRun,
             known_good,
             commits: commits

@@ -75,6 +75,9 @@ pub struct RevertInputs {
     pub recent: (u32, u32),
     /// The branch to push to (`None`: the target is a tag or a SHA).
     pub branch: Option<String>,
+    /// The Application's input at the synced revision: its path, and for Kustomize every local
+    /// base, component and file the build reads (paths from the repository root).
+    pub input: Vec<String>,
 }
 
 impl Snapshot {

@@ -108,7 +108,10 @@ fn in_git(
         .iter()
         .filter_map(|c| trailer(&c.message, REVERT_OF_TRAILER).map(str::to_owned))
         .collect();
-    let input = vec![source.path.clone().unwrap_or_default()];
+    let path = source.path.clone().unwrap_or_default();
+    let input = cache
+        .kustomize_inputs(url, current, &path)
+        .unwrap_or_else(|_| vec![path]);
     let why = format!(
         "requested with kubectl sluice app revert (back to {})",
         &good[..good.len().min(7)]

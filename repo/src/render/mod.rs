@@ -7,6 +7,7 @@ pub mod directory;
 mod documents;
 mod helm;
 mod kustomize;
+pub mod kustomize_inputs;
 mod process;
 
 use std::path::{Path, PathBuf};

@@ -93,7 +93,11 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
         snap.name()
     );
     let source = snap.app.spec.source.as_ref().or_else(|| snap.app.spec.sources.first());
-    let input = vec![source.and_then(|s| s.path.clone()).unwrap_or_default()];
+    let input = if inputs.input.is_empty() {
+        vec![source.and_then(|s| s.path.clone()).unwrap_or_default()]
+    } else {
+        inputs.input.clone()
+    };
     let why = degraded.join("\n");
     let situation = Situation {
         application: &application,
