@@ -1,5 +1,5 @@
 //! Reverting commits and pushing the result, never rewriting history: each revert is a new
-//! commit on the branch's tip (a merge commit is reverted against its first parent), limited to
+//! commit on the branch's tip (or all of them one commit, when squashed) (a merge commit is reverted against its first parent), limited to
 //! the given files when asked; the push is a plain fast-forward. A push rejected because the
 //! branch moved fetches the new tip and redoes the reverts there, a bounded number of times; a
 //! conflict or a branch that refuses the push (a protected branch, a pre-receive hook) leaves the
@@ -41,6 +41,8 @@ pub struct Request<'a> {
     pub author_email: &'a str,
     /// Pushes attempted before giving up on a moving branch.
     pub attempts: u32,
+    /// One commit with this message for all the culprits (`--revert-squash`), instead of one each.
+    pub squash: Option<&'a str>,
 }
 
 /// What the push did.
@@ -196,9 +198,10 @@ pub fn revert_and_push(cache: &RepoCache, request: &Request<'_>) -> Result<Pushe
         cache.fetch(url, request.access, cache.fetch_count(url))?;
         let repo = cache.repository(url)?;
         let tip_sha = cache.resolve(url, &format!("refs/heads/{}", request.branch))?;
-        let mut tip = repo
+        let start = repo
             .find_commit(Oid::from_str(&tip_sha).map_err(git(url))?)
             .map_err(git(url))?;
+        let mut tip = start.clone();
         for culprit in request.culprits {
             match revert_onto(&repo, &tip, culprit, &who) {
                 Ok(next) => tip = next,
@@ -214,6 +217,15 @@ pub fn revert_and_push(cache: &RepoCache, request: &Request<'_>) -> Result<Pushe
                     );
                 }
             }
+        }
+        if let Some(message) = request.squash
+            && request.culprits.len() > 1
+        {
+            let tree = tip.tree().map_err(git(url))?;
+            let oid = repo
+                .commit(None, &who, &who, message, &tree, &[&start])
+                .map_err(git(url))?;
+            tip = repo.find_commit(oid).map_err(git(url))?;
         }
         match push(&repo, &contacted, request.access, tip.id(), request.branch)? {
             Ok(()) => return Ok(Pushed::Branch(tip.id().to_string())),

@@ -133,6 +133,7 @@ async fn main() {
             author_name: "floor",
             author_email: "floor@localhost",
             attempts: 3,
+            squash: None,
         };
         let started = Instant::now();
         repo::revert::revert_and_push(&cache, &request).unwrap();

@@ -2,7 +2,7 @@
 //! author, parent, diff), only the Application's files of a commit that changed more, a
 //! competing push (retried on the new tip, nothing lost, never forced), and a branch that refuses
 //! the push (the revert is left on `sluice/revert-<sha>`); a Kustomize overlay whose input is its
-//! base too, and nothing of another Application's overlay reverted.
+//! base too, and nothing of another Application's overlay reverted; squashed reverts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -27,6 +27,7 @@ fn request<'a>(url: &'a str, access: &'a Access, culprits: &'a [Culprit]) -> Req
         author_name: "Sluice",
         author_email: "sluice@localhost",
         attempts: 10,
+        squash: None,
     }
 }
 
@@ -255,6 +256,64 @@ fn a_kustomize_overlay_reverts_its_base_and_nothing_of_another_application() {
         git(bare, &["diff", "--name-only", "main~1", "main"]),
         "shop/base/deploy.yaml"
     );
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// `--revert-squash`: two culprits, one commit reverting both, whose trailers name each.
+#[test]
+fn squashed_reverts_are_one_commit_naming_every_culprit() {
+    let root = temp("revert-squash");
+    let served = root.join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    repo.commit(
+        &[("api/rollout.yaml", "image: api:1\n"), ("api/cm.yaml", "a: 1\n")],
+        "good",
+    );
+    let first = repo.commit(&[("api/rollout.yaml", "image: api:2\n")], "api 2");
+    let second = repo.commit(&[("api/cm.yaml", "a: 2\n")], "cm 2");
+    let daemon = GitDaemon::start(&served);
+    let url = daemon.url("apps");
+    let cache = RepoCache::new(root.join("cache")).unwrap();
+    let access = Access::default();
+    let reverts: Vec<gitops::revert::Revert> = [(&second, "cm 2"), (&first, "api 2")]
+        .iter()
+        .map(|(sha, subject)| gitops::revert::Revert {
+            original: (*sha).clone(),
+            message: format!("Revert \"{subject}\"\n"),
+            only: None,
+        })
+        .collect();
+    let message = gitops::revert::squashed_message(&reverts, "argocd/api", "Rollout api: aborted");
+    let culprits: Vec<Culprit> = reverts
+        .iter()
+        .map(|r| Culprit {
+            sha: r.original.clone(),
+            message: r.message.clone(),
+            only: None,
+        })
+        .collect();
+    let mut asked = request(&url, &access, &culprits);
+    asked.squash = Some(&message);
+    revert_and_push(&cache, &asked).unwrap();
+    let bare = &repo.bare;
+    assert_eq!(show(bare, "%P"), second, "one commit, on the tip");
+    assert_eq!(show(bare, "%s"), "Revert 2 commits that made argocd/api Degraded");
+    assert_eq!(
+        git(
+            bare,
+            &[
+                "show",
+                "-s",
+                "--format=%(trailers:key=Sluice-Revert-Of,valueonly)",
+                "main"
+            ]
+        ),
+        format!("{second}\n{first}")
+    );
+    assert_eq!(git(bare, &["show", "main:api/rollout.yaml"]), "image: api:1");
+    assert_eq!(git(bare, &["show", "main:api/cm.yaml"]), "a: 1");
     drop(daemon);
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -44,6 +44,8 @@ pub struct AppSettings {
     pub git_author: (String, String),
     /// Reverts per Application per hour before a person is asked.
     pub max_reverts_per_hour: u32,
+    /// One revert commit for all the culprits instead of one each.
+    pub revert_squash: bool,
 }
 
 impl Default for AppSettings {
@@ -60,6 +62,7 @@ impl Default for AppSettings {
             auto_revert: false,
             git_author: ("Sluice".into(), "sluice@localhost".into()),
             max_reverts_per_hour: 3,
+            revert_squash: false,
         }
     }
 }

@@ -139,8 +139,12 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
             }
             // Written with the status, in the Application's own patch (`status::Written::finish`).
             Action::ClearRefresh | Action::MarkHealthy { .. } | Action::KeepOut { .. } => {}
-            Action::Revert { branch, reverts } => {
-                outcome.revert = Some(revert(ctx, snap, branch, reverts).await);
+            Action::Revert {
+                branch,
+                reverts,
+                squash,
+            } => {
+                outcome.revert = Some(revert(ctx, snap, branch, reverts, squash.as_deref()).await);
             }
             Action::RecordSelfHeal { revision } => {
                 let uid = snap.app.uid().unwrap_or_default();
@@ -168,6 +172,7 @@ async fn revert(
     snap: &Snapshot,
     branch: &str,
     reverts: &[gitops::revert::Revert],
+    squash: Option<&str>,
 ) -> (bool, String) {
     let Some(url) = super::observe::source_of(&snap.app).map(|s| s.repo_url.clone()) else {
         return (false, "no source".into());
@@ -186,7 +191,7 @@ async fn revert(
         })
         .collect();
     let started = ctx.base.clock.now();
-    let (shared, branch) = (ctx.clone(), branch.to_owned());
+    let (shared, branch, squash) = (ctx.clone(), branch.to_owned(), squash.map(str::to_owned));
     let task = tokio::task::spawn_blocking(move || {
         let (name, email) = &shared.settings.git_author;
         let request = repo::revert::Request {
@@ -197,6 +202,7 @@ async fn revert(
             author_name: name,
             author_email: email,
             attempts: 10,
+            squash: squash.as_deref(),
         };
         let result = repo::revert::revert_and_push(&shared.repos, &request);
         let _ = shared.repos.fetch(&url, &read, shared.repos.fetch_count(&url));

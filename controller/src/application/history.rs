@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crds::gitops::StoredApplication;
-use gitops::revert::{APPLICATION_TRAILER, Commit, REVERT_OF_TRAILER, trailer};
+use gitops::revert::{APPLICATION_TRAILER, Commit, REVERT_OF_TRAILER, trailer, trailers};
 use kube::ResourceExt as _;
 
 use super::context::AppContext;
@@ -41,7 +41,7 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
     let application = format!("{}/{}", app.namespace().unwrap_or_default(), app.name_any());
     let (shared, revision) = (ctx.clone(), revision.to_owned());
     let now = ctx.base.clock.now().as_second();
-    let limit = ctx.settings.max_reverts_per_hour;
+    let (limit, squash) = (ctx.settings.max_reverts_per_hour, ctx.settings.revert_squash);
     let task = tokio::task::spawn_blocking(move || {
         let repos = &shared.repos;
         let commits = match &known_good {
@@ -65,6 +65,7 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
             .unwrap_or_else(|_| vec![path.clone()]);
         RevertInputs {
             input,
+            squash,
             dry_run: mode == gitops::revert::Mode::DryRun,
             known_good,
             commits: commits
@@ -78,7 +79,11 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
                 .collect(),
             already_reverted: recent
                 .iter()
-                .filter_map(|c| trailer(&c.message, REVERT_OF_TRAILER).map(str::to_owned))
+                .flat_map(|c| {
+                    trailers(&c.message, REVERT_OF_TRAILER)
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
                 .collect(),
             recent: (
                 u32::try_from(

@@ -70,6 +70,8 @@ pub enum Action {
         branch: String,
         /// Newest first.
         reverts: Vec<gitops::revert::Revert>,
+        /// One commit with this message for all of them (`--revert-squash`).
+        squash: Option<String>,
     },
     /// Remember a self-heal attempt at this revision.
     RecordSelfHeal {

@@ -78,6 +78,8 @@ pub struct RevertInputs {
     /// The Application's input at the synced revision: its path, and for Kustomize every local
     /// base, component and file the build reads (paths from the repository root).
     pub input: Vec<String>,
+    /// One revert commit for all the culprits (`--revert-squash`).
+    pub squash: bool,
 }
 
 impl Snapshot {

@@ -189,6 +189,42 @@ pub fn decide(s: &Situation<'_>) -> Verdict {
     }
 }
 
+/// The message of one commit reverting all of `reverts` (`--revert-squash`): a `Sluice-Revert-Of`
+/// trailer for each, so every one counts as reverted.
+#[must_use]
+pub fn squashed_message(reverts: &[Revert], application: &str, why: &str) -> String {
+    let listed: Vec<String> = reverts
+        .iter()
+        .map(|r| {
+            let subject = r.message.lines().next().unwrap_or_default();
+            let subject = subject.strip_prefix("Revert ").unwrap_or(subject);
+            let only = r
+                .only
+                .as_ref()
+                .map_or(String::new(), |o| format!(" (only {})", o.join(", ")));
+            format!("- {} {subject}{only}", &r.original[..r.original.len().min(12)])
+        })
+        .collect();
+    let trailers: Vec<String> = reverts
+        .iter()
+        .map(|r| format!("{REVERT_OF_TRAILER}: {}", r.original))
+        .collect();
+    format!(
+        "Revert {} commits that made {application} Degraded\n\nSluice reverted these commits because Application {application} became Degraded after syncing them:\n{why}\n\n{}\n\n{}\n{APPLICATION_TRAILER}: {application}\n",
+        reverts.len(),
+        listed.join("\n"),
+        trailers.join("\n"),
+    )
+}
+
+/// Every value of `trailer` in a commit message (a squashed revert names several commits).
+#[must_use]
+pub fn trailers<'a>(message: &'a str, trailer: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    message
+        .lines()
+        .filter_map(move |l| l.strip_prefix(trailer).and_then(|r| r.strip_prefix(':')).map(str::trim))
+}
+
 /// The value of `trailer` in a commit message (last occurrence), as `git interpret-trailers` reads it.
 #[must_use]
 pub fn trailer<'a>(message: &'a str, trailer: &str) -> Option<&'a str> {

@@ -127,3 +127,33 @@ fn refusals_and_no_ops() {
     assert_eq!(mode(None, true), Mode::On);
     assert_eq!(mode(Some("false"), true), Mode::Off);
 }
+
+#[test]
+fn a_squashed_revert_names_every_commit_in_its_trailers() {
+    let reverts = vec![
+        Revert {
+            original: "b".repeat(40),
+            message: "Revert \"api 3\"\n\nbody".into(),
+            only: None,
+        },
+        Revert {
+            original: "a".repeat(40),
+            message: "Revert \"api 2 and web\"\n\nbody".into(),
+            only: Some(vec!["api/rollout.yaml".into()]),
+        },
+    ];
+    let message = squashed_message(&reverts, "argocd/api", "Rollout api: aborted");
+    assert!(
+        message.starts_with("Revert 2 commits that made argocd/api Degraded\n\n"),
+        "{message}"
+    );
+    assert!(
+        message.contains("- bbbbbbbbbbbb \"api 3\"\n- aaaaaaaaaaaa \"api 2 and web\" (only api/rollout.yaml)"),
+        "{message}"
+    );
+    assert_eq!(
+        trailers(&message, REVERT_OF_TRAILER).collect::<Vec<_>>(),
+        ["b".repeat(40), "a".repeat(40)]
+    );
+    assert_eq!(trailer(&message, APPLICATION_TRAILER), Some("argocd/api"));
+}

@@ -3,7 +3,7 @@
 //! that changed the Application's path are reverted on its branch and pushed, by the same rules
 //! and the same code as the controller's auto-revert. Prints the commit it pushed.
 
-use gitops::revert::{Commit, Mode, REVERT_OF_TRAILER, Situation, Verdict, trailer};
+use gitops::revert::{Commit, Mode, REVERT_OF_TRAILER, Situation, Verdict, trailer, trailers};
 use kube::{Client, ResourceExt as _};
 
 use super::app::read;
@@ -106,7 +106,11 @@ fn in_git(
         .recent_commits(url, current, 500)
         .map_err(|e| e.to_string())?
         .iter()
-        .filter_map(|c| trailer(&c.message, REVERT_OF_TRAILER).map(str::to_owned))
+        .flat_map(|c| {
+            trailers(&c.message, REVERT_OF_TRAILER)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .collect();
     let path = source.path.clone().unwrap_or_default();
     let input = cache
@@ -157,6 +161,7 @@ fn in_git(
                 author_name: "kubectl-sluice",
                 author_email: "kubectl-sluice@localhost",
                 attempts: 10,
+                squash: None,
             };
             match repo::revert::revert_and_push(&cache, &request).map_err(|e| e.to_string())? {
                 repo::revert::Pushed::Branch(tip) => format!(

@@ -69,6 +69,9 @@ pub struct ControllerArgs {
     /// Reverts per Application per hour before auto-revert stops and asks for a person.
     #[arg(long, default_value_t = 3)]
     pub max_reverts_per_hour: u32,
+    /// One revert commit for all the commits reverted at once, instead of one each.
+    #[arg(long)]
+    pub revert_squash: bool,
 }
 
 fn parse_author(text: &str) -> Result<(String, String), String> {
@@ -118,6 +121,7 @@ impl ControllerArgs {
                 auto_revert: self.auto_revert,
                 git_author: self.git_author.clone(),
                 max_reverts_per_hour: self.max_reverts_per_hour,
+                revert_squash: self.revert_squash,
                 ..AppSettings::default()
             }),
         }

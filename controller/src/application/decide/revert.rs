@@ -149,7 +149,13 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
                 let annotation = keep_out::record(recorded(snap), taken_out);
                 d.actions.push(Action::KeepOut { annotation });
             }
-            d.actions.push(Action::Revert { branch, reverts });
+            let squash = (inputs.squash && reverts.len() > 1)
+                .then(|| gitops::revert::squashed_message(&reverts, &application, &why));
+            d.actions.push(Action::Revert {
+                branch,
+                reverts,
+                squash,
+            });
             None
         }
     }

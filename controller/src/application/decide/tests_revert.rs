@@ -56,8 +56,8 @@ fn condition<'a>(d: &'a Decision, type_: &str) -> Option<&'a str> {
         .map(|c| c.message.as_str())
 }
 
-#[test]
-fn a_reverted_template_pushed_again_is_held_out_until_a_manual_sync() {
+/// Degraded at BAD (an aborted canary) after syncing `commits` since the known-good REV.
+fn degraded(commits: &[(&str, &str)], squash: bool) -> Snapshot {
     let synced_at_bad = json!({"sync": {"status": "Synced", "revision": BAD},
         "operationState": {"phase": "Succeeded", "finishedAt": "2026-12-02T11:59:00Z",
             "syncResult": {"revision": BAD, "source": {"repoURL": "git://git.example/apps.git", "path": "shop", "targetRevision": "main"}}}});
@@ -68,18 +68,49 @@ fn a_reverted_template_pushed_again_is_held_out_until_a_manual_sync() {
     degraded.auto_revert = true;
     degraded.revert = Some(RevertInputs {
         known_good: Some(REV.into()),
-        commits: vec![gitops::revert::Commit {
-            sha: BAD.into(),
-            subject: "api 2".into(),
-            paths: vec!["shop/rollout.yaml".into()],
-            reverts: None,
-        }],
+        commits: commits
+            .iter()
+            .map(|(sha, subject)| gitops::revert::Commit {
+                sha: (*sha).into(),
+                subject: (*subject).into(),
+                paths: vec!["shop/rollout.yaml".into()],
+                reverts: None,
+            })
+            .collect(),
         recent: (0, 3),
         branch: Some("main".into()),
+        squash,
         ..RevertInputs::default()
     });
-    let degraded = annotated(at(degraded, BAD), &[(HEALTHY_REVISION_ANNOTATION, REV)]);
-    let reverting = decide(&degraded);
+    annotated(at(degraded, BAD), &[(HEALTHY_REVISION_ANNOTATION, REV)])
+}
+
+#[test]
+fn revert_squash_makes_one_commit_of_several_culprits() {
+    let squashed = |d: &Decision| {
+        d.actions.iter().find_map(|a| match a {
+            Action::Revert { reverts, squash, .. } => Some((reverts.len(), squash.clone())),
+            _ => None,
+        })
+    };
+    let two = [(BAD, "api 2"), (NEWER, "api 2 config")];
+    let (count, message) = squashed(&decide(&degraded(&two, true))).unwrap_or_default();
+    assert_eq!(count, 2);
+    assert!(
+        message.is_some_and(|m| m.starts_with("Revert 2 commits that made argocd/shop Degraded")),
+        "one message for both"
+    );
+    assert_eq!(squashed(&decide(&degraded(&two, false))).map(|s| s.1), Some(None));
+    assert_eq!(
+        squashed(&decide(&degraded(&two[..1], true))).map(|s| s.1),
+        Some(None),
+        "one culprit is one plain revert"
+    );
+}
+
+#[test]
+fn a_reverted_template_pushed_again_is_held_out_until_a_manual_sync() {
+    let reverting = decide(&degraded(&[(BAD, "api 2")], false));
     assert!(
         reverting.actions.iter().any(|a| matches!(a, Action::Revert { .. })),
         "{:?} {:?}",
