@@ -218,7 +218,6 @@ pub fn squashed_message(reverts: &[Revert], application: &str, why: &str) -> Str
 }
 
 /// Every value of `trailer` in a commit message (a squashed revert names several commits).
-#[must_use]
 pub fn trailers<'a>(message: &'a str, trailer: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     message
         .lines()
