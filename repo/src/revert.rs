@@ -168,8 +168,9 @@ fn push(
     match (result, refused) {
         (Ok(()), None) => Ok(Ok(())),
         (Ok(()), Some(message)) => Ok(Err(message)),
-        (Err(e), _) if matches!(e.code(), git2::ErrorCode::NotFastForward) || e.message().contains("fast") => {
-            Ok(Err(e.message().to_owned()))
+        // libgit2 names a remote that moved with this code (its message varies).
+        (Err(e), _) if matches!(e.code(), git2::ErrorCode::NotFastForward) => {
+            Ok(Err(format!("non-fast-forward: {}", e.message())))
         }
         (Err(e), _)
             if e.class() == git2::ErrorClass::Reference
@@ -180,6 +181,26 @@ fn push(
         }
         (Err(e), _) => Err(error::remote(url, &e)),
     }
+}
+
+/// Whether a refused push only lost a race with another push, so fetching and redoing the revert
+/// on the new tip can succeed: not a fast-forward (`non-fast-forward`, `fetch first`, libgit2's
+/// "commits that are not present locally"), or the ref
+/// changed or was locked while the remote updated it (git's receive-pack says `failed to update
+/// ref`, `cannot lock ref` or `incorrect old value`). Anything else (a hook, a protected branch) is
+/// a refusal.
+fn branch_moved(message: &str) -> bool {
+    [
+        "fast",
+        "fetch first",
+        "not present locally",
+        "failed to update ref",
+        "cannot lock ref",
+        "failed to lock",
+        "incorrect old value",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// Reverts the culprits on the branch and pushes them (see the module's rules).
@@ -229,7 +250,7 @@ pub fn revert_and_push(cache: &RepoCache, request: &Request<'_>) -> Result<Pushe
         }
         match push(&repo, &contacted, request.access, tip.id(), request.branch)? {
             Ok(()) => return Ok(Pushed::Branch(tip.id().to_string())),
-            Err(message) if message.contains("fast") || message.contains("fetch first") => last = message,
+            Err(message) if branch_moved(&message) => last = message,
             Err(message) => {
                 let culprit = &request.culprits[0];
                 let _ = tip;

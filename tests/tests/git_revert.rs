@@ -2,7 +2,8 @@
 //! author, parent, diff), only the Application's files of a commit that changed more, a
 //! competing push (retried on the new tip, nothing lost, never forced), and a branch that refuses
 //! the push (the revert is left on `sluice/revert-<sha>`); a Kustomize overlay whose input is its
-//! base too, and nothing of another Application's overlay reverted; squashed reverts.
+//! base too, and nothing of another Application's overlay reverted; squashed reverts; races with
+//! a pusher that keeps pushing (10 runs, 100 in the ignored stress test).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -316,4 +317,85 @@ fn squashed_reverts_are_one_commit_naming_every_culprit() {
     assert_eq!(git(bare, &["show", "main:api/cm.yaml"]), "a: 1");
     drop(daemon);
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Someone keeps pushing to the branch (rebasing on rejection, as a person or a bot does, every
+/// 50 to 150 ms) while
+/// Sluice reverts: every one of their commits survives, the revert lands once, and main only
+/// ever moves forward (the bare repository refuses non-fast-forward updates, so a forced push
+/// would fail the run).
+fn race(runs: usize) {
+    let root = temp(&format!("revert-pusher-{runs}"));
+    let served = root.join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let daemon = GitDaemon::start(&served);
+    let access = Access::default();
+    let cache = RepoCache::new(root.join("cache")).unwrap();
+    for run in 0..runs {
+        let repo = GitRepo::create(&served, &format!("apps-{run}"));
+        git(&repo.bare, &["config", "receive.denyNonFastForwards", "true"]);
+        repo.commit(&[("api/rollout.yaml", "image: api:1\n")], "good");
+        let bad = repo.commit(&[("api/rollout.yaml", "image: api:2-bad\n")], "bad");
+        let url = daemon.url(&format!("apps-{run}"));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let pusher = {
+            let (work, stop) = (repo.work.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut pushed = Vec::new();
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 3 {
+                    n += 1;
+                    std::fs::write(work.join(format!("other-{n}.txt")), format!("{n}\n")).unwrap();
+                    git(&work, &["add", "-A"]);
+                    git(&work, &["commit", "-q", "-m", &format!("other {n}")]);
+                    let ok = (0..20).any(|_| {
+                        let status = std::process::Command::new("git")
+                            .args(["push", "-q", "origin", "main"])
+                            .current_dir(&work)
+                            .stderr(std::process::Stdio::null())
+                            .status()
+                            .unwrap();
+                        status.success() || {
+                            git(&work, &["pull", "-q", "--rebase", "origin", "main"]);
+                            false
+                        }
+                    });
+                    assert!(ok, "the competing pusher got its commit in");
+                    pushed.push(format!("other {n}"));
+                    // A busy branch, not a flood: a push every 50 to 150 ms.
+                    std::thread::sleep(std::time::Duration::from_millis(50 + (run as u64 * 7 + n) % 100));
+                }
+                pushed
+            })
+        };
+        let culprits = [Culprit {
+            sha: bad.clone(),
+            message: format!("Revert \"bad\"\n\nSluice-Revert-Of: {bad}\n"),
+            only: None,
+        }];
+        let pushed = revert_and_push(&cache, &request(&url, &access, &culprits)).unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let theirs = pusher.join().unwrap();
+        assert!(matches!(pushed, Pushed::Branch(_)), "run {run}: {pushed:?}");
+        let log = git(&repo.bare, &["log", "--format=%s", "main"]);
+        for subject in &theirs {
+            assert!(log.lines().any(|l| l == subject), "run {run}: {subject} lost:\n{log}");
+        }
+        assert_eq!(log.lines().filter(|l| *l == "Revert \"bad\"").count(), 1, "run {run}");
+        assert_eq!(git(&repo.bare, &["show", "main:api/rollout.yaml"]), "image: api:1");
+    }
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_competing_pusher_loses_nothing_over_ten_races() {
+    race(10);
+}
+
+/// The stress version: `cargo test -p tests --test git_revert -- --ignored`.
+#[test]
+#[ignore = "stress: 100 races, about a minute"]
+fn a_competing_pusher_loses_nothing_over_a_hundred_races() {
+    race(100);
 }
