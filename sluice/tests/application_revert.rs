@@ -99,6 +99,10 @@ async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
     );
     let body = git(&bare, &["show", "-s", "--format=%b", "main"]);
     assert!(body.contains("Rollout api"), "the body says why: {body}");
+    assert!(
+        body.contains("AnalysisRun api-") && body.contains("metric \"smoke\" Failed"),
+        "and what the analysis measured: {body}"
+    );
     assert_eq!(
         git(&bare, &["show", "main:api/rollout.yaml"]).trim_end(),
         rollout("api:1").trim_end()

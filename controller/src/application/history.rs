@@ -5,14 +5,17 @@
 
 use std::sync::Arc;
 
+use crds::AnalysisRun;
 use crds::gitops::StoredApplication;
 use gitops::revert::{APPLICATION_TRAILER, Commit, REVERT_OF_TRAILER, trailer, trailers};
-use kube::ResourceExt as _;
+use kube::api::ListParams;
+use kube::{Api, ResourceExt as _};
+use serde_json::Value;
 
 use super::context::AppContext;
 use super::decide::revert::HEALTHY_REVISION_ANNOTATION;
 use super::observe::source_of;
-use super::snapshot::RevertInputs;
+use super::snapshot::{Observed, RevertInputs};
 
 /// How far back history is searched for earlier reverts.
 const SEARCHED: usize = 500;
@@ -66,6 +69,7 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
         RevertInputs {
             input,
             squash,
+            analysis: Vec::new(),
             dry_run: mode == gitops::revert::Mode::DryRun,
             known_good,
             commits: commits
@@ -102,4 +106,43 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
         }
     });
     task.await.ok()
+}
+
+/// What the failed AnalysisRuns of the Application's aborted Rollouts measured: one list request
+/// per aborted Rollout, and none while every Rollout is fine.
+pub async fn analysis(ctx: &AppContext, observed: &Observed) -> Vec<String> {
+    let mut lines = Vec::new();
+    for live in observed.resources.iter().filter_map(|r| r.live.as_ref()) {
+        let aborted = live["apiVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("argoproj.io/"))
+            && live["kind"] == "Rollout"
+            && (live.pointer("/status/abort") == Some(&Value::Bool(true))
+                || live.pointer("/status/phase") == Some(&Value::from("Degraded")));
+        let (Some(namespace), Some(uid)) = (
+            live.pointer("/metadata/namespace").and_then(Value::as_str),
+            live.pointer("/metadata/uid").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        if !aborted {
+            continue;
+        }
+        ctx.base.metrics.app_requests.inc();
+        let api: Api<AnalysisRun> = Api::namespaced(ctx.base.client.clone(), namespace);
+        let Ok(runs) = api.list(&ListParams::default()).await else {
+            continue;
+        };
+        let mut owned: Vec<&AnalysisRun> = runs
+            .items
+            .iter()
+            .filter(|run| run.owner_references().iter().any(|o| o.uid == uid))
+            .filter(|run| !gitops::revert::evidence::lines(run).is_empty())
+            .collect();
+        owned.sort_by_key(|run| std::cmp::Reverse(run.metadata.creation_timestamp.clone().map(|t| t.0)));
+        if let Some(newest) = owned.first() {
+            lines.extend(gitops::revert::evidence::lines(newest));
+        }
+    }
+    lines
 }

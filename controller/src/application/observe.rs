@@ -92,6 +92,9 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
     }
     if let Ok(observed) = &snap.source {
         snap.revert = super::history::inputs(ctx, app, &observed.revision).await;
+        if let Some(inputs) = snap.revert.as_mut() {
+            inputs.analysis = super::history::analysis(ctx, observed).await;
+        }
     }
     let desired_keys: HashSet<String> = match &snap.source {
         Ok(o) => o

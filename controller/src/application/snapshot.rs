@@ -80,6 +80,8 @@ pub struct RevertInputs {
     pub input: Vec<String>,
     /// One revert commit for all the culprits (`--revert-squash`).
     pub squash: bool,
+    /// What the failed AnalysisRuns of Degraded Rollouts measured (`gitops::revert::evidence`).
+    pub analysis: Vec<String>,
 }
 
 impl Snapshot {

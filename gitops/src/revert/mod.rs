@@ -11,6 +11,7 @@
 //!
 //! [`keep_out`]: a reverted pod template pushed again is held out of automated syncs.
 
+pub mod evidence;
 pub mod keep_out;
 
 /// The annotation that turns auto-revert on for an Application.

@@ -98,7 +98,12 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
     } else {
         inputs.input.clone()
     };
-    let why = degraded.join("\n");
+    let why = degraded
+        .iter()
+        .chain(&inputs.analysis)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
     let situation = Situation {
         application: &application,
         mode: if inputs.dry_run {
