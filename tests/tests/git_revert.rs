@@ -3,7 +3,8 @@
 //! competing push (retried on the new tip, nothing lost, never forced), and a branch that refuses
 //! the push (the revert is left on `sluice/revert-<sha>`); a Kustomize overlay whose input is its
 //! base too, and nothing of another Application's overlay reverted; squashed reverts; races with
-//! a pusher that keeps pushing (10 runs, 100 in the ignored stress test).
+//! a pusher that keeps pushing (10 runs, 100 in the ignored stress test); a conflicting revert left
+//! on a branch.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -398,4 +399,39 @@ fn a_competing_pusher_loses_nothing_over_ten_races() {
 #[ignore = "stress: 100 races, about a minute"]
 fn a_competing_pusher_loses_nothing_over_a_hundred_races() {
     race(100);
+}
+
+/// A revert that conflicts with later commits (the same line changed again) goes onto a branch of
+/// its own, made on the culprit where it applies, and main is left alone.
+#[test]
+fn a_conflicting_revert_is_left_on_a_branch_for_a_pull_request() {
+    let root = temp("revert-conflict");
+    let served = root.join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    repo.commit(&[("api/rollout.yaml", "image: api:1\n")], "good");
+    let bad = repo.commit(&[("api/rollout.yaml", "image: api:2-bad\n")], "bad");
+    let later = repo.commit(&[("api/rollout.yaml", "image: api:3\n")], "later, same line");
+    let daemon = GitDaemon::start(&served);
+    let url = daemon.url("apps");
+    let cache = RepoCache::new(root.join("cache")).unwrap();
+    let access = Access::default();
+    let culprits = [Culprit {
+        sha: bad.clone(),
+        message: format!("Revert \"bad\"\n\nSluice-Revert-Of: {bad}\n"),
+        only: None,
+    }];
+    let Pushed::Aside { branch, reason } = revert_and_push(&cache, &request(&url, &access, &culprits)).unwrap() else {
+        panic!("expected the revert aside")
+    };
+    assert_eq!(branch, format!("sluice/revert-{}", &bad[..12]));
+    assert!(reason.contains("conflicts"), "{reason}");
+    assert_eq!(git(&repo.bare, &["rev-parse", "main"]), later, "main untouched");
+    assert_eq!(git(&repo.bare, &["rev-parse", &format!("{branch}^")]), bad);
+    assert_eq!(
+        git(&repo.bare, &["show", &format!("{branch}:api/rollout.yaml")]),
+        "image: api:1"
+    );
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&root);
 }

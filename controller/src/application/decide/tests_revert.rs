@@ -170,3 +170,22 @@ fn a_reverted_template_pushed_again_is_held_out_until_a_manual_sync() {
     assert!(condition(&let_in, "RevertedChangeBlocked").is_none());
     let _ = missing;
 }
+
+#[test]
+fn a_revert_left_aside_is_a_condition_and_keeps_nothing_out() {
+    let snap = degraded(&[(BAD, "api 2")], false);
+    let mut reverting = decide(&snap);
+    assert!(keep_out(&reverting).is_some());
+    let outcome = super::super::plan::Outcome {
+        revert: Some((
+            false,
+            "the revert conflicts with later commits; the revert is on branch sluice/revert-333333333333 for a pull request".into(),
+        )),
+        ..super::super::plan::Outcome::default()
+    };
+    let _ = settle(&snap, &mut reverting, &outcome);
+    assert!(keep_out(&reverting).is_none(), "nothing was reverted on the branch");
+    let message = condition(&reverting, "RevertFailed").unwrap_or_default();
+    assert!(message.contains("sluice/revert-333333333333"), "{message}");
+    assert!(reverting.events.iter().any(|e| e.reason == "RevertFailed" && e.warning));
+}
