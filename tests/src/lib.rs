@@ -6,5 +6,6 @@
 
 pub mod cluster;
 pub mod git;
+pub mod recorder;
 pub mod rollouts;
 pub mod series;

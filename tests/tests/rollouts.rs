@@ -120,6 +120,65 @@ async fn an_analysis_step_runs_argo_named_analysisruns_and_continues_when_they_p
     assert_eq!(runs.list(&Default::default()).await.unwrap().items.len(), 1);
 }
 
+/// The conformance `random-fail` template with its coin landing on 1 (the simulated Job exits 1,
+/// through the simulator's `exit-code` annotation, since it runs no shell): both measurements
+/// fail, the run fails past `failureLimit: 1`, and the conformance Rollout aborts to stable.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_conformance_random_fail_template_failing_aborts_the_analysis_step() {
+    let cluster = Cluster::start(None).await;
+    let templates: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&conformance("analysis-templates.yaml"))
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    for mut template in templates {
+        if template["metadata"]["name"].as_str() == Some("random-fail") {
+            let pod = &mut template["spec"]["metrics"][0]["provider"]["job"]["spec"]["template"];
+            pod["metadata"] = serde_yaml::from_str(
+                "annotations: {sim.sluice.dev/exit-code: \"1\", sim.sluice.dev/start-delay: 100ms}",
+            )
+            .unwrap();
+        }
+        cluster
+            .apply(&serde_yaml::to_string(&template).unwrap(), "default")
+            .await;
+    }
+    cluster
+        .apply(&conformance("cluster-analysis-templates.yaml"), "default")
+        .await;
+    cluster
+        .apply(&conformance("rollout-analysis-step.yaml"), "default")
+        .await;
+    let rollout = Probe::new(&cluster.client, "default", "rollout-analysis-step");
+    let first = rollout.wait_phase(RolloutPhase::Healthy, WAIT).await;
+    let stable = first.status.as_ref().unwrap().stable_rs.clone().unwrap();
+    rollout.set_image("argoproj/rollouts-demo:yellow").await;
+    let aborted = rollout.wait_phase(RolloutPhase::Degraded, WAIT).await;
+    let status = aborted.status.clone().unwrap();
+    assert_eq!(status.abort, Some(true));
+    assert_eq!(status.stable_rs.as_deref(), Some(stable.as_str()));
+    let hash = status.current_pod_hash.unwrap();
+    let run = cluster
+        .completed_run("default", &format!("rollout-analysis-step-{hash}-2-1"), WAIT)
+        .await;
+    let result = &run.status.as_ref().unwrap().metric_results;
+    let random = result.iter().find(|m| m.name == "random-fail").unwrap();
+    assert_eq!(random.phase, Some(crds::analysis::AnalysisPhase::Failed));
+    assert_eq!((random.count, random.failed), (2, 2), "count 2, failureLimit 1");
+    rollout
+        .wait("the canary scaled away", WAIT, |_, sets| {
+            sets.iter().filter(|s| s.spec > 0).count() == 1
+        })
+        .await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while rollout.counts_of("argoproj/rollouts-demo:blue").await != (4, 4) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stable version back at four ready pods"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(rollout.counts_of("argoproj/rollouts-demo:yellow").await.0, 0);
+}
+
 /// The founding Rollout with a canary-only success rate, judged by a real Prometheus.
 fn api_with_canary_analysis(prometheus: &str) -> String {
     let yaml = std::fs::read_to_string(format!("{}/../examples/rollout-api.yaml", env!("CARGO_MANIFEST_DIR"))).unwrap();
