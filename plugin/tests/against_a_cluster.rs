@@ -1,6 +1,7 @@
 //! `kubectl-sluice` run as a process against a simulated cluster with the Rollout and AnalysisRun
 //! controllers running (in this test's process, over HTTP): every command that changes a Rollout,
-//! `status` exit codes, error lines, and real `kubectl` finding the plugin on PATH.
+//! `status` exit codes, error lines, `get -w` and `list -w` redrawing as a process's output, and
+//! real `kubectl` finding the plugin on PATH.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -53,6 +54,65 @@ impl Env {
         })
         .await
         .unwrap()
+    }
+}
+
+/// A `kubectl-sluice ... -w` process whose output is read as it comes; killed on drop.
+struct Watching {
+    child: std::process::Child,
+    output: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Watching {
+    fn start(env: &Env, args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-sluice"))
+            .arg("--kubeconfig")
+            .arg(env.dir.path().join("kubeconfig"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0_u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Self { child, output }
+    }
+
+    /// Waits until the output printed after byte `from` contains `text`; returns where it ends.
+    async fn until(&self, from: usize, text: &str) -> usize {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            {
+                let out = self.output.lock().unwrap();
+                if let Some(at) = out.get(from..).and_then(|o| o.find(text)) {
+                    return from + at + text.len();
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{text:?} never printed; got:\n{}",
+                    out.get(from..).unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -189,4 +249,74 @@ async fn kubectl_finds_the_plugin_on_path() {
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("NAME "), "{out}");
     assert!(out.contains("basic  Canary    Healthy"), "{out}");
+}
+
+/// The rest of the README's Rollout commands, as a process: `get -w` and `list -w` redrawing after
+/// a change, `promote --full`, `pause`, `restart`, `create analysisrun`, `terminate analysisrun`.
+#[tokio::test(flavor = "multi_thread")]
+async fn watches_redraw_and_the_remaining_commands_do_what_they_say() {
+    let env = Env::start().await;
+    let basic = env.probe();
+    let tree = Watching::start(&env, &["get", "rollout", "basic", "-w"]);
+    let list = Watching::start(&env, &["list", "rollouts", "-w"]);
+    let drawn = tree.until(0, "Healthy").await;
+    let listed = list.until(0, "basic  Canary    Healthy").await;
+    let (code, _, _) = text(&env.sluice(&["set", "image", "basic", "basic=nginx:1.20-alpine"]).await);
+    assert_eq!(code, 0);
+    let drawn = tree.until(drawn, "nginx:1.20-alpine (canary)").await;
+    tree.until(drawn, "Paused").await;
+    let listed = list.until(listed, "Paused").await;
+
+    let (code, out, _) = text(&env.sluice(&["promote", "basic", "--full"]).await);
+    assert_eq!((code, out.as_str()), (0, "rollout 'basic' fully promoted\n"));
+    list.until(listed, "basic  Canary    Healthy").await;
+    basic
+        .wait("the new version stable", WAIT, |r, _| {
+            r.status.as_ref().and_then(|s| s.stable_rs.clone())
+                == r.status.as_ref().and_then(|s| s.current_pod_hash.clone())
+        })
+        .await;
+    drop((tree, list));
+
+    let (code, out, _) = text(&env.sluice(&["pause", "basic"]).await);
+    assert_eq!((code, out.as_str()), (0, "rollout 'basic' paused\n"));
+    assert_eq!(basic.get().await.spec.paused, Some(true));
+    basic.patch(serde_json::json!({"spec": {"paused": false}})).await;
+
+    let (code, out, _) = text(&env.sluice(&["restart", "basic"]).await);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("rollout 'basic' restarts at "), "{out}");
+    let asked = basic.get().await.spec.restart_at.clone().unwrap();
+    basic
+        .wait("the restart done", WAIT, |r, _| {
+            r.status.as_ref().and_then(|s| s.restarted_at.clone()).as_ref() == Some(&asked)
+        })
+        .await;
+
+    let template = "apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n  name: slow\nspec:\n  args:\n  - name: service\n  metrics:\n  - name: check\n    provider:\n      job:\n        spec:\n          backoffLimit: 0\n          template:\n            metadata:\n              annotations: {sim.sluice.dev/start-delay: 1h}\n            spec:\n              restartPolicy: Never\n              containers:\n              - name: c\n                image: 'check:{{args.service}}'\n";
+    env.cluster.apply(template, "default").await;
+    let (code, out, err) = text(
+        &env.sluice(&[
+            "create",
+            "analysisrun",
+            "--from",
+            "slow",
+            "-a",
+            "service=api",
+            "--name",
+            "by-hand",
+        ])
+        .await,
+    );
+    assert_eq!((code, out.as_str()), (0, "analysisrun 'by-hand' created\n"), "{err}");
+    let runs: kube::Api<crds::AnalysisRun> = kube::Api::namespaced(env.cluster.client.clone(), "default");
+    let run = runs.get("by-hand").await.unwrap();
+    assert_eq!(run.spec.args[0].value.as_deref(), Some("api"));
+    let (code, out, _) = text(&env.sluice(&["terminate", "analysisrun", "by-hand"]).await);
+    assert_eq!((code, out.as_str()), (0, "analysisrun 'by-hand' terminated\n"));
+    let done = env.cluster.completed_run("default", "by-hand", WAIT).await;
+    assert_eq!(
+        done.status.as_ref().and_then(|s| s.message.as_deref()),
+        Some("Run Terminated")
+    );
 }
