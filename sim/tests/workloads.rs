@@ -69,7 +69,7 @@ where
 }
 
 #[tokio::test]
-async fn replicasets_get_ready_pods_and_scale_down_youngest_first() {
+async fn replicasets_get_ready_pods_and_scale_down_with_their_status() {
     let cluster = Cluster::start().await;
     let client = cluster.client.clone();
     let rs_api: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");

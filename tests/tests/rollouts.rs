@@ -340,8 +340,10 @@ async fn blue_green_conformance_previews_pauses_and_switches_on_promote() {
         crds::rollout::PauseReason::BlueGreenPause
     );
 
+    let promoted = jiff::Timestamp::now();
     bg.promote().await;
     let done = bg.wait_phase(RolloutPhase::Healthy, WAIT).await;
+    let seen = jiff::Timestamp::now();
     assert_eq!(done.status.unwrap().stable_rs.as_deref(), Some(green.as_str()));
     assert_eq!(
         bg.service_hash("rollout-bluegreen-active").await.as_deref(),
@@ -354,8 +356,14 @@ async fn blue_green_conformance_previews_pauses_and_switches_on_promote() {
     let deadline: jiff::Timestamp = old.metadata.annotations.unwrap()["scale-down-deadline"]
         .parse()
         .unwrap();
-    let left = deadline.duration_since(jiff::Timestamp::now()).as_secs();
-    assert!((20..=31).contains(&left), "deadline {left}s away");
+    // 30 s after the switch, which happened between the promote and Healthy being seen (the
+    // deadline is written in whole seconds).
+    let earliest = promoted + jiff::SignedDuration::from_secs(29);
+    let latest = seen + jiff::SignedDuration::from_secs(31);
+    assert!(
+        earliest <= deadline && deadline <= latest,
+        "deadline {deadline} outside {earliest}..{latest}"
+    );
     assert_eq!(bg.counts_of("argoproj/rollouts-demo:blue").await.0, 2);
 }
 
@@ -523,7 +531,12 @@ async fn a_rollout_of_another_controller_instance_is_left_alone() {
     );
     assert!(yaml.contains("controller-instance-id"));
     cluster.apply(&yaml, "default").await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The positive control, in the same window: an unlabelled Rollout is handled to Healthy.
+    let mine = conformance("rollout-basic.yaml").replace("  name: basic\n", "  name: mine\n");
+    cluster.apply(&mine, "default").await;
+    Probe::new(&cluster.client, "default", "mine")
+        .wait_phase(RolloutPhase::Healthy, WAIT)
+        .await;
     let basic = Probe::new(&cluster.client, "default", "basic");
     assert_eq!(basic.get().await.status, None);
     assert!(basic.replicasets().await.is_empty());
