@@ -39,6 +39,15 @@ impl Cluster {
         prometheus: Option<&str>,
         applications: Option<controller::application::AppSettings>,
     ) -> Self {
+        Self::start_scoped(prometheus, applications, controller::manager::Scope::cluster()).await
+    }
+
+    /// [`Self::start_with`], handling only what `scope` names (a namespace, an instance id).
+    pub async fn start_scoped(
+        prometheus: Option<&str>,
+        applications: Option<controller::application::AppSettings>,
+        scope: controller::manager::Scope,
+    ) -> Self {
         sim::tls::ensure_crypto_provider();
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -52,6 +61,7 @@ impl Cluster {
         }
         let workloads = sim::workloads::runner::spawn(client.clone());
         let options = Options {
+            scope,
             prometheus_address: prometheus.map(str::to_string),
             applications,
             ..Options::default()

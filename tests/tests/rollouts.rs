@@ -459,13 +459,11 @@ async fn blue_green_runs_pre_and_post_promotion_analysis_around_the_switch() {
     assert_eq!(pre_run.metadata.labels.unwrap()["rollout-type"], "PrePromotion");
     assert_eq!(post_run.metadata.labels.unwrap()["rollout-type"], "PostPromotion");
     // Post-promotion analysis started only after the switch.
+    let created = post_run.metadata.creation_timestamp.unwrap().0;
+    let pre_done = pre_run.status.unwrap().completed_at.unwrap().0;
     assert!(
-        post_run.metadata.creation_timestamp
-            >= pre_run
-                .status
-                .unwrap()
-                .completed_at
-                .map(|t| k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(t.0))
+        created >= pre_done,
+        "post-promotion at {created}, pre-promotion done at {pre_done}"
     );
     assert_eq!(
         bg.service_hash("bg-analysis-active").await.as_deref(),
