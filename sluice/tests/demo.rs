@@ -1,5 +1,6 @@
-//! `sluice demo` run as a process, as the README's main command runs it (here with the web
-//! provider, so it needs nothing installed).
+//! `sluice demo` run as a process, as the README's main command runs it: the founding canary
+//! declared in Git, a good commit, a bad one reverted in Git by Sluice, and the summary (with the
+//! web provider, so it needs nothing installed; and with a real Prometheus).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -23,18 +24,47 @@ fn the_demo_takes_a_good_and_a_bad_version_through_and_summarises() {
         "{stdout}"
     );
     for expected in [
+        "git commit ",
+        "Application api: Synced, Healthy at ",
         "॥ Paused - CanaryPauseStep | step 1/6 | weight 20",
         "✖ Degraded - RolloutAborted: Rollout aborted update to revision 3: Metric \"success-rate\" assessed Failed",
-        "1. first deploy (registry.example/api:1.0.0), straight to 100%: Healthy after",
-        "2. good update (registry.example/api:1.1.0)",
-        "3. bad update (registry.example/api:1.2.0-bad): aborted after",
-        "4. template back to registry.example/api:1.1.0",
+        "Sluice pushed: ",
+        " Revert \"api 1.2.0\"",
+        "    Sluice-Revert-Of: ",
+        "    Sluice-Application: argocd/api",
+        "(registry.example/api:1.0.0): synced after",
+        "(registry.example/api:1.1.0): synced after",
+        "(registry.example/api:1.2.0-bad): synced, canary aborted after",
+        "Sluice reverted it in Git ",
+        "the revert synced, Healthy on registry.example/api:1.1.0",
         ": Successful, measured 0.97, 0.97, 0.97",
         ": Failed, measured 0.8",
         "demo --keep",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }
+    // The revert is the Application's last synced revision, and the Git folder is cleaned up.
+    let revert = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Sluice pushed: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        stdout.contains(&format!(
+            "Application api: Synced, Healthy at {revert} (last sync Succeeded)"
+        )),
+        "{stdout}"
+    );
+    let folder = stdout
+        .split("a Git repository at file://")
+        .nth(1)
+        .and_then(|r| r.split("/git/api.git").next())
+        .unwrap_or_default();
+    assert!(
+        !folder.is_empty() && !std::path::Path::new(folder).exists(),
+        "{folder} left behind"
+    );
 }
 
 /// The README's main command as written: with Debian's `prometheus` installed (the test command
@@ -59,8 +89,9 @@ fn the_demo_with_a_real_prometheus_judges_the_same_versions() {
     );
     for expected in [
         "✖ Degraded - RolloutAborted: Rollout aborted update to revision 3: Metric \"success-rate\" assessed Failed",
-        "2. good update (registry.example/api:1.1.0)",
-        "3. bad update (registry.example/api:1.2.0-bad): aborted after",
+        "(registry.example/api:1.1.0): synced after",
+        "(registry.example/api:1.2.0-bad): synced, canary aborted after",
+        " Revert \"api 1.2.0\"",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }

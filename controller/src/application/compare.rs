@@ -37,9 +37,12 @@ impl Compared {
     }
 }
 
-/// Cached comparisons.
+/// Cached comparisons, and the generation each of our applies wrote.
 #[derive(Default)]
-pub struct ComparisonCache(Mutex<HashMap<String, (u64, String, Compared)>>);
+pub struct ComparisonCache(
+    Mutex<HashMap<String, (u64, String, Compared)>>,
+    Mutex<HashMap<String, (String, i64)>>,
+);
 
 /// A stable hash of a desired object.
 #[must_use]
@@ -51,6 +54,14 @@ pub fn hash(desired: &Value) -> u64 {
 
 fn key_of(object: &Value) -> String {
     gitops::tracking::ResourceKey::of(object).to_string()
+}
+
+fn uid(object: &Value) -> Option<&str> {
+    object.pointer("/metadata/uid").and_then(Value::as_str)
+}
+
+fn generation(object: &Value) -> Option<i64> {
+    object.pointer("/metadata/generation").and_then(Value::as_i64)
 }
 
 fn resource_version(object: &Value) -> String {
@@ -68,6 +79,30 @@ impl ComparisonCache {
             key_of(desired),
             (hash(desired), resource_version(written), Compared::Synced),
         );
+        if let (Some(uid), Some(generation)) = (uid(written), generation(written)) {
+            self.1.lock().insert(key_of(desired), (uid.to_owned(), generation));
+        }
+    }
+
+    /// The live object as health should judge it: when the watch cache still holds a version
+    /// older than one of our applies wrote (same object, lower `metadata.generation`), its
+    /// generation is raised to the applied one, so a controller's `observedGeneration` reads as
+    /// behind (Progressing) instead of the old spec's health (a Rollout aborted before the revert
+    /// was applied is not Degraded any more, only not yet updated).
+    pub fn freshest(&self, desired: &Value, mut live: Value) -> Value {
+        let key = key_of(desired);
+        let mut applied = self.1.lock();
+        if let Some((written_uid, written)) = applied.get(&key) {
+            match (uid(&live), generation(&live)) {
+                (Some(u), Some(g)) if u == written_uid && g < *written => {
+                    live["metadata"]["generation"] = Value::from(*written);
+                }
+                _ => {
+                    applied.remove(&key);
+                }
+            }
+        }
+        live
     }
 
     fn get(&self, desired: &Value, hash: u64, live: &Value) -> Option<Compared> {
@@ -123,4 +158,43 @@ pub async fn compare(
     };
     cache.put(desired, h, live, compared.clone());
     compared
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::ComparisonCache;
+
+    #[test]
+    fn a_watch_cache_behind_our_apply_reads_as_not_yet_observed() {
+        let cache = ComparisonCache::default();
+        let desired = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "api", "namespace": "shop"}});
+        let meta = |generation: i64, uid: &str| json!({"name": "api", "namespace": "shop", "uid": uid, "generation": generation, "resourceVersion": "7"});
+        let mut written = desired.clone();
+        written["metadata"] = meta(3, "u1");
+        cache.seed(&desired, &written);
+        // The cache still has generation 2, its status observed at 2 and Degraded.
+        let mut stale = desired.clone();
+        stale["metadata"] = meta(2, "u1");
+        stale["status"] = json!({"observedGeneration": "2", "phase": "Degraded"});
+        let judged = cache.freshest(&desired, stale.clone());
+        assert_eq!(judged["metadata"]["generation"], 3);
+        let health = gitops::health::assess(&judged).map(|h| h.status);
+        assert_eq!(health, Some(gitops::health::HealthStatus::Progressing));
+        // Once the cache has caught up, the live object is judged as it is, and the record goes.
+        let mut fresh = stale.clone();
+        fresh["metadata"] = meta(3, "u1");
+        assert_eq!(cache.freshest(&desired, fresh.clone()), fresh);
+        assert_eq!(
+            cache.freshest(&desired, stale.clone()),
+            stale,
+            "forgotten once caught up"
+        );
+        // A recreated object (another uid) is never mistaken for the applied one.
+        cache.seed(&desired, &written);
+        let mut other = stale;
+        other["metadata"] = meta(1, "u2");
+        assert_eq!(cache.freshest(&desired, other.clone()), other);
+    }
 }

@@ -252,7 +252,7 @@ async fn observe_source(
             let rules = &rules;
             async move {
                 let store = ctx.live.store(&kind, ns_of(&desired).as_deref()).await;
-                let live = find(&store, &kind, &desired);
+                let live = find(&store, &kind, &desired).map(|l| ctx.comparisons.freshest(&desired, l));
                 let compared = compare::compare(
                     &ctx.live,
                     &ctx.comparisons,

@@ -21,6 +21,32 @@ pub struct Stores {
     pub templates: Store<AnalysisTemplate>,
     /// ClusterAnalysisTemplates.
     pub cluster_templates: Store<ClusterAnalysisTemplate>,
+    /// Set once every cache above has its first full list (see [`Stores::watch_readiness`]).
+    pub ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Stores {
+    /// Whether every cache has been filled once. A replica that just became leader must not
+    /// decide on an empty ReplicaSet cache (it would not see the stable ReplicaSet and run a
+    /// rollback's steps again).
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Marks the caches ready once each has its first list. One task waits on each store in turn
+    /// (a single waiter per store: kube-runtime's `DelayedInit` wakes only one waiter).
+    pub fn watch_readiness(&self) -> tokio::task::JoinHandle<()> {
+        let stores = self.clone();
+        tokio::spawn(async move {
+            let _ = stores.replicasets.wait_until_ready().await;
+            let _ = stores.runs.wait_until_ready().await;
+            let _ = stores.services.wait_until_ready().await;
+            let _ = stores.templates.wait_until_ready().await;
+            let _ = stores.cluster_templates.wait_until_ready().await;
+            stores.ready.store(true, std::sync::atomic::Ordering::Release);
+        })
+    }
 }
 
 impl std::fmt::Debug for Stores {

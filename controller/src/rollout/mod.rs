@@ -53,7 +53,9 @@ pub async fn run(ctx: Context, scope: &Scope, shutdown: Shutdown) {
         services,
         templates,
         cluster_templates,
+        ready: Arc::default(),
     };
+    let readiness = stores.watch_readiness();
     let config = all().labels(&scope.instance_selector());
     let controller = Controller::new(scope.api::<Rollout>(&client), config);
     let rollouts = controller.store();
@@ -83,6 +85,7 @@ pub async fn run(ctx: Context, scope: &Scope, shutdown: Shutdown) {
         .for_each(|result| log_errors("rollout", result))
         .await;
     phases.abort();
+    readiness.abort();
 }
 
 /// Rollouts that name a Service (so a Service created after its Rollout wakes it), or that manage it.

@@ -102,6 +102,25 @@ async fn pods_to_restart(
         .collect())
 }
 
+/// A template read from the API server (`None` when it does not exist or cannot be read).
+async fn template_from_api(
+    client: &kube::Client,
+    reference: &crds::rollout::TemplateRef,
+    namespace: &str,
+) -> Option<crds::analysis::AnalysisTemplateSpec> {
+    if reference.cluster {
+        let api: kube::Api<crds::ClusterAnalysisTemplate> = kube::Api::all(client.clone());
+        api.get_opt(&reference.name)
+            .await
+            .ok()
+            .flatten()
+            .map(|t| t.spec.template)
+    } else {
+        let api: kube::Api<crds::AnalysisTemplate> = kube::Api::namespaced(client.clone(), namespace);
+        api.get_opt(&reference.name).await.ok().flatten().map(|t| t.spec)
+    }
+}
+
 /// Builds the snapshot of `rollout` at `now`.
 ///
 /// # Errors
@@ -133,6 +152,12 @@ pub async fn snapshot(
         } else {
             let key = ObjectRef::new(&reference.name).within(&namespace);
             stores.templates.get(&key).map(|t| t.spec.clone())
+        };
+        // A template applied together with the Rollout (one `kubectl apply`, one Argo CD sync) may
+        // not have reached the watch cache yet: ask the API server before calling the spec invalid.
+        let spec = match spec {
+            Some(spec) => Some(spec),
+            None => template_from_api(client, &reference, &namespace).await,
         };
         if let Some(spec) = spec {
             templates.insert(reference, spec);

@@ -25,6 +25,9 @@ const CONTROLLER: &str = "rollout";
 pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<RolloutContext>) -> Result<Requeue> {
     let _timer = ctx.base.metrics.reconcile(CONTROLLER);
     let client = &ctx.base.client;
+    if !ctx.stores.is_ready() {
+        return Ok(Requeue::requeue(std::time::Duration::from_millis(100)));
+    }
     let snapshot = observe::snapshot(client, &ctx.stores, &rollout, ctx.base.clock.now()).await?;
     let plan = decide(&snapshot);
     // The Rollout's own metadata is written after its status, which is guarded by the

@@ -14,6 +14,7 @@ pub struct Live {
     watched: Watched,
     tty: bool,
     last: String,
+    footer: Option<Box<dyn Fn() -> String + Send>>,
 }
 
 impl Live {
@@ -23,7 +24,19 @@ impl Live {
             watched: Watched::start(client, namespace),
             tty: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
             last: String::new(),
+            footer: None,
         }
+    }
+
+    /// Whether it draws the live tree (a terminal) rather than lines.
+    #[must_use]
+    pub fn on_terminal(&self) -> bool {
+        self.tty
+    }
+
+    /// A last line under the live tree (the Application's sync and health).
+    pub fn set_footer(&mut self, footer: impl Fn() -> String + Send + 'static) {
+        self.footer = Some(Box::new(footer));
     }
 
     /// The Rollout's AnalysisRuns now.
@@ -38,7 +51,11 @@ impl Live {
         };
         let view = family.view(jiff::Timestamp::now());
         let text = if self.tty {
-            render(&view, true)
+            let footer = self
+                .footer
+                .as_ref()
+                .map_or_else(String::new, |f| format!("\n{}\n", f()));
+            format!("{}{footer}", render(&view, true))
         } else {
             let h = &view.header;
             let message = if h.status.message.is_empty() {

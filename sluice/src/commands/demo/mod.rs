@@ -1,8 +1,11 @@
 //! `sluice demo`: a simulated cluster (API server and workloads), Prometheus when one is installed,
-//! and the controller, all in this process; then the founding canary Rollout through a good update
-//! and a bad one, drawn live as `kubectl sluice get rollout -w` draws it, and a summary.
+//! a Git repository, and the controller with auto-revert on, all in this process; then the
+//! founding canary Rollout, declared in Git, through a good commit and a bad one that Sluice
+//! reverts in Git, drawn live as `kubectl sluice get rollout -w` draws it, and a summary.
 
+mod app;
 mod apply;
+mod git;
 mod live;
 mod script;
 
