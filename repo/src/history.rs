@@ -17,6 +17,25 @@ pub struct CommitInfo {
     pub time: i64,
 }
 
+impl CommitInfo {
+    /// The commit as the auto-revert decision reads it (`gitops::revert::Commit`).
+    #[must_use]
+    pub fn for_decision(&self) -> gitops::revert::Commit {
+        gitops::revert::Commit {
+            sha: self.sha.clone(),
+            subject: self.message.lines().next().unwrap_or_default().to_owned(),
+            paths: self.paths.clone(),
+            reverts: gitops::revert::trailer(&self.message, gitops::revert::REVERT_OF_TRAILER).map(str::to_owned),
+        }
+    }
+
+    /// The commits this one reverts (every `Sluice-Revert-Of` trailer: a squashed revert names
+    /// several).
+    pub fn reverted(&self) -> impl Iterator<Item = String> + '_ {
+        gitops::revert::trailers(&self.message, gitops::revert::REVERT_OF_TRAILER).map(str::to_owned)
+    }
+}
+
 fn info(repo: &Repository, oid: Oid) -> Result<CommitInfo, git2::Error> {
     let commit = repo.find_commit(oid)?;
     let tree = commit.tree()?;

@@ -24,6 +24,16 @@ pub struct Culprit {
     pub only: Option<Vec<String>>,
 }
 
+impl From<&gitops::revert::Revert> for Culprit {
+    fn from(revert: &gitops::revert::Revert) -> Self {
+        Self {
+            sha: revert.original.clone(),
+            message: revert.message.clone(),
+            only: revert.only.clone(),
+        }
+    }
+}
+
 /// What to revert and where.
 #[derive(Clone, Debug)]
 pub struct Request<'a> {

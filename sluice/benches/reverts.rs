@@ -11,15 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::gitops::{ControllerProcess, app, apply, cluster, dynamic, states};
+use support::revert::{CHECK, rollout};
 use tests::git::{GitDaemon, GitRepo, git};
-
-fn rollout(image: &str) -> String {
-    format!(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: api\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: api}}\n  template:\n    metadata:\n      labels: {{app: api}}\n      annotations: {{sim.sluice.dev/start-delay: 100ms}}\n    spec:\n      containers:\n      - name: api\n        image: {image}\n  strategy:\n    canary:\n      steps:\n      - setWeight: 50\n      - analysis:\n          templates:\n          - templateName: check\n"
-    )
-}
-
-const CHECK: &str = "apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n  name: check\nspec:\n  metrics:\n  - name: smoke\n    provider:\n      job:\n        spec:\n          backoffLimit: 0\n          template:\n            metadata:\n              annotations: {sim.sluice.dev/start-delay: 100ms}\n            spec:\n              restartPolicy: Never\n              containers:\n              - name: check\n                image: check:1-fail\n";
 
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -66,15 +59,7 @@ async fn main() {
     );
     let daemon = GitDaemon::start(&served);
     let _controller = ControllerProcess::start(&sim, &["--max-reverts-per-hour", "1000"]);
-    let application: Value = json!({
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-        "metadata": {"name": "api", "namespace": "argocd", "annotations": {"sluice.dev/auto-revert": "true"}},
-        "spec": {
-            "source": {"repoURL": daemon.url("apps"), "path": "api", "targetRevision": "main"},
-            "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
-            "syncPolicy": {"automated": {"prune": true}},
-        }
-    });
+    let application: Value = support::revert::application(&daemon.url("apps"), "true", json!({"prune": true}));
     apply(&client, &application).await;
     poll("the known-good revision", || async {
         app(&client, "api").await["metadata"]["annotations"]["sluice.dev/healthy-revision"] == good.as_str()

@@ -11,15 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::gitops::{ControllerProcess, apply, cluster, get, states, until, until_app};
+use support::revert::{CHECK, rollout};
 use tests::git::{Auth, GitDaemon, GitHttp, GitRepo, git};
-
-fn rollout(image: &str) -> String {
-    format!(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: api\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: api}}\n  template:\n    metadata:\n      labels: {{app: api}}\n      annotations: {{sim.sluice.dev/start-delay: 100ms}}\n    spec:\n      containers:\n      - name: api\n        image: {image}\n  strategy:\n    canary:\n      steps:\n      - setWeight: 50\n      - analysis:\n          templates:\n          - templateName: check\n"
-    )
-}
-
-const CHECK: &str = "apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n  name: check\nspec:\n  metrics:\n  - name: smoke\n    provider:\n      job:\n        spec:\n          backoffLimit: 0\n          template:\n            metadata:\n              annotations: {sim.sluice.dev/start-delay: 100ms}\n            spec:\n              restartPolicy: Never\n              containers:\n              - name: check\n                image: check:1-fail\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
@@ -35,15 +28,7 @@ async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
     let _controller = ControllerProcess::start(&sim, &["--git-author", "Sluice Bot <bot@sluice.test>"]);
     apply(
         &client,
-        &json!({
-            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-            "metadata": {"name": "api", "namespace": "argocd", "annotations": {"sluice.dev/auto-revert": "true"}},
-            "spec": {
-                "source": {"repoURL": daemon.url("apps"), "path": "api", "targetRevision": "main"},
-                "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
-                "syncPolicy": {"automated": {"prune": true}},
-            }
-        }),
+        &support::revert::application(&daemon.url("apps"), "true", json!({"prune": true})),
     )
     .await;
     until_app(
@@ -193,15 +178,7 @@ async fn dry_run_says_what_it_would_revert_and_pushes_nothing() {
     let _controller = ControllerProcess::start(&sim, &[]);
     apply(
         &client,
-        &json!({
-            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-            "metadata": {"name": "api", "namespace": "argocd", "annotations": {"sluice.dev/auto-revert": "dry-run"}},
-            "spec": {
-                "source": {"repoURL": daemon.url("apps"), "path": "api", "targetRevision": "main"},
-                "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
-                "syncPolicy": {"automated": {}},
-            }
-        }),
+        &support::revert::application(&daemon.url("apps"), "dry-run", json!({})),
     )
     .await;
     until_app(
@@ -266,19 +243,7 @@ async fn the_revert_is_pushed_with_the_write_credentials() {
         .await;
     }
     let _controller = ControllerProcess::start(&sim, &[]);
-    apply(
-        &client,
-        &json!({
-            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-            "metadata": {"name": "api", "namespace": "argocd", "annotations": {"sluice.dev/auto-revert": "true"}},
-            "spec": {
-                "source": {"repoURL": url, "path": "api", "targetRevision": "main"},
-                "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
-                "syncPolicy": {"automated": {}},
-            }
-        }),
-    )
-    .await;
+    apply(&client, &support::revert::application(&url, "true", json!({}))).await;
     until_app(
         &client,
         "api",

@@ -16,15 +16,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::SimProcess;
 use support::gitops::{ControllerProcess, apply, cluster, states, until, until_app};
+use support::revert::{CHECK, rollout};
 use tests::git::{GitDaemon, GitRepo, git};
-
-fn rollout(image: &str) -> String {
-    format!(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: api\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: api}}\n  template:\n    metadata:\n      labels: {{app: api}}\n      annotations: {{sim.sluice.dev/start-delay: 100ms}}\n    spec:\n      containers:\n      - name: api\n        image: {image}\n  strategy:\n    canary:\n      steps:\n      - setWeight: 50\n      - analysis:\n          templates:\n          - templateName: check\n"
-    )
-}
-
-const CHECK: &str = "apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n  name: check\nspec:\n  metrics:\n  - name: smoke\n    provider:\n      job:\n        spec:\n          backoffLimit: 0\n          template:\n            metadata:\n              annotations: {sim.sluice.dev/start-delay: 100ms}\n            spec:\n              restartPolicy: Never\n              containers:\n              - name: check\n                image: check:1-fail\n";
 
 /// A hook that, once armed, holds Sluice's push (a commit with the revert trailer) until the test
 /// says the controller is dead, then lets the push fail (`pre-receive`) or finish (`post-receive`).
@@ -122,15 +115,7 @@ async fn a_leader_killed_before_and_after_its_push_leaves_exactly_one_revert() {
         .collect();
     apply(
         &client,
-        &json!({
-            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-            "metadata": {"name": "api", "namespace": "argocd", "annotations": {"sluice.dev/auto-revert": "true"}},
-            "spec": {
-                "source": {"repoURL": daemon.url("apps"), "path": "api", "targetRevision": "main"},
-                "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
-                "syncPolicy": {"automated": {"prune": true}},
-            }
-        }),
+        &support::revert::application(&daemon.url("apps"), "true", json!({"prune": true})),
     )
     .await;
     until_app(

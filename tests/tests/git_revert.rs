@@ -207,13 +207,8 @@ fn a_kustomize_overlay_reverts_its_base_and_nothing_of_another_application() {
     let commits: Vec<gitops::revert::Commit> = cache
         .commits_between(&url, &good, &unrelated)
         .unwrap()
-        .into_iter()
-        .map(|c| gitops::revert::Commit {
-            subject: c.message.lines().next().unwrap_or_default().to_owned(),
-            sha: c.sha,
-            paths: c.paths,
-            reverts: None,
-        })
+        .iter()
+        .map(repo::history::CommitInfo::for_decision)
         .collect();
     let situation = gitops::revert::Situation {
         application: "argocd/shop-prod",
@@ -238,14 +233,7 @@ fn a_kustomize_overlay_reverts_its_base_and_nothing_of_another_application() {
         reverts[0].only.as_deref(),
         Some(&["shop/base/deploy.yaml".to_owned()][..])
     );
-    let culprits: Vec<Culprit> = reverts
-        .iter()
-        .map(|r| Culprit {
-            sha: r.original.clone(),
-            message: r.message.clone(),
-            only: r.only.clone(),
-        })
-        .collect();
+    let culprits: Vec<Culprit> = reverts.iter().map(Culprit::from).collect();
     revert_and_push(&cache, &request(&url, &access, &culprits)).unwrap();
     let bare = &repo.bare;
     assert_eq!(git(bare, &["show", "main:shop/base/deploy.yaml"]), "image: shop:1");
@@ -288,14 +276,7 @@ fn squashed_reverts_are_one_commit_naming_every_culprit() {
         })
         .collect();
     let message = gitops::revert::squashed_message(&reverts, "argocd/api", "Rollout api: aborted");
-    let culprits: Vec<Culprit> = reverts
-        .iter()
-        .map(|r| Culprit {
-            sha: r.original.clone(),
-            message: r.message.clone(),
-            only: None,
-        })
-        .collect();
+    let culprits: Vec<Culprit> = reverts.iter().map(Culprit::from).collect();
     let mut asked = request(&url, &access, &culprits);
     asked.squash = Some(&message);
     revert_and_push(&cache, &asked).unwrap();

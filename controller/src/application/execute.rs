@@ -182,14 +182,7 @@ async fn revert(
         (Ok(write), Ok(read)) => (write, read),
         (Err(e), _) | (_, Err(e)) => return (false, e.0),
     };
-    let culprits: Vec<repo::revert::Culprit> = reverts
-        .iter()
-        .map(|r| repo::revert::Culprit {
-            sha: r.original.clone(),
-            message: r.message.clone(),
-            only: r.only.clone(),
-        })
-        .collect();
+    let culprits: Vec<repo::revert::Culprit> = reverts.iter().map(Into::into).collect();
     let started = ctx.base.clock.now();
     let (shared, branch, squash) = (ctx.clone(), branch.to_owned(), squash.map(str::to_owned));
     let task = tokio::task::spawn_blocking(move || {

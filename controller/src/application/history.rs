@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crds::AnalysisRun;
 use crds::gitops::StoredApplication;
-use gitops::revert::{APPLICATION_TRAILER, Commit, REVERT_OF_TRAILER, trailer, trailers};
+use gitops::revert::{APPLICATION_TRAILER, trailer};
 use kube::api::ListParams;
 use kube::{Api, ResourceExt as _};
 use serde_json::Value;
@@ -72,23 +72,8 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
             analysis: Vec::new(),
             dry_run: mode == gitops::revert::Mode::DryRun,
             known_good,
-            commits: commits
-                .iter()
-                .map(|c| Commit {
-                    sha: c.sha.clone(),
-                    subject: c.message.lines().next().unwrap_or_default().to_owned(),
-                    paths: c.paths.clone(),
-                    reverts: trailer(&c.message, REVERT_OF_TRAILER).map(str::to_owned),
-                })
-                .collect(),
-            already_reverted: recent
-                .iter()
-                .flat_map(|c| {
-                    trailers(&c.message, REVERT_OF_TRAILER)
-                        .map(str::to_owned)
-                        .collect::<Vec<_>>()
-                })
-                .collect(),
+            commits: commits.iter().map(repo::history::CommitInfo::for_decision).collect(),
+            already_reverted: recent.iter().flat_map(repo::history::CommitInfo::reverted).collect(),
             recent: (
                 u32::try_from(
                     recent

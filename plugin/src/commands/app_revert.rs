@@ -3,7 +3,7 @@
 //! that changed the Application's path are reverted on its branch and pushed, by the same rules
 //! and the same code as the controller's auto-revert. Prints the commit it pushed.
 
-use gitops::revert::{Commit, Mode, REVERT_OF_TRAILER, Situation, Verdict, trailer, trailers};
+use gitops::revert::{Commit, Mode, Situation, Verdict};
 use kube::{Client, ResourceExt as _};
 
 use super::app::read;
@@ -94,23 +94,14 @@ fn in_git(
     let commits: Vec<Commit> = cache
         .commits_between(url, &good, current)
         .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|c| Commit {
-            subject: c.message.lines().next().unwrap_or_default().to_owned(),
-            reverts: trailer(&c.message, REVERT_OF_TRAILER).map(str::to_owned),
-            sha: c.sha,
-            paths: c.paths,
-        })
+        .iter()
+        .map(repo::history::CommitInfo::for_decision)
         .collect();
     let already: Vec<String> = cache
         .recent_commits(url, current, 500)
         .map_err(|e| e.to_string())?
         .iter()
-        .flat_map(|c| {
-            trailers(&c.message, REVERT_OF_TRAILER)
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
+        .flat_map(repo::history::CommitInfo::reverted)
         .collect();
     let path = source.path.clone().unwrap_or_default();
     let input = cache
@@ -145,14 +136,7 @@ fn in_git(
             reverts,
             dry_run: false,
         } => {
-            let culprits: Vec<repo::revert::Culprit> = reverts
-                .iter()
-                .map(|r| repo::revert::Culprit {
-                    sha: r.original.clone(),
-                    message: r.message.clone(),
-                    only: r.only.clone(),
-                })
-                .collect();
+            let culprits: Vec<repo::revert::Culprit> = reverts.iter().map(Into::into).collect();
             let request = repo::revert::Request {
                 url,
                 access,
