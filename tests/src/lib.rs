@@ -9,3 +9,4 @@ pub mod git;
 pub mod recorder;
 pub mod rollouts;
 pub mod series;
+pub mod serve;

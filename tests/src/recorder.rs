@@ -33,10 +33,8 @@ struct Shared {
 
 /// The running endpoint; stops on drop.
 pub struct Recorder {
-    port: u16,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    served: crate::serve::Served,
 }
 
 /// The access token the OAuth2 endpoint hands out.
@@ -51,54 +49,21 @@ impl Recorder {
             authorization: authorization.to_owned(),
             token: ISSUED_TOKEN.to_owned(),
         });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = axum::Router::new().fallback(serve).with_state(state);
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
+        let app = axum::Router::new().fallback(serve).with_state(shared.clone());
         Self {
-            port,
+            served: crate::serve::Served::start(app),
             shared,
-            stop: Some(stop),
-            thread: Some(thread),
         }
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.served.port)
     }
 
     /// Every request so far, oldest first.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.requests.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

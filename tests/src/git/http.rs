@@ -30,10 +30,8 @@ struct Shared {
 
 /// A running smart-HTTP Git server; stopped on drop.
 pub struct GitHttp {
-    port: u16,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    served: crate::serve::Served,
 }
 
 impl GitHttp {
@@ -56,38 +54,16 @@ impl GitHttp {
             refused: AtomicUsize::new(0),
             served: AtomicUsize::new(0),
         });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = axum::Router::new().fallback(serve).with_state(state);
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
+        let app = axum::Router::new().fallback(serve).with_state(shared.clone());
         Self {
-            port,
+            served: crate::serve::Served::start(app),
             shared,
-            stop: Some(stop),
-            thread: Some(thread),
         }
     }
 
     /// The URL of repository `name.git`.
     pub fn url(&self, name: &str) -> String {
-        format!("http://127.0.0.1:{}/{name}.git", self.port)
+        format!("http://127.0.0.1:{}/{name}.git", self.served.port)
     }
 
     /// Requests refused for missing or wrong credentials.
@@ -98,17 +74,6 @@ impl GitHttp {
     /// Requests served.
     pub fn served(&self) -> usize {
         self.shared.served.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for GitHttp {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
