@@ -45,7 +45,7 @@ use crate::watches::{log_errors, reflect};
 pub async fn run(
     ctx: Context,
     settings: AppSettings,
-    pushes: tokio::sync::mpsc::UnboundedReceiver<gitops::webhook::Push>,
+    pushes: tokio::sync::mpsc::Receiver<gitops::webhook::Push>,
     shutdown: Shutdown,
 ) {
     let client = ctx.client.clone();

@@ -14,7 +14,8 @@ use gitops::webhook::{Push, Refused, Secrets};
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt as _};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::{Receiver as Queue, Sender, UnboundedSender};
 
 use super::context::AppContext;
 use super::observe::source_of;
@@ -27,8 +28,8 @@ pub struct Receiver {
     pub client: kube::Client,
     /// The Application namespace.
     pub namespace: String,
-    /// Where pushes go.
-    pub pushes: UnboundedSender<Push>,
+    /// Where pushes go (at most [`QUEUE`] waiting).
+    pub pushes: Sender<Push>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -60,7 +61,12 @@ async fn secrets(receiver: &Receiver) -> Secrets {
     }
 }
 
-/// `POST /api/webhook`: 200 for a push taken, 401 for a bad signature, 400 for what is not a push.
+/// Pushes that may wait for the reconciler. A standby replica (which the Service also reaches)
+/// holds at most this many until it leads, instead of growing without bound;
+/// polling covers what it refuses.
+pub const QUEUE: usize = 256;
+
+/// `POST /api/webhook`: 200 for a push taken, 503 when [`QUEUE`] pushes already wait, 401 for a bad signature, 400 for what is not a push.
 pub async fn handle(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
     let pairs: Vec<(String, String)> = headers
         .iter()
@@ -69,8 +75,16 @@ pub async fn handle(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, b
     match gitops::webhook::parse(&pairs, &body, &secrets(&receiver).await) {
         Ok(push) => {
             let message = format!("push to {} ({}) received\n", push.urls[0], push.revision);
-            let _ = receiver.pushes.send(push);
-            (StatusCode::OK, message)
+            match receiver.pushes.try_send(push) {
+                Ok(()) | Err(TrySendError::Closed(_)) => (StatusCode::OK, message),
+                Err(TrySendError::Full(_)) => {
+                    tracing::warn!("webhook queue full; polling picks the push up");
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "too many pushes waiting; retry later\n".into(),
+                    )
+                }
+            }
         }
         Err(Refused::Unauthorized(message)) => {
             tracing::warn!(%message, "webhook refused");
@@ -85,7 +99,7 @@ pub async fn handle(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, b
 pub async fn run(
     ctx: Arc<AppContext>,
     apps: Store<StoredApplication>,
-    mut pushes: UnboundedReceiver<Push>,
+    mut pushes: Queue<Push>,
     wake: UnboundedSender<ObjectRef<StoredApplication>>,
 ) {
     while let Some(push) = pushes.recv().await {

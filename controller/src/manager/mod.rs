@@ -93,7 +93,7 @@ pub struct Manager {
     options: Options,
     ready: Arc<AtomicBool>,
     webhook: Option<crate::application::webhook::Receiver>,
-    pushes: parking_lot::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<gitops::webhook::Push>>>,
+    pushes: parking_lot::Mutex<Option<tokio::sync::mpsc::Receiver<gitops::webhook::Push>>>,
 }
 
 impl Manager {
@@ -104,7 +104,7 @@ impl Manager {
     pub fn new(ctx: Context, options: Options) -> Result<Self, ManagerError> {
         let providers =
             default_providers(ctx.client.clone(), options.prometheus_address.clone()).map_err(ManagerError::Http)?;
-        let (pushed, pushes) = tokio::sync::mpsc::unbounded_channel();
+        let (pushed, pushes) = tokio::sync::mpsc::channel(crate::application::webhook::QUEUE);
         let webhook = options
             .applications
             .as_ref()

@@ -25,6 +25,17 @@ impl ControllerProcess {
     /// Starts `sluice controller` against `sim` with a fast repository poll (and, unless `extra`
     /// names them, no leader election and the simulator's repository cache).
     pub fn start(sim: &SimProcess, extra: &[&str]) -> Self {
+        Self::start_as(sim, &sim.kubeconfig(), None, extra)
+    }
+
+    /// [`ControllerProcess::start`] with another kubeconfig (another user), its log (stderr)
+    /// written to `log` when given.
+    pub fn start_as(
+        sim: &SimProcess,
+        kubeconfig: &std::path::Path,
+        log: Option<&std::path::Path>,
+        extra: &[&str],
+    ) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -49,7 +60,7 @@ impl ControllerProcess {
             .arg("--metrics-addr")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--kubeconfig")
-            .arg(sim.kubeconfig())
+            .arg(kubeconfig)
             .args(default(
                 "--repo-cache",
                 sim.dir.path().join("repo-cache").display().to_string(),
@@ -60,10 +71,10 @@ impl ControllerProcess {
                 std::env::var("SLUICE_TEST_LOG").unwrap_or_else(|_| "warn".into()),
             )
             .stdout(Stdio::null())
-            .stderr(if std::env::var_os("SLUICE_TEST_LOG").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
+            .stderr(match log {
+                Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+                None if std::env::var_os("SLUICE_TEST_LOG").is_some() => Stdio::inherit(),
+                None => Stdio::null(),
             })
             .spawn()
             .unwrap();
@@ -99,11 +110,7 @@ impl Drop for ControllerProcess {
 /// The simulator with Sluice's CRDs and the `argocd` namespace.
 pub async fn cluster() -> (SimProcess, Client) {
     let sim = SimProcess::start();
-    let kubeconfig = kube::config::Kubeconfig::read_from(sim.kubeconfig()).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
-        .await
-        .unwrap();
-    let client = Client::try_from(config).unwrap();
+    let client = admin(&sim).await;
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
     for crd in crds::crdgen::all() {
         crds.create(&PostParams::default(), &crd).await.unwrap();
@@ -114,6 +121,15 @@ pub async fn cluster() -> (SimProcess, Client) {
     )
     .await;
     (sim, client)
+}
+
+/// A client of `sim` with its kubeconfig's user (an administrator).
+pub async fn admin(sim: &SimProcess) -> Client {
+    let kubeconfig = kube::config::Kubeconfig::read_from(sim.kubeconfig()).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+        .await
+        .unwrap();
+    Client::try_from(config).unwrap()
 }
 
 /// Server-side applies `object` (any kind the simulator serves) as a user would.
