@@ -25,6 +25,22 @@ fn valid_manifests_pass() {
 }
 
 #[test]
+fn every_example_passes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut files: Vec<std::path::PathBuf> = ["rollouts", "demo"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).unwrap().flatten().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "{files:?}");
+    let borrowed: Vec<&Path> = files.iter().map(std::path::PathBuf::as_path).collect();
+    let (code, out) = lint(&borrowed);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.ends_with("no problems\n"), "{out}");
+}
+
+#[test]
 fn abbreviated_seed_reports_what_is_missing() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/seeds/rollout-api.yaml");
     let (code, out) = lint(&[&file]);

@@ -63,7 +63,19 @@ async fn the_gitops_example_syncs_as_its_readme_says() {
     ] {
         apply(&client, &example(file)).await;
     }
-    for app in ["guestbook", "payment-service-staging", "payment-service-production"] {
+    // The staging cluster's Applications, as the root's `staging` child applies them.
+    let staging = std::fs::read_to_string(root.join("clusters/staging/apps.yaml")).unwrap();
+    for document in serde_yaml::Deserializer::from_str(&staging) {
+        let value: serde_json::Value = serde::Deserialize::deserialize(document).unwrap();
+        apply(&client, &value).await;
+    }
+    for app in [
+        "guestbook",
+        "payment-service-staging",
+        "payment-service-production",
+        "api-staging",
+        "worker-staging",
+    ] {
         let done = until_app(&client, app, "Synced and Healthy", Duration::from_secs(90), |a| {
             states(a) == ("Synced".into(), "Healthy".into(), "Succeeded".into())
         })
@@ -84,6 +96,9 @@ async fn the_gitops_example_syncs_as_its_readme_says() {
     .await
     .unwrap();
     assert_eq!(production["spec"]["replicas"], 3);
+    let api = get(&client, "argoproj.io/v1alpha1", "Rollout", "staging", "api").await.unwrap();
+    assert_eq!(api["spec"]["replicas"], 2, "the staging overlay's patch");
+    assert_eq!(api["status"]["phase"], "Healthy");
     assert_eq!(production["metadata"]["labels"]["environment"], "production");
     let guestbook = until_app(&client, "guestbook", "the smoke test", Duration::from_secs(10), |a| {
         a["status"]["operationState"]["syncResult"]["resources"]
@@ -92,4 +107,43 @@ async fn the_gitops_example_syncs_as_its_readme_says() {
     })
     .await;
     assert_eq!(guestbook["status"]["sourceType"], "Directory");
+}
+
+/// Every manifest of the example loads as its kind, and every kustomization in the repository
+/// renders: what an ApplicationSet or the root Application would apply is valid today.
+#[test]
+fn every_example_manifest_loads_and_every_overlay_renders() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/gitops");
+    let mut paths = Vec::new();
+    files(&base, &mut paths);
+    let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+    for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")) {
+        let text = std::fs::read_to_string(path).unwrap();
+        if path.ends_with("kustomization.yaml") {
+            let dir = path.parent().unwrap();
+            let out = std::process::Command::new("kubectl")
+                .args(["kustomize", &dir.display().to_string()])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+            continue;
+        }
+        for document in serde_yaml::Deserializer::from_str(&text) {
+            let value: serde_json::Value = serde::Deserialize::deserialize(document).unwrap();
+            let kind = value["kind"].as_str().unwrap_or_default().to_owned();
+            let loaded = match kind.as_str() {
+                "Application" => serde_json::from_value::<crds::gitops::Application>(value).map(|_| ()),
+                "ApplicationSet" => serde_json::from_value::<crds::gitops::ApplicationSet>(value).map(|_| ()),
+                "AppProject" => serde_json::from_value::<crds::gitops::AppProject>(value).map(|_| ()),
+                "Rollout" => serde_json::from_value::<crds::rollout::Rollout>(value).map(|_| ()),
+                "AnalysisTemplate" => serde_json::from_value::<crds::analysis::AnalysisTemplate>(value).map(|_| ()),
+                _ => Ok(()),
+            };
+            loaded.unwrap_or_else(|e| panic!("{}: {kind}: {e}", path.display()));
+            *kinds.entry(kind).or_default() += 1;
+        }
+    }
+    assert_eq!(kinds.get("ApplicationSet"), Some(&3), "{kinds:?}");
+    assert_eq!(kinds.get("AppProject"), Some(&1), "{kinds:?}");
+    assert!(kinds.get("Application").is_some_and(|n| *n >= 8), "{kinds:?}");
 }
