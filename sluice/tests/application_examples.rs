@@ -96,7 +96,9 @@ async fn the_gitops_example_syncs_as_its_readme_says() {
     .await
     .unwrap();
     assert_eq!(production["spec"]["replicas"], 3);
-    let api = get(&client, "argoproj.io/v1alpha1", "Rollout", "staging", "api").await.unwrap();
+    let api = get(&client, "argoproj.io/v1alpha1", "Rollout", "staging", "api")
+        .await
+        .unwrap();
     assert_eq!(api["spec"]["replicas"], 2, "the staging overlay's patch");
     assert_eq!(api["status"]["phase"], "Healthy");
     assert_eq!(production["metadata"]["labels"]["environment"], "production");
@@ -125,7 +127,12 @@ fn every_example_manifest_loads_and_every_overlay_renders() {
                 .args(["kustomize", &dir.display().to_string()])
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
             continue;
         }
         for document in serde_yaml::Deserializer::from_str(&text) {

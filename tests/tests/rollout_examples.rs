@@ -58,7 +58,8 @@ async fn promote_to(rollout: &Probe, image: &str, replicas: i32) {
     rollout.set_image(image).await;
     rollout
         .wait(&format!("{image} to be stable"), WAIT, |r, _| {
-            phase_of(r) == Some(RolloutPhase::Healthy) && r.status.as_ref().is_some_and(|s| s.stable_rs == s.current_pod_hash)
+            phase_of(r) == Some(RolloutPhase::Healthy)
+                && r.status.as_ref().is_some_and(|s| s.stable_rs == s.current_pod_hash)
         })
         .await;
     assert_eq!(rollout.counts_of(image).await, (replicas, replicas));
@@ -86,7 +87,10 @@ async fn the_blue_green_rollout_promotes_after_its_pre_promotion_job() {
     rollout.wait_phase(RolloutPhase::Healthy, WAIT).await;
     promote_to(&rollout, "registry.example/storefront:1.1.0", 3).await;
     let stable = rollout.get().await.status.unwrap().stable_rs.unwrap();
-    assert_eq!(rollout.service_hash("storefront-active").await.as_deref(), Some(stable.as_str()));
+    assert_eq!(
+        rollout.service_hash("storefront-active").await.as_deref(),
+        Some(stable.as_str())
+    );
     every_run_succeeded(&cluster, 1).await;
 }
 
@@ -116,7 +120,10 @@ async fn background_analysis_passes_a_good_version_and_aborts_a_bad_one() {
         .await;
     let deadline = tokio::time::Instant::now() + WAIT;
     while rollout.counts_of("registry.example/search:1.1.0").await != (4, 4) {
-        assert!(tokio::time::Instant::now() < deadline, "the stable version back on every pod");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stable version back on every pod"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     rollout.wait_phase(RolloutPhase::Degraded, WAIT).await;
