@@ -153,7 +153,9 @@ async fn main() {
     wait_all(&api, n, "app:1", start).await;
     let first_deploy = start.elapsed().as_secs_f64();
 
+    let me = std::process::id();
     let (writes0, cpu0, requests0) = (writes(port).await, proc_cpu_seconds(pid), sim.requests());
+    let sim_cpu0 = proc_cpu_seconds(me);
     let start = Instant::now();
     for i in 0..n {
         let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}}});
@@ -166,6 +168,8 @@ async fn main() {
     let update_writes = writes(port).await - writes0;
     let update_cpu = proc_cpu_seconds(pid) - cpu0;
     let update_requests = sim.requests() - requests0;
+    // This process is the simulator (API server and workloads) plus the benchmark's own polling.
+    let update_sim_cpu = proc_cpu_seconds(me) - sim_cpu0;
 
     // Idle: every Rollout Healthy; nothing should be written.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -180,6 +184,15 @@ async fn main() {
     );
     println!("  first deploy, all Healthy      {first_deploy:.1} s");
     println!("  update, all Healthy again      {update:.1} s");
+    #[allow(clippy::cast_precision_loss)]
+    let per_rollout_ms = update * 1000.0 / n as f64;
+    println!("  update per Rollout             {per_rollout_ms:.1} ms");
+    #[allow(clippy::cast_precision_loss)]
+    let pods = (n * usize::try_from(REPLICAS).unwrap_or(0)) as f64;
+    println!(
+        "  simulator CPU for the update   {update_sim_cpu:.1} s ({:.2} ms per pod made ready)",
+        update_sim_cpu * 1000.0 / pods
+    );
     #[allow(clippy::cast_precision_loss)]
     let per = update_writes as f64 / n as f64;
     println!("  controller writes per Rollout  {per:.1} (minimum the steps require: {MINIMUM_WRITES})");

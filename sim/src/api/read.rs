@@ -54,9 +54,8 @@ fn decode_token(token: &str) -> Result<(String, String), ApiError> {
 pub(super) fn list(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
     let (labels, fields) = call.selectors()?;
     let store = app.store.lock();
-    let mut items: Vec<Value> = store.list_where(&target.rt, target.namespace.as_deref(), |o| {
-        labels.matches(o) && fields.matches(o)
-    });
+    let mut items: Vec<Value> =
+        store.list_selected(&target.rt, target.namespace.as_deref(), &labels, |o| fields.matches(o));
     let rv = store.resource_version();
     drop(store);
     if let Some(token) = call.param("continue").filter(|t| !t.is_empty()) {

@@ -95,6 +95,14 @@ impl LabelSelector {
         Ok(Self(requirements))
     }
 
+    /// The `key=value` requirements (an object must carry every one of these labels).
+    pub fn equalities(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().filter_map(|req| match req {
+            Requirement::Equals(k, v) => Some((k.as_str(), v.as_str())),
+            _ => None,
+        })
+    }
+
     /// Whether an object's labels satisfy the selector.
     #[must_use]
     pub fn matches(&self, object: &Value) -> bool {

@@ -7,9 +7,14 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
+mod index;
+
+use index::{Index, Location, ObjKey};
+
 use super::objects::changed;
 use super::registry::Registry;
 use super::resources::ResourceType;
+use super::selectors::LabelSelector;
 use super::status::ApiError;
 use super::{crd, defaults};
 
@@ -36,6 +41,9 @@ pub struct WatchEvent {
     /// The object before a MODIFIED change, so watches with selectors can tell an object that
     /// entered or left the selection.
     pub previous: Option<Arc<Value>>,
+    /// The watch line `{"type": event_type, "object": ...}` as JSON, encoded once by the first
+    /// watcher that sends it and shared by every other.
+    pub encoded: std::sync::OnceLock<axum::body::Bytes>,
 }
 
 /// How dependents are treated when their owner is deleted.
@@ -49,11 +57,10 @@ pub enum Propagation {
     Orphan,
 }
 
-type TypeKey = (String, String);
+use index::TypeKey;
 
 /// The finalizer that keeps an owner while its dependents are deleted first.
 const FOREGROUND: &str = "foregroundDeletion";
-type ObjKey = (String, String);
 
 /// The state of the simulated cluster.
 #[derive(Debug)]
@@ -65,6 +72,7 @@ pub struct Store {
     cluster_ips: u64,
     history: VecDeque<Arc<WatchEvent>>,
     tx: broadcast::Sender<Arc<WatchEvent>>,
+    index: Index,
 }
 
 fn type_key(rt: &ResourceType) -> TypeKey {
@@ -108,6 +116,7 @@ impl Store {
             cluster_ips: 0,
             history: VecDeque::new(),
             tx,
+            index: Index::default(),
         };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let obj = json!({
@@ -119,11 +128,9 @@ impl Store {
             store.rv += 1;
             let mut obj = obj;
             obj["metadata"]["resourceVersion"] = json!(store.rv.to_string());
-            store
-                .objects
-                .entry((String::new(), "namespaces".into()))
-                .or_default()
-                .insert((String::new(), ns.into()), Arc::new(obj));
+            let at: Location = ((String::new(), "namespaces".into()), (String::new(), ns.into()));
+            store.index.insert(&at, &obj, None);
+            store.objects.entry(at.0).or_default().insert(at.1, Arc::new(obj));
         }
         store
     }
@@ -170,6 +177,7 @@ impl Store {
             event_type,
             object,
             previous,
+            encoded: std::sync::OnceLock::new(),
         });
         if self.history.len() == HISTORY {
             self.history.pop_front();
@@ -185,11 +193,13 @@ impl Store {
         self.next_rv(&mut obj);
         let key = (meta(&obj, "namespace").to_owned(), meta(&obj, "name").to_owned());
         let shared = Arc::new(obj);
+        let at: Location = (type_key(rt), key);
         let previous = self
             .objects
-            .entry(type_key(rt))
+            .entry(at.0.clone())
             .or_default()
-            .insert(key, shared.clone());
+            .insert(at.1.clone(), shared.clone());
+        self.index.insert(&at, &shared, previous.as_deref());
         self.record(rt, event_type, shared.clone(), previous);
         Arc::unwrap_or_clone(shared)
     }
@@ -225,17 +235,47 @@ impl Store {
         self.list_where(rt, namespace, |_| true)
     }
 
+    /// Objects of a type matching a label selector and `keep`: only the objects carrying its
+    /// `key=value` labels are looked at (through the label index), then every requirement and
+    /// `keep` are checked. Sorted by namespace and name, as [`Store::list_where`].
+    pub fn list_selected(
+        &self,
+        rt: &ResourceType,
+        namespace: Option<&str>,
+        selector: &LabelSelector,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Vec<Value> {
+        let type_key = type_key(rt);
+        let Some(candidates) = self.index.labelled(&type_key, selector.equalities()) else {
+            return self.list_where(rt, namespace, |o| selector.matches(o) && keep(o));
+        };
+        let Some(objs) = self.objects.get(&type_key) else {
+            return Vec::new();
+        };
+        candidates
+            .iter()
+            .filter(|(ns, _)| namespace.is_none_or(|want| want == ns))
+            .filter_map(|key| objs.get(key))
+            .filter(|o| selector.matches(o) && keep(o))
+            .map(|o| Value::clone(o))
+            .collect()
+    }
+
     /// Objects of a type that satisfy `keep`, filtered before they are copied.
     pub fn list_where(&self, rt: &ResourceType, namespace: Option<&str>, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
-        self.objects
-            .get(&type_key(rt))
-            .map(|objs| {
-                objs.iter()
-                    .filter(|((ns, _), o)| namespace.is_none_or(|want| want == ns) && keep(o))
-                    .map(|(_, o)| Value::clone(o))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let Some(objs) = self.objects.get(&type_key(rt)) else {
+            return Vec::new();
+        };
+        let copy = |(_, o): (_, &Arc<Value>)| keep(o).then(|| Value::clone(o));
+        match namespace {
+            // Keys sort by namespace first: one namespace is one range, not a scan of all.
+            Some(want) => objs
+                .range((want.to_owned(), String::new())..)
+                .take_while(|((ns, _), _)| ns == want)
+                .filter_map(copy)
+                .collect(),
+            None => objs.iter().filter_map(copy).collect(),
+        }
     }
 
     fn namespace_exists(&self, namespace: &str) -> bool {
@@ -436,13 +476,17 @@ impl Store {
     }
 
     fn find_uid(&self, uid: &str) -> Option<(ResourceType, String, String)> {
-        self.registry.all().find_map(|rt| {
-            self.objects
-                .get(&type_key(rt))?
-                .iter()
-                .find(|(_, o)| meta(o, "uid") == uid)
-                .map(|((ns, name), _)| (rt.clone(), ns.clone(), name.clone()))
-        })
+        let at = self.index.find(uid)?;
+        self.typed(at)
+    }
+
+    /// The served type and key of a stored location.
+    fn typed(&self, ((group, plural), (ns, name)): &Location) -> Option<(ResourceType, String, String)> {
+        let rt = self
+            .registry
+            .all()
+            .find(|rt| &rt.group == group && &rt.plural == plural)?;
+        Some((rt.clone(), ns.clone(), name.clone()))
     }
 
     fn remove(&mut self, rt: &ResourceType, namespace: &str, name: &str) -> Result<Value, ApiError> {
@@ -451,6 +495,8 @@ impl Store {
             .get_mut(&type_key(rt))
             .and_then(|objs| objs.remove(&(namespace.to_owned(), name.to_owned())))
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+        self.index
+            .remove(&(type_key(rt), (namespace.to_owned(), name.to_owned())), &removed);
         let mut obj = Arc::unwrap_or_clone(removed);
         self.next_rv(&mut obj);
         let shared = Arc::new(obj);
@@ -477,19 +523,11 @@ impl Store {
 
     /// Every stored object whose ownerReferences name `uid`, with its type.
     fn dependents_of(&self, uid: &str) -> Vec<(ResourceType, String, String)> {
-        let mut found = Vec::new();
-        for rt in self.registry.all() {
-            for ((ns, name), obj) in self.objects.get(&type_key(rt)).into_iter().flatten() {
-                let owned = obj
-                    .pointer("/metadata/ownerReferences")
-                    .and_then(Value::as_array)
-                    .is_some_and(|refs| refs.iter().any(|r| r.get("uid").and_then(Value::as_str) == Some(uid)));
-                if owned {
-                    found.push((rt.clone(), ns.clone(), name.clone()));
-                }
-            }
-        }
-        found
+        self.index
+            .dependents_of(uid)
+            .iter()
+            .filter_map(|at| self.typed(at))
+            .collect()
     }
 
     /// Background garbage collection: dependents whose every owner is gone are deleted.
@@ -515,10 +553,7 @@ impl Store {
     }
 
     fn uid_exists(&self, uid: &str) -> bool {
-        self.objects
-            .values()
-            .flat_map(BTreeMap::values)
-            .any(|o| meta(o, "uid") == uid)
+        self.index.find(uid).is_some()
     }
 
     fn orphan_dependents(&mut self, uid: &str) {

@@ -74,6 +74,27 @@ impl Filter {
     }
 }
 
+/// `{"type": ..., "object": ...}` followed by a newline, without copying the object.
+fn encode(event_type: &str, object: &Value) -> Bytes {
+    let mut text = format!("{{\"type\":\"{event_type}\",\"object\":");
+    text.push_str(&object.to_string());
+    text.push_str("}\n");
+    Bytes::from(text)
+}
+
+/// The line a watcher sends for a change: shared across watchers when it reports the change as
+/// it happened (most do), built for this watcher otherwise (a Table, or a selector transition).
+fn event_line(filter: &Filter, event: &WatchEvent) -> Option<Bytes> {
+    let event_type = filter.event_type(event)?;
+    if filter.as_table {
+        return line(&filter.line(event_type, &event.object)).ok();
+    }
+    if event_type == event.event_type {
+        return Some(event.encoded.get_or_init(|| encode(event_type, &event.object)).clone());
+    }
+    Some(encode(event_type, &event.object))
+}
+
 fn line(value: &Value) -> Result<Bytes, Infallible> {
     let mut text = value.to_string();
     text.push('\n');
@@ -103,9 +124,12 @@ pub(super) fn start(app: Arc<App>, call: &Call, target: Target) -> Result<Respon
         let rv = store.resource_version();
         let initial: Vec<Value> = if requested.is_empty() || requested == "0" || send_initial {
             store
-                .list_where(&filter.target.rt, filter.target.namespace.as_deref(), |o| {
-                    filter.selects(o)
-                })
+                .list_selected(
+                    &filter.target.rt,
+                    filter.target.namespace.as_deref(),
+                    &filter.labels,
+                    |o| filter.fields.matches(o),
+                )
                 .iter()
                 .map(|o| filter.line("ADDED", o))
                 .collect()
@@ -168,12 +192,12 @@ async fn stream(
         let next = tokio::select! {
             () = &mut deadline => return,
             _ = ticker.tick() => {
-                if bookmarks { Some(filter.bookmark(last_rv, false)) } else { None }
+                if bookmarks { Some(line(&filter.bookmark(last_rv, false))) } else { None }
             }
             received = rx.recv() => match received {
                 Ok(event) if event.rv > last_rv => {
                     last_rv = event.rv;
-                    filter.event_type(&event).map(|t| filter.line(t, &event.object))
+                    event_line(&filter, &event).map(Ok)
                 }
                 Ok(_) => None,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
@@ -184,8 +208,8 @@ async fn stream(
                 Err(broadcast::error::RecvError::Closed) => return,
             }
         };
-        if let Some(value) = next
-            && tx.send(line(&value)).await.is_err()
+        if let Some(bytes) = next
+            && tx.send(bytes).await.is_err()
         {
             return;
         }

@@ -13,3 +13,4 @@ pub mod podsets;
 pub mod remote_write;
 pub mod replicaset;
 pub mod runner;
+pub mod service_index;

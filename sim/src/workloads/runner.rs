@@ -3,20 +3,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt as _};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, watcher};
+use kube::runtime::reflector::{self, reflector};
+use kube::runtime::{Controller, WatchStreamExt as _, watcher};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 use tokio::task::JoinHandle;
 
 use super::deployment::{self, Change};
+use super::service_index::ServiceIndex;
 use super::{endpoints, job, kubelet, podsets, replicaset};
 
 /// Field manager of the simulator's writes.
@@ -149,7 +150,10 @@ async fn reconcile_deployment(deploy: Arc<Deployment>, client: Arc<Client>) -> R
     let ns = deploy.namespace().ok_or(WorkloadError::Missing("namespace"))?;
     let uid = deploy.uid().ok_or(WorkloadError::Missing("uid"))?;
     let rs_api: Api<ReplicaSet> = Api::namespaced((*client).clone(), &ns);
-    let all = rs_api.list(&ListParams::default()).await?.items;
+    // The ReplicaSets the selector matches (the server reads them through its label index),
+    // then those this Deployment controls.
+    let selector = crds::meta::selector_string(&deploy.spec.selector);
+    let all = rs_api.list(&ListParams::default().labels(&selector)).await?.items;
     let owned: Vec<&ReplicaSet> = all
         .iter()
         .filter(|rs| {
@@ -196,10 +200,10 @@ async fn reconcile_deployment(deploy: Arc<Deployment>, client: Arc<Client>) -> R
     Ok(requeue(decision.requeue))
 }
 
-/// Pods in a namespace whose controller reference is `uid`.
-async fn owned_pods(client: &Client, ns: &str, uid: &str) -> Result<Vec<Pod>, WorkloadError> {
+/// Pods in a namespace that `selector` matches and whose controller reference is `uid`.
+async fn owned_pods(client: &Client, ns: &str, uid: &str, selector: &str) -> Result<Vec<Pod>, WorkloadError> {
     let pods = Api::<Pod>::namespaced(client.clone(), ns)
-        .list(&ListParams::default())
+        .list(&ListParams::default().labels(selector))
         .await?
         .items;
     Ok(pods
@@ -246,7 +250,7 @@ where
 async fn reconcile_statefulset(sts: Arc<StatefulSet>, client: Arc<Client>) -> Result<Action, WorkloadError> {
     let ns = sts.namespace().ok_or(WorkloadError::Missing("namespace"))?;
     let uid = sts.uid().ok_or(WorkloadError::Missing("uid"))?;
-    let pods = owned_pods(&client, &ns, &uid).await?;
+    let pods = owned_pods(&client, &ns, &uid, &crds::meta::selector_string(&sts.spec.selector)).await?;
     let decision = podsets::statefulset(&sts, &pods.iter().collect::<Vec<_>>());
     apply_podset::<StatefulSet>(&client, &ns, &sts.name_any(), decision).await?;
     Ok(Action::await_change())
@@ -255,7 +259,7 @@ async fn reconcile_statefulset(sts: Arc<StatefulSet>, client: Arc<Client>) -> Re
 async fn reconcile_daemonset(ds: Arc<DaemonSet>, client: Arc<Client>) -> Result<Action, WorkloadError> {
     let ns = ds.namespace().ok_or(WorkloadError::Missing("namespace"))?;
     let uid = ds.uid().ok_or(WorkloadError::Missing("uid"))?;
-    let pods = owned_pods(&client, &ns, &uid).await?;
+    let pods = owned_pods(&client, &ns, &uid, &crds::meta::selector_string(&ds.spec.selector)).await?;
     let decision = podsets::daemonset(&ds, &pods.iter().collect::<Vec<_>>());
     apply_podset::<DaemonSet>(&client, &ns, &ds.name_any(), decision).await?;
     Ok(Action::await_change())
@@ -279,10 +283,23 @@ async fn reconcile_job(job: Arc<Job>, client: Arc<Client>) -> Result<Action, Wor
 
 async fn reconcile_service(service: Arc<Service>, client: Arc<Client>) -> Result<Action, WorkloadError> {
     let ns = service.namespace().ok_or(WorkloadError::Missing("namespace"))?;
-    let pods = Api::<Pod>::namespaced((*client).clone(), &ns)
-        .list(&ListParams::default())
-        .await?
-        .items;
+    // Only the pods the selector matches (none without a selector: the slice goes).
+    let selector: Vec<String> = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let pods = if selector.is_empty() {
+        Vec::new()
+    } else {
+        Api::<Pod>::namespaced((*client).clone(), &ns)
+            .list(&ListParams::default().labels(&selector.join(",")))
+            .await?
+            .items
+    };
     let slices: Api<EndpointSlice> = Api::namespaced((*client).clone(), &ns);
     match endpoints::slice(&service, &pods) {
         Some(slice) => {
@@ -333,16 +350,21 @@ pub fn spawn(client: Client) -> JoinHandle<()> {
         .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
         .run(reconcile_job, retry, ctx.clone())
         .for_each(|_| async {});
-    let services = Controller::new(Api::<Service>::all(client.clone()), watcher::Config::default());
-    let known = services.store();
-    let services = services
+    // Services come through a reflector whose events also keep the selector index the pod
+    // mapping reads.
+    let index = Arc::new(parking_lot::RwLock::new(ServiceIndex::default()));
+    let (reader, writer) = reflector::store();
+    let indexing = index.clone();
+    let service_events = reflector(
+        writer,
+        watcher(Api::<Service>::all(client.clone()), watcher::Config::default()),
+    )
+    .inspect_ok(move |event| indexing.write().apply(event))
+    .default_backoff()
+    .touched_objects();
+    let services = Controller::for_stream(service_events, reader)
         .watches(Api::<Pod>::all(client), watcher::Config::default(), move |pod: Pod| {
-            known
-                .state()
-                .iter()
-                .filter(|svc| endpoints::selects(svc, &pod))
-                .map(|svc| ObjectRef::from_obj(&**svc))
-                .collect::<Vec<_>>()
+            index.read().selecting(&pod)
         })
         .run(reconcile_service, retry, ctx_services)
         .for_each(|_| async {});
