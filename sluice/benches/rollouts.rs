@@ -12,7 +12,7 @@ use crds::Rollout;
 use crds::rollout::RolloutPhase;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Api;
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::json;
 
 /// Replicas per Rollout.
@@ -80,34 +80,43 @@ fn rollout(i: usize, image: &str) -> Rollout {
     .unwrap()
 }
 
+/// Whether a Rollout runs `image` and is Healthy on it.
+fn done_on(r: &Rollout, image: &str) -> bool {
+    let status = r.status.clone().unwrap_or_default();
+    let image_now = r
+        .spec
+        .template
+        .as_ref()
+        .and_then(|t| t.spec.as_ref())
+        .and_then(|s| s.containers[0].image.clone());
+    status.phase == Some(RolloutPhase::Healthy)
+        && image_now.as_deref() == Some(image)
+        && status.stable_rs == status.current_pod_hash
+        && status.observed_generation == r.metadata.generation.map(|g| g.to_string())
+}
+
+/// Waits until all `n` Rollouts are Healthy on `image`, following a watch (a poll listing every
+/// Rollout would cost the simulator time proportional to N for every poll).
 async fn wait_all(api: &Api<Rollout>, n: usize, image: &str, started: Instant) {
-    loop {
-        let list = api.list(&ListParams::default()).await.unwrap();
-        let done = list
-            .items
-            .iter()
-            .filter(|r| {
-                let status = r.status.clone().unwrap_or_default();
-                let image_now = r
-                    .spec
-                    .template
-                    .as_ref()
-                    .and_then(|t| t.spec.as_ref())
-                    .and_then(|s| s.containers[0].image.clone());
-                status.phase == Some(RolloutPhase::Healthy)
-                    && image_now.as_deref() == Some(image)
-                    && status.stable_rs == status.current_pod_hash
-                    && status.observed_generation == r.metadata.generation.map(|g| g.to_string())
-            })
-            .count();
-        if done == n {
-            return;
+    use futures::StreamExt as _;
+    use kube::runtime::{WatchStreamExt as _, watcher};
+    let mut done = std::collections::HashSet::new();
+    let mut events = std::pin::pin!(watcher(api.clone(), watcher::Config::default()).default_backoff().applied_objects());
+    while done.len() < n {
+        let next = tokio::time::timeout(Duration::from_secs(5), events.next()).await;
+        if let Ok(Some(Ok(rollout))) = next {
+            let name = rollout.metadata.name.clone().unwrap_or_default();
+            if done_on(&rollout, image) {
+                done.insert(name);
+            } else {
+                done.remove(&name);
+            }
         }
         assert!(
             started.elapsed() < Duration::from_secs(1200),
-            "only {done}/{n} Healthy on {image}"
+            "only {}/{n} Healthy on {image}",
+            done.len()
         );
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
