@@ -101,7 +101,11 @@ async fn wait_all(api: &Api<Rollout>, n: usize, image: &str, started: Instant) {
     use futures::StreamExt as _;
     use kube::runtime::{WatchStreamExt as _, watcher};
     let mut done = std::collections::HashSet::new();
-    let mut events = std::pin::pin!(watcher(api.clone(), watcher::Config::default()).default_backoff().applied_objects());
+    let mut events = std::pin::pin!(
+        watcher(api.clone(), watcher::Config::default())
+            .default_backoff()
+            .applied_objects()
+    );
     while done.len() < n {
         let next = tokio::time::timeout(Duration::from_secs(5), events.next()).await;
         if let Ok(Some(Ok(rollout))) = next {
