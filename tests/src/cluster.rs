@@ -100,12 +100,20 @@ impl Cluster {
         }
     }
 
-    /// Waits until the run completes (or `timeout` passes) and returns it.
+    /// Waits until the run exists and completes (or `timeout` passes) and returns it. A step's
+    /// index can be in the Rollout's status a moment before its run is created.
     pub async fn completed_run(&self, namespace: &str, name: &str, timeout: Duration) -> AnalysisRun {
         let api: Api<AnalysisRun> = Api::namespaced(self.client.clone(), namespace);
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let run = api.get(name).await.unwrap();
+            let Some(run) = api.get_opt(name).await.unwrap() else {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "analysisrun {name} was not created in {timeout:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            };
             let phase = run.status.as_ref().and_then(|s| s.phase);
             if matches!(
                 phase,
