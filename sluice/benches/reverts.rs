@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::gitops::{ControllerProcess, app, apply, cluster, dynamic, states};
-use support::revert::{CHECK, rollout};
+use support::revert::rollout;
 use tests::git::{GitDaemon, GitRepo, git};
 
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
@@ -51,12 +51,7 @@ async fn main() {
         .unwrap_or(10);
     let (sim, client) = cluster().await;
     let served = sim.dir.path().join("git");
-    std::fs::create_dir_all(&served).unwrap();
-    let repo = GitRepo::create(&served, "apps");
-    let good = repo.commit(
-        &[("api/rollout.yaml", &rollout("api:1")), ("api/check.yaml", CHECK)],
-        "api 1",
-    );
+    let (repo, good) = support::revert::first_commit(&served);
     let daemon = GitDaemon::start(&served);
     let _controller = ControllerProcess::start(&sim, &["--max-reverts-per-hour", "1000"]);
     let application: Value = support::revert::application(&daemon.url("apps"), "true", json!({"prune": true}));

@@ -11,19 +11,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::gitops::{ControllerProcess, apply, cluster, get, states, until, until_app};
-use support::revert::{CHECK, rollout};
-use tests::git::{Auth, GitDaemon, GitHttp, GitRepo, git};
+use support::revert::rollout;
+use tests::git::{Auth, GitDaemon, GitHttp, git};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
     let (sim, client) = cluster().await;
     let served = sim.dir.path().join("git");
-    std::fs::create_dir_all(&served).unwrap();
-    let repo = GitRepo::create(&served, "apps");
-    let good = repo.commit(
-        &[("api/rollout.yaml", &rollout("api:1")), ("api/check.yaml", CHECK)],
-        "api 1",
-    );
+    let (repo, good) = support::revert::first_commit(&served);
     let daemon = GitDaemon::start(&served);
     let _controller = ControllerProcess::start(&sim, &["--git-author", "Sluice Bot <bot@sluice.test>"]);
     apply(
@@ -168,12 +163,7 @@ async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
 async fn dry_run_says_what_it_would_revert_and_pushes_nothing() {
     let (sim, client) = cluster().await;
     let served = sim.dir.path().join("git");
-    std::fs::create_dir_all(&served).unwrap();
-    let repo = GitRepo::create(&served, "apps");
-    let good = repo.commit(
-        &[("api/rollout.yaml", &rollout("api:1")), ("api/check.yaml", CHECK)],
-        "api 1",
-    );
+    let (repo, good) = support::revert::first_commit(&served);
     let daemon = GitDaemon::start(&served);
     let _controller = ControllerProcess::start(&sim, &[]);
     apply(
@@ -218,12 +208,7 @@ async fn dry_run_says_what_it_would_revert_and_pushes_nothing() {
 async fn the_revert_is_pushed_with_the_write_credentials() {
     let (sim, client) = cluster().await;
     let served = sim.dir.path().join("git");
-    std::fs::create_dir_all(&served).unwrap();
-    let repo = GitRepo::create(&served, "apps");
-    let good = repo.commit(
-        &[("api/rollout.yaml", &rollout("api:1")), ("api/check.yaml", CHECK)],
-        "api 1",
-    );
+    let (repo, good) = support::revert::first_commit(&served);
     let http = GitHttp::start_with_writer(
         &served,
         Auth::Basic("reader".into(), "read-only".into()),

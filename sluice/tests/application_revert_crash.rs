@@ -16,8 +16,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::SimProcess;
 use support::gitops::{ControllerProcess, apply, cluster, states, until, until_app};
-use support::revert::{CHECK, rollout};
-use tests::git::{GitDaemon, GitRepo, git};
+use support::revert::rollout;
+use tests::git::{GitDaemon, git};
 
 /// A hook that, once armed, holds Sluice's push (a commit with the revert trailer) until the test
 /// says the controller is dead, then lets the push fail (`pre-receive`) or finish (`post-receive`).
@@ -94,14 +94,9 @@ async fn kill_the_leader_at(name: &str, signals: &Path, replicas: &mut [Replica]
 async fn a_leader_killed_before_and_after_its_push_leaves_exactly_one_revert() {
     let (sim, client) = cluster().await;
     let served = sim.dir.path().join("git");
-    std::fs::create_dir_all(&served).unwrap();
     let signals = sim.dir.path().join("signals");
     std::fs::create_dir_all(&signals).unwrap();
-    let repo = GitRepo::create(&served, "apps");
-    let good = repo.commit(
-        &[("api/rollout.yaml", &rollout("api:1")), ("api/check.yaml", CHECK)],
-        "api 1",
-    );
+    let (repo, good) = support::revert::first_commit(&served);
     let daemon = GitDaemon::start(&served);
     let mut replicas: Vec<Replica> = ["cache-a", "cache-b"]
         .iter()

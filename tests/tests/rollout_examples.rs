@@ -71,45 +71,53 @@ async fn every_run_succeeded(cluster: &Cluster, at_least: usize) {
     assert!(runs.iter().all(|(_, phase)| phase == "Successful"), "{runs:?}");
 }
 
+/// Applies the example, waits for Rollout `name` to be Healthy, takes `image` through its steps
+/// to stable on all `replicas` pods, and checks that every AnalysisRun on the way succeeded.
+async fn good_version_passes(
+    example: &str,
+    name: &str,
+    image: &str,
+    replicas: i32,
+) -> (Cluster, tokio::task::JoinHandle<()>, Probe) {
+    let (cluster, metrics) = with_example(example).await;
+    let rollout = Probe::new(&cluster.client, "default", name);
+    rollout.wait_phase(RolloutPhase::Healthy, WAIT).await;
+    promote_to(&rollout, image, replicas).await;
+    every_run_succeeded(&cluster, 1).await;
+    (cluster, metrics, rollout)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_web_metric_canary_takes_a_good_version_through_its_analysis() {
-    let (cluster, _metrics) = with_example("canary-web-metric.yaml").await;
-    let rollout = Probe::new(&cluster.client, "default", "checkout");
-    rollout.wait_phase(RolloutPhase::Healthy, WAIT).await;
-    promote_to(&rollout, "registry.example/checkout:1.1.0", 4).await;
-    every_run_succeeded(&cluster, 1).await;
+    good_version_passes(
+        "canary-web-metric.yaml",
+        "checkout",
+        "registry.example/checkout:1.1.0",
+        4,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_blue_green_rollout_promotes_after_its_pre_promotion_job() {
-    let (cluster, _metrics) = with_example("bluegreen.yaml").await;
-    let rollout = Probe::new(&cluster.client, "default", "storefront");
-    rollout.wait_phase(RolloutPhase::Healthy, WAIT).await;
-    promote_to(&rollout, "registry.example/storefront:1.1.0", 3).await;
+    let (_cluster, _metrics, rollout) =
+        good_version_passes("bluegreen.yaml", "storefront", "registry.example/storefront:1.1.0", 3).await;
     let stable = rollout.get().await.status.unwrap().stable_rs.unwrap();
     assert_eq!(
         rollout.service_hash("storefront-active").await.as_deref(),
         Some(stable.as_str())
     );
-    every_run_succeeded(&cluster, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_job_metric_canary_passes_its_integration_job() {
-    let (cluster, _metrics) = with_example("job-metric.yaml").await;
-    let rollout = Probe::new(&cluster.client, "default", "billing");
-    rollout.wait_phase(RolloutPhase::Healthy, WAIT).await;
-    promote_to(&rollout, "registry.example/billing:1.1.0", 2).await;
-    every_run_succeeded(&cluster, 1).await;
+    good_version_passes("job-metric.yaml", "billing", "registry.example/billing:1.1.0", 2).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn background_analysis_passes_a_good_version_and_aborts_a_bad_one() {
-    let (cluster, _metrics) = with_example("background-analysis.yaml").await;
-    let rollout = Probe::new(&cluster.client, "default", "search");
-    rollout.wait_phase(RolloutPhase::Healthy, WAIT).await;
-    promote_to(&rollout, "registry.example/search:1.1.0", 4).await;
-    every_run_succeeded(&cluster, 1).await;
+    let (cluster, _metrics, rollout) =
+        good_version_passes("background-analysis.yaml", "search", "registry.example/search:1.1.0", 4).await;
 
     // The simulated pods of an image tagged `bad` answer 80% of requests.
     rollout.set_image("registry.example/search:1.2.0-bad").await;

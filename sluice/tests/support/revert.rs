@@ -1,7 +1,10 @@
 //! The auto-revert scenario shared by the revert tests and benchmark: a canary Rollout whose
 //! analysis (a Job that exits 1) always fails, and an Application of its folder with auto-revert.
 
+use std::path::Path;
+
 use serde_json::{Value, json};
+use tests::git::GitRepo;
 
 /// The Rollout with `image`: a 50% canary step, then the failing analysis.
 pub fn rollout(image: &str) -> String {
@@ -25,4 +28,16 @@ pub fn application(url: &str, mode: &str, automated: Value) -> Value {
             "syncPolicy": {"automated": automated},
         }
     })
+}
+
+/// The repository `apps` in `served` (created if missing) with its first, good commit: the
+/// Rollout on `api:1` and the check under `api/`. Returns the repository and that commit.
+pub fn first_commit(served: &Path) -> (GitRepo, String) {
+    std::fs::create_dir_all(served).unwrap();
+    let repo = GitRepo::create(served, "apps");
+    let good = repo.commit(
+        &[("api/rollout.yaml", &rollout("api:1")), ("api/check.yaml", CHECK)],
+        "api 1",
+    );
+    (repo, good)
 }
