@@ -19,6 +19,8 @@ pub struct AppState {
     pub revision: String,
     /// The last operation's phase.
     pub operation: String,
+    /// The last revision recorded Synced and Healthy (what a revert goes back to).
+    pub known_good: String,
 }
 
 impl AppState {
@@ -37,6 +39,13 @@ impl AppState {
                 .and_then(|s| s.revision.clone())
                 .unwrap_or_default(),
             operation: status.operation_state.map(|o| o.phase).unwrap_or_default(),
+            known_good: app
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(controller::application::decide::revert::HEALTHY_REVISION_ANNOTATION))
+                .cloned()
+                .unwrap_or_default(),
         }
     }
 
@@ -84,7 +93,8 @@ impl AppFollower {
                     let now = AppState::of(&app);
                     let mut last = shared.lock().unwrap_or_else(PoisonError::into_inner);
                     if *last != now {
-                        if print {
+                        // The known-good revision alone changing says nothing new on screen.
+                        if print && last.line() != now.line() {
                             println!("  {}", now.line());
                         }
                         if now.synced_to(&now.revision) {

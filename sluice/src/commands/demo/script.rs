@@ -310,6 +310,12 @@ impl Story<'_> {
             good.short,
             step.elapsed().as_secs_f64()
         ));
+        // The next commit may be reverted back to this one only once Sluice has recorded it as
+        // known-good (Synced and Healthy); committing earlier would make both commits culprits.
+        self.app
+            .until(STEP_LIMIT, |s| s.known_good == good.sha)
+            .await
+            .ok_or_else(|| demo_error("the good version was not recorded as known-good"))?;
 
         let bad = self.commit(BAD, "api 1.2.0")?;
         timeline.push(self.bad_one(live, &bad).await?);
