@@ -15,6 +15,7 @@ pub mod events;
 pub mod manager;
 pub mod merge_patch;
 pub mod metrics;
+pub mod owner_index;
 pub mod params;
 pub mod requeue;
 pub mod rollout;

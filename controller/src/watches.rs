@@ -25,3 +25,26 @@ pub async fn log_errors<T, E: std::fmt::Display>(controller: &'static str, resul
         tracing::debug!(%error, controller, "controller stream");
     }
 }
+
+/// [`reflect`], with the cache also indexed by controlling owner (for the children a reconcile
+/// reads: ReplicaSets and AnalysisRuns of a Rollout).
+pub fn reflect_indexed<K>(
+    api: Api<K>,
+    config: watcher::Config,
+) -> (
+    crate::owner_index::OwnerIndex<K>,
+    impl futures::Stream<Item = Result<K, watcher::Error>>,
+)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    use futures::TryStreamExt as _;
+    let (store, writer) = reflector::store();
+    let index = crate::owner_index::OwnerIndex::new(store);
+    let follower = index.clone();
+    let stream = reflector::reflector(writer, watcher(api, config).default_backoff())
+        .inspect_ok(move |event| follower.apply(event))
+        .touched_objects();
+    (index, stream)
+}

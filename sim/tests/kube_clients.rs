@@ -45,6 +45,52 @@ async fn install_rollout_crd(client: &Client) {
     crds.create(&PostParams::default(), &Rollout::crd()).await.unwrap();
 }
 
+/// kube-apiserver serves every page of a list from the first page's snapshot and reports its
+/// resourceVersion on each page, so a watch from the last page's resourceVersion (what kube-rs's
+/// `watcher` does) sees every change made while the pages were read.
+#[tokio::test]
+async fn a_paginated_list_then_a_watch_misses_no_change_made_between_pages() {
+    use kube::api::{WatchEvent, WatchParams};
+    let sim = Sim::start().await.unwrap();
+    let api: Api<ConfigMap> = Api::namespaced(sim.client().unwrap(), "default");
+    for name in ["p-0", "p-1", "p-2"] {
+        api.create(&PostParams::default(), &config_map(name, &[]))
+            .await
+            .unwrap();
+    }
+    let first = api.list(&ListParams::default().limit(1)).await.unwrap();
+    assert_eq!(first.items[0].name_any(), "p-0");
+    // A change to an object already listed, between two pages.
+    api.patch(
+        "p-0",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"key": "changed"}})),
+    )
+    .await
+    .unwrap();
+    let token = first.metadata.continue_.clone().unwrap();
+    let rest = api.list(&ListParams::default().continue_token(&token)).await.unwrap();
+    assert_eq!(
+        rest.items.iter().map(ResourceExt::name_any).collect::<Vec<_>>(),
+        ["p-1", "p-2"]
+    );
+    assert_eq!(rest.metadata.resource_version, first.metadata.resource_version);
+    let rv = rest.metadata.resource_version.unwrap();
+    let params = WatchParams::default().timeout(1);
+    let events: Vec<_> = api.watch(&params, &rv).await.unwrap().try_collect().await.unwrap();
+    let modified: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::Modified(cm) => Some(cm.name_any()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(modified, ["p-0"]);
+    // A token is not a way round validation.
+    let err = api.list(&ListParams::default().continue_token("zz")).await.unwrap_err();
+    assert_eq!(api_error(err).0, 400);
+}
+
 #[tokio::test]
 async fn crud_selectors_conflicts_and_errors() {
     let sim = Sim::start().await.unwrap();

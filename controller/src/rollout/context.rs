@@ -7,14 +7,15 @@ use k8s_openapi::api::core::v1::Service;
 use kube::runtime::reflector::Store;
 
 use crate::Context;
+use crate::owner_index::OwnerIndex;
 
 /// The watch caches the Rollout reconciler reads.
 #[derive(Clone)]
 pub struct Stores {
-    /// ReplicaSets.
-    pub replicasets: Store<ReplicaSet>,
-    /// AnalysisRuns.
-    pub runs: Store<AnalysisRun>,
+    /// ReplicaSets, by controlling owner.
+    pub replicasets: OwnerIndex<ReplicaSet>,
+    /// AnalysisRuns, by controlling owner.
+    pub runs: OwnerIndex<AnalysisRun>,
     /// Services.
     pub services: Store<Service>,
     /// AnalysisTemplates.
@@ -39,8 +40,8 @@ impl Stores {
     pub fn watch_readiness(&self) -> tokio::task::JoinHandle<()> {
         let stores = self.clone();
         tokio::spawn(async move {
-            let _ = stores.replicasets.wait_until_ready().await;
-            let _ = stores.runs.wait_until_ready().await;
+            let _ = stores.replicasets.store().wait_until_ready().await;
+            let _ = stores.runs.store().wait_until_ready().await;
             let _ = stores.services.wait_until_ready().await;
             let _ = stores.templates.wait_until_ready().await;
             let _ = stores.cluster_templates.wait_until_ready().await;

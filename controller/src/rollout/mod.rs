@@ -36,14 +36,14 @@ pub use decide::decide;
 use crate::Context;
 use crate::manager::{Scope, Shutdown};
 use crate::metrics::{Metrics, RolloutLabels};
-use crate::watches::{log_errors, reflect};
+use crate::watches::{log_errors, reflect, reflect_indexed};
 
 /// Runs the Rollout reconciler until `shutdown` (in-flight reconciles finish first).
 pub async fn run(ctx: Context, scope: &Scope, shutdown: Shutdown) {
     let client = ctx.client.clone();
     let all = watcher::Config::default;
-    let (replicasets, rs_stream) = reflect(scope.api::<ReplicaSet>(&client), all());
-    let (runs, run_stream) = reflect(scope.api::<AnalysisRun>(&client), all());
+    let (replicasets, rs_stream) = reflect_indexed(scope.api::<ReplicaSet>(&client), all());
+    let (runs, run_stream) = reflect_indexed(scope.api::<AnalysisRun>(&client), all());
     let (services, svc_stream) = reflect(scope.api::<Service>(&client), all());
     let (templates, tpl_stream) = reflect(scope.api::<AnalysisTemplate>(&client), all());
     let (cluster_templates, cluster_stream) = reflect(Api::<ClusterAnalysisTemplate>::all(client.clone()), all());

@@ -8,7 +8,6 @@ use crds::{AnalysisRun, Rollout};
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::ListParams;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt as _};
@@ -16,17 +15,6 @@ use kube::{Api, ResourceExt as _};
 use super::context::Stores;
 use super::snapshot::Snapshot;
 use crate::{Error, ObjectKey, Result};
-
-/// `Some(true)` when `uid` controls the object, `Some(false)` when another owner does, `None`
-/// when it has no controller.
-fn controlled_by(meta: &ObjectMeta, uid: &str) -> Option<bool> {
-    let owner = meta
-        .owner_references
-        .iter()
-        .flatten()
-        .find(|o| o.controller == Some(true))?;
-    Some(owner.uid == uid)
-}
 
 fn missing(rollout: &Rollout, field: &'static str) -> Error {
     Error::MissingField {
@@ -39,31 +27,28 @@ fn missing(rollout: &Rollout, field: &'static str) -> Error {
 /// The ReplicaSets the Rollout controls, and orphans its selector matches (to adopt).
 fn replicasets(stores: &Stores, rollout: &Rollout, namespace: &str, uid: &str) -> Vec<ReplicaSet> {
     let selector = rollout.spec.selector.clone().unwrap_or_default();
+    let orphans = stores.replicasets.orphans_in(namespace).into_iter().filter(|rs| {
+        rs.metadata.deletion_timestamp.is_none()
+            && !selector_is_empty(&selector)
+            && selector_matches(&selector, rs.labels()).unwrap_or(false)
+    });
     stores
         .replicasets
-        .state()
-        .iter()
+        .controlled_by(uid)
+        .into_iter()
         .filter(|rs| rs.metadata.namespace.as_deref() == Some(namespace))
-        .filter(|rs| match controlled_by(&rs.metadata, uid) {
-            Some(ours) => ours,
-            None => {
-                rs.metadata.deletion_timestamp.is_none()
-                    && !selector_is_empty(&selector)
-                    && selector_matches(&selector, rs.labels()).unwrap_or(false)
-            }
-        })
-        .map(|rs| (**rs).clone())
+        .chain(orphans)
+        .map(|rs| (*rs).clone())
         .collect()
 }
 
 fn runs(stores: &Stores, namespace: &str, uid: &str) -> Vec<AnalysisRun> {
     stores
         .runs
-        .state()
-        .iter()
+        .controlled_by(uid)
+        .into_iter()
         .filter(|r| r.metadata.namespace.as_deref() == Some(namespace))
-        .filter(|r| controlled_by(&r.metadata, uid) == Some(true))
-        .map(|r| (**r).clone())
+        .map(|r| (*r).clone())
         .collect()
 }
 

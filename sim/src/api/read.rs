@@ -27,14 +27,18 @@ pub(super) fn get(app: &App, call: &Call, target: &Target) -> Result<Response, A
     Ok(respond(StatusCode::OK, &obj))
 }
 
-fn continue_token(namespace: &str, name: &str) -> String {
-    format!("{namespace}/{name}")
+/// A continue token: the resourceVersion of the list's first page and the last key served, as
+/// kube-apiserver's (`storage.EncodeContinue`) carries the first page's revision so that every page
+/// reports it and a watch from it misses no change made while the pages were read.
+fn continue_token(rv: u64, namespace: &str, name: &str) -> String {
+    format!("{rv}/{namespace}/{name}")
         .bytes()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn decode_token(token: &str) -> Result<(String, String), ApiError> {
+/// The resourceVersion and the last key of a continue token.
+fn decode_token(token: &str) -> Result<(u64, (String, String)), ApiError> {
     let bad = || ApiError::bad_request(format!("invalid continue token {token:?}"));
     let bytes: Result<Vec<u8>, _> = (0..token.len())
         .step_by(2)
@@ -46,8 +50,12 @@ fn decode_token(token: &str) -> Result<(String, String), ApiError> {
         })
         .collect();
     let text = String::from_utf8(bytes?).map_err(|_| bad())?;
-    let (ns, name) = text.split_once('/').ok_or_else(bad)?;
-    Ok((ns.to_owned(), name.to_owned()))
+    let mut parts = text.splitn(3, '/');
+    let (Some(rv), Some(ns), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let rv = rv.parse().map_err(|_| bad())?;
+    Ok((rv, (ns.to_owned(), name.to_owned())))
 }
 
 /// `GET` on a collection.
@@ -56,10 +64,25 @@ pub(super) fn list(app: &App, call: &Call, target: &Target) -> Result<Response, 
     let store = app.store.lock();
     let mut items: Vec<Value> =
         store.list_selected(&target.rt, target.namespace.as_deref(), &labels, |o| fields.matches(o));
-    let rv = store.resource_version();
+    let mut rv = store.resource_version();
+    let token = call
+        .param("continue")
+        .filter(|t| !t.is_empty())
+        .map(decode_token)
+        .transpose()?;
+    // Later pages show the objects as they are now (the store keeps no snapshots), but report the
+    // first page's resourceVersion: a watch from it replays every change made since, so a
+    // paginated list followed by a watch misses nothing, as with kube-apiserver's snapshot reads.
+    if let Some((first, _)) = &token {
+        if !store.retains(*first) {
+            return Err(ApiError::gone(format!(
+                "the provided continue parameter is too old to display a consistent list result (resourceVersion {first}); list again without it"
+            )));
+        }
+        rv = *first;
+    }
     drop(store);
-    if let Some(token) = call.param("continue").filter(|t| !t.is_empty()) {
-        let after = decode_token(token)?;
+    if let Some((_, after)) = token {
         items.retain(|o| {
             let key = (
                 o.pointer("/metadata/namespace")
@@ -91,7 +114,7 @@ pub(super) fn list(app: &App, call: &Call, target: &Target) -> Result<Response, 
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            metadata["continue"] = json!(continue_token(ns, name));
+            metadata["continue"] = json!(continue_token(rv, ns, name));
             metadata["remainingItemCount"] = json!(remaining);
         }
     }
@@ -116,8 +139,12 @@ mod tests {
     #[test]
     fn continue_tokens_round_trip() {
         assert_eq!(
-            decode_token(&continue_token("default", "web-1")).unwrap(),
-            ("default".into(), "web-1".into())
+            decode_token(&continue_token(42, "default", "web-1")).unwrap(),
+            (42, ("default".into(), "web-1".into()))
+        );
+        assert_eq!(
+            decode_token(&continue_token(7, "", "node-1")).unwrap(),
+            (7, (String::new(), "node-1".into()))
         );
         assert_eq!(decode_token("zz").unwrap_err().code, 400);
     }

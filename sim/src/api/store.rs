@@ -152,14 +152,21 @@ impl Store {
     /// # Errors
     /// [`ApiError::gone`] when `rv` is older than the history.
     pub fn events_since(&self, rv: u64) -> Result<Vec<Arc<WatchEvent>>, ApiError> {
-        let oldest = self.history.front().map_or(self.rv + 1, |e| e.rv);
-        if rv + 1 < oldest && rv < self.rv {
-            return Err(ApiError::gone(format!(
-                "too old resource version: {rv} ({})",
-                oldest - 1
-            )));
+        if !self.retains(rv) {
+            let oldest = self.history.front().map_or(self.rv, |e| e.rv - 1);
+            return Err(ApiError::gone(format!("too old resource version: {rv} ({oldest})")));
         }
-        Ok(self.history.iter().filter(|e| e.rv > rv).cloned().collect())
+        // The history is in resourceVersion order.
+        let from = self.history.partition_point(|e| e.rv <= rv);
+        Ok(self.history.range(from..).cloned().collect())
+    }
+
+    /// Whether every change after `rv` is still in the history (a watch or a continued list
+    /// from `rv` can be served; kube-apiserver answers 410 once etcd compacted it).
+    #[must_use]
+    pub fn retains(&self, rv: u64) -> bool {
+        let oldest = self.history.front().map_or(self.rv + 1, |e| e.rv);
+        rv + 1 >= oldest || rv >= self.rv
     }
 
     fn record(
