@@ -183,3 +183,25 @@ fn colour_only_when_asked() {
     assert!(!render(&view, false).contains('\x1b'));
     assert!(render(&view, true).contains("\x1b[32m✔ Healthy\x1b[0m"));
 }
+
+#[test]
+fn a_traffic_routed_canary_shows_the_routers_weight_and_the_route() {
+    let strategy = json!({"canary": {"canaryService": "api-canary", "stableService": "api-stable",
+        "trafficRouting": {"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "api"}}},
+        "steps": [{"setWeight": 5}, {"pause": {}}]}});
+    let r = rollout(
+        strategy,
+        json!({"phase": "Paused", "message": "CanaryPauseStep", "observedGeneration": "2", "currentPodHash": "new1", "stableRS": "old1",
+            "currentStepIndex": 1, "replicas": 5, "updatedReplicas": 1, "readyReplicas": 5, "availableReplicas": 5,
+            "canary": {"weights": {"canary": {"weight": 5, "serviceName": "api-canary", "podTemplateHash": "new1"},
+                                   "stable": {"weight": 95, "serviceName": "api-stable", "podTemplateHash": "old1"}, "verified": true}}}),
+    );
+    let sets = [rs("new1", 2, "api:2", 1, 1, 90), rs("old1", 1, "api:1", 4, 4, 7200)];
+    let text = show(&r, &sets, &[], &[]);
+    // One canary pod of five is 20% of the pods, but the route gives it 5% of the requests.
+    assert!(text.contains("  SetWeight:     5\n  ActualWeight:  5\n"), "{text}");
+    assert!(
+        text.contains("  Router:        HTTPRoute shop/api (verified)\n"),
+        "{text}"
+    );
+}

@@ -53,6 +53,7 @@ fn pods(hash: &str, image: &str) -> Vec<PodSeries> {
             hash: hash.into(),
             behaviour: Behaviour::of(&Default::default(), image),
             serving_seconds: 900.0,
+            requests: 0.0,
         })
         .collect()
 }

@@ -5,13 +5,14 @@ use crds::keys::{DESIRED_REPLICAS_ANNOTATION, HASH_LABEL, MANAGED_BY_ANNOTATION,
 use crds::{AnalysisRun, Rollout};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
-use kube::api::{DeleteParams, EvictParams, Patch};
+use kube::api::{ApiResource, DeleteParams, DynamicObject, EvictParams, Patch, PatchParams};
 use kube::{Api, ResourceExt as _};
 use serde_json::{Value, json};
 
 use super::identity::{controller_ref, runs_template};
 use super::plan::Action;
 use super::snapshot::Snapshot;
+use super::traffic::RouteTarget;
 use crate::{Error, ObjectKey, Result, params};
 
 /// What carrying out the actions found.
@@ -30,6 +31,7 @@ struct Apis {
     services: Api<Service>,
     pods: Api<Pod>,
     rollouts: Api<Rollout>,
+    client: kube::Client,
 }
 
 impl Apis {
@@ -40,6 +42,7 @@ impl Apis {
             services: Api::namespaced(client.clone(), namespace),
             pods: Api::namespaced(client.clone(), namespace),
             rollouts: Api::namespaced(client.clone(), namespace),
+            client: client.clone(),
         }
     }
 }
@@ -142,12 +145,34 @@ async fn one(apis: &Apis, snap: &Snapshot, action: &Action) -> Result<Written, k
             apis.pods.evict(name, &EvictParams::default()).await.map(|_| ()),
             &[404, 429],
         ),
+        Action::SetRouteWeights { target, patch, .. } => set_route_weights(apis, target, patch).await,
         Action::SetRevision { revision } => {
             let patch = json!({"metadata": {"annotations": {REVISION_ANNOTATION: revision.to_string()}}});
             merge(&apis.rollouts, &rollout.name_any(), &patch).await
         }
     };
     result.map(|()| Written::Yes)
+}
+
+/// Patches a router object's weight fields with the routers' own field manager.
+async fn set_route_weights(apis: &Apis, target: &RouteTarget, ops: &[Value]) -> Result<(), kube::Error> {
+    let resource = ApiResource {
+        group: target.group.to_owned(),
+        version: target.version.to_owned(),
+        api_version: format!("{}/{}", target.group, target.version),
+        kind: target.kind.to_owned(),
+        plural: target.plural.to_owned(),
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(apis.client.clone(), &target.namespace, &resource);
+    let patch: json_patch::Patch =
+        serde_json::from_value(Value::Array(ops.to_vec())).map_err(kube::Error::SerdeError)?;
+    let params = PatchParams {
+        field_manager: Some(crate::rollout::traffic::FIELD_MANAGER.into()),
+        ..PatchParams::default()
+    };
+    api.patch(&target.name, &params, &Patch::<()>::Json(patch))
+        .await
+        .map(|_| ())
 }
 
 /// Creates the new ReplicaSet; one of the same name that is ours and runs the template counts as

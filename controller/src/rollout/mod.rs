@@ -16,6 +16,7 @@ pub mod reconcile;
 pub mod replicas;
 pub mod snapshot;
 pub mod status;
+pub mod traffic;
 
 use std::sync::Arc;
 

@@ -106,6 +106,32 @@ async fn template_from_api(
     }
 }
 
+/// The router objects the Rollout drives, read from the API server (routers are not watched: a
+/// traffic-routed Rollout reads its few routes on each reconcile, and a cluster without the
+/// router's CRDs costs nothing). A route that is missing or unreadable is absent.
+async fn routes(
+    client: &kube::Client,
+    rollout: &Rollout,
+) -> BTreeMap<crate::rollout::traffic::RouteTarget, serde_json::Value> {
+    let mut found = BTreeMap::new();
+    for target in crate::rollout::traffic::targets(rollout).unwrap_or_default() {
+        let resource = kube::api::ApiResource {
+            group: target.group.to_owned(),
+            version: target.version.to_owned(),
+            api_version: format!("{}/{}", target.group, target.version),
+            kind: target.kind.to_owned(),
+            plural: target.plural.to_owned(),
+        };
+        let api: Api<kube::api::DynamicObject> = Api::namespaced_with(client.clone(), &target.namespace, &resource);
+        if let Ok(Some(object)) = api.get_opt(&target.name).await
+            && let Ok(value) = serde_json::to_value(&object)
+        {
+            found.insert(target, value);
+        }
+    }
+    found
+}
+
 /// Builds the snapshot of `rollout` at `now`.
 ///
 /// # Errors
@@ -149,6 +175,7 @@ pub async fn snapshot(
         }
     }
     let pods = pods_to_restart(client, rollout, &namespace, &replicasets).await?;
+    let routes = routes(client, rollout).await;
     Ok(Snapshot {
         rollout: (**rollout).clone(),
         runs: runs(stores, &namespace, &uid),
@@ -157,6 +184,7 @@ pub async fn snapshot(
         services,
         templates,
         pods,
+        routes,
         now,
     })
 }

@@ -66,6 +66,15 @@ pub enum Action {
         /// The revision.
         revision: i64,
     },
+    /// Give a traffic router object its weights (a JSON Patch of its weight fields only).
+    SetRouteWeights {
+        /// The router object.
+        target: crate::rollout::traffic::RouteTarget,
+        /// The JSON Patch operations.
+        patch: Vec<serde_json::Value>,
+        /// The canary weight it sets.
+        weight: i32,
+    },
 }
 
 impl Action {
@@ -82,6 +91,7 @@ impl Action {
             Self::TerminateAnalysisRun { .. } => "terminating",
             Self::EvictPod { .. } => "evicting",
             Self::SetRevision { .. } => "setting the revision of",
+            Self::SetRouteWeights { .. } => "setting the traffic weights of",
         }
     }
 
@@ -99,6 +109,7 @@ impl Action {
             Self::TerminateAnalysisRun { name } | Self::DeleteAnalysisRun { name } => ("AnalysisRun", name.clone()),
             Self::SwitchService { name, .. } => ("Service", name.clone()),
             Self::EvictPod { name } => ("Pod", name.clone()),
+            Self::SetRouteWeights { target, .. } => (target.kind, target.name.clone()),
             Self::SetRevision { .. } => return None,
         })
     }
@@ -127,6 +138,8 @@ pub mod reason {
     pub const ROLLOUT_COMPLETED: &str = "RolloutCompleted";
     /// A ReplicaSet was scaled.
     pub const SCALING_REPLICA_SET: &str = "ScalingReplicaSet";
+    /// A traffic router was given new weights.
+    pub const TRAFFIC_WEIGHT_UPDATED: &str = "TrafficWeightUpdated";
 }
 
 /// A Kubernetes Event to publish on the Rollout.

@@ -26,6 +26,9 @@ pub struct Snapshot {
     pub services: BTreeMap<String, Service>,
     /// The analysis templates it references (absent when they do not exist).
     pub templates: BTreeMap<TemplateRef, AnalysisTemplateSpec>,
+    /// The traffic router objects it drives, as read from the API server (absent when they do
+    /// not exist).
+    pub routes: BTreeMap<crate::rollout::traffic::RouteTarget, serde_json::Value>,
     /// Its pods; only read while a restart is pending.
     pub pods: Vec<Pod>,
     /// The time of the decision.

@@ -134,3 +134,30 @@ fn respect_ignore_differences_keeps_the_live_values_of_ignored_fields() {
     assert_eq!(kept["spec"]["replicas"], 7);
     assert_eq!(kept["spec"]["template"]["spec"]["containers"][0]["image"], "web:1");
 }
+
+/// The rule the README gives for routes a traffic-routed canary drives: the weights the router
+/// writes are not drift, and a sync keeps them; anything else in the route still is drift.
+#[test]
+fn the_routers_weights_are_ignored_and_kept_and_nothing_else() {
+    let route = |stable: i64, canary: i64, path: &str| {
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+               "metadata": {"name": "api", "namespace": "shop"},
+               "spec": {"rules": [{"matches": [{"path": {"value": path}}], "backendRefs": [
+                   {"name": "api-stable", "port": 80, "weight": stable}, {"name": "api-canary", "port": 80, "weight": canary}]}]}})
+    };
+    let rules = vec![ResourceIgnoreDifferences {
+        group: Some("gateway.networking.k8s.io".into()),
+        kind: "HTTPRoute".into(),
+        jq_path_expressions: vec![".spec.rules[].backendRefs[].weight".into()],
+        ..ResourceIgnoreDifferences::default()
+    }];
+    let (git, live) = (route(100, 0, "/"), route(90, 10, "/"));
+    assert_eq!(compare(&git, &live, &rules), Ok(Comparison::Synced));
+    assert_eq!(
+        compare(&route(100, 0, "/v2"), &live, &rules),
+        Ok(Comparison::OutOfSync(vec!["/spec/rules".into()]))
+    );
+    let applied = keep_ignored(&route(100, 0, "/v2"), &live, &rules).unwrap_or_default();
+    assert_eq!(applied["spec"]["rules"][0]["backendRefs"][1]["weight"], 10);
+    assert_eq!(applied["spec"]["rules"][0]["matches"][0]["path"]["value"], "/v2");
+}

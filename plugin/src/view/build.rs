@@ -86,9 +86,17 @@ fn roles(rollout: &Rollout, rs: &ReplicaSet) -> Vec<&'static str> {
     roles
 }
 
-/// The set weight, and the share of available pods that run the new version.
+/// The set weight, and the actual one: the router's weight with traffic routing, else the share
+/// of available pods that run the new version.
 fn weights(inputs: &Inputs<'_>) -> (i32, i32) {
     let rollout = inputs.rollout;
+    let routed = rollout
+        .status
+        .as_ref()
+        .and_then(|s| s.canary.as_ref()?.weights.as_ref());
+    if let Some(weights) = routed {
+        return (rollout.current_set_weight(), weights.canary.weight);
+    }
     let current = rollout.status.as_ref().and_then(|s| s.current_pod_hash.as_deref());
     let total: i32 = inputs.replicasets.iter().map(available).sum();
     let new: i32 = inputs
@@ -118,6 +126,33 @@ fn images(rollout: &Rollout, replicasets: &[&ReplicaSet]) -> Vec<Image> {
     images
 }
 
+/// The traffic router and whether it carries the weight, e.g. `HTTPRoute shop/web (verified)`.
+fn router(rollout: &Rollout) -> Option<String> {
+    let routing = rollout.canary()?.traffic_routing.as_ref()?;
+    let namespace = rollout.metadata.namespace.clone().unwrap_or_default();
+    let routes: Vec<String> = match routing.gateway_api() {
+        Some(Ok(config)) => {
+            let ns = config.namespace.clone().unwrap_or(namespace);
+            config
+                .routes()
+                .into_iter()
+                .map(|(kind, name)| format!("{} {ns}/{name}", kind.kind()))
+                .collect()
+        }
+        _ => vec!["unsupported".to_owned()],
+    };
+    let verified = rollout
+        .status
+        .as_ref()
+        .and_then(|s| s.canary.as_ref()?.weights.as_ref()?.verified);
+    let state = match verified {
+        Some(true) => " (verified)",
+        Some(false) => " (setting)",
+        None => "",
+    };
+    Some(format!("{}{state}", routes.join(", ")))
+}
+
 fn header(inputs: &Inputs<'_>, replicasets: &[&ReplicaSet]) -> Header {
     let rollout = inputs.rollout;
     let status = rollout.status.clone().unwrap_or_default();
@@ -137,6 +172,7 @@ fn header(inputs: &Inputs<'_>, replicasets: &[&ReplicaSet]) -> Header {
         strategy: if canary { "Canary" } else { "BlueGreen" },
         step,
         set_weight: canary.then_some(set_weight),
+        router: router(rollout),
         actual_weight: canary.then_some(actual_weight),
         images: images(rollout, replicasets),
         replicas: Replicas {

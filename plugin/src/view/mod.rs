@@ -59,8 +59,11 @@ pub struct Header {
     pub step: Option<StepProgress>,
     /// Canary: the weight the current step asks for.
     pub set_weight: Option<i32>,
-    /// Canary: the share of available pods running the new version.
+    /// Canary: the router's weight with traffic routing, else the share of available pods
+    /// running the new version.
     pub actual_weight: Option<i32>,
+    /// Canary with traffic routing: the router objects, and whether they carry the weight.
+    pub router: Option<String>,
     /// Images, each with its roles.
     pub images: Vec<Image>,
     /// Replica counts.

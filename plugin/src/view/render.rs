@@ -38,6 +38,9 @@ pub fn render(view: &View, colour: bool) -> String {
     if let Some(w) = h.actual_weight {
         let _ = writeln!(out, "  ActualWeight:  {w}");
     }
+    if let Some(router) = &h.router {
+        let _ = writeln!(out, "  Router:        {router}");
+    }
     for (i, super::Image { image, roles }) in h.images.iter().enumerate() {
         let label = if i == 0 {
             "Images:          "

@@ -47,7 +47,10 @@ pub fn resource_type(crd: &Value) -> Option<ResourceType> {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default(),
-        schema: version.pointer("/schema/openAPIV3Schema").cloned(),
+        schema: version
+            .pointer("/schema/openAPIV3Schema")
+            .cloned()
+            .map(std::sync::Arc::new),
         custom: true,
     })
 }

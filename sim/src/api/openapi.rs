@@ -65,7 +65,8 @@ fn operation(t: &ResourceType, action: &str, field_validation: bool) -> Value {
 fn type_schema(t: &ResourceType) -> Value {
     let mut schema = t
         .schema
-        .clone()
+        .as_deref()
+        .cloned()
         .unwrap_or_else(|| json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}));
     if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
         props.insert("apiVersion".into(), json!({"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object."}));

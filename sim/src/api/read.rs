@@ -1,7 +1,9 @@
 //! get and list (with selectors, pagination and Table output).
 
 use axum::http::{StatusCode, header};
-use axum::response::Response;
+use std::sync::Arc;
+
+use axum::response::{IntoResponse as _, Response};
 use serde_json::{Value, json};
 
 use super::path::Target;
@@ -62,8 +64,9 @@ fn decode_token(token: &str) -> Result<(u64, (String, String)), ApiError> {
 pub(super) fn list(app: &App, call: &Call, target: &Target) -> Result<Response, ApiError> {
     let (labels, fields) = call.selectors()?;
     let store = app.store.lock();
-    let mut items: Vec<Value> =
-        store.list_selected(&target.rt, target.namespace.as_deref(), &labels, |o| fields.matches(o));
+    // Shared with the store: a list serialises the stored objects without copying them.
+    let mut items: Vec<Arc<Value>> =
+        store.list_selected_shared(&target.rt, target.namespace.as_deref(), &labels, |o| fields.matches(o));
     let mut rv = store.resource_version();
     let token = call
         .param("continue")
@@ -119,17 +122,29 @@ pub(super) fn list(app: &App, call: &Call, target: &Target) -> Result<Response, 
         }
     }
     if table::wanted(call.header(header::ACCEPT)) {
-        let mut table = table::render(&target.rt, &items, rv);
+        let objects: Vec<Value> = items.iter().map(|o| Value::clone(o)).collect();
+        let mut table = table::render(&target.rt, &objects, rv);
         table["metadata"] = metadata;
         return Ok(respond(StatusCode::OK, &table));
     }
-    let list = json!({
-        "kind": target.rt.list_kind(),
-        "apiVersion": target.rt.api_version(),
-        "metadata": metadata,
-        "items": items,
-    });
-    Ok(respond(StatusCode::OK, &list))
+    let list = List {
+        kind: target.rt.list_kind(),
+        api_version: target.rt.api_version(),
+        metadata,
+        items: items.iter().map(|o| &**o).collect(),
+    };
+    let body = serde_json::to_string(&list).map_err(|e| ApiError::internal(format!("encoding the list: {e}")))?;
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// A list response, borrowing the stored objects.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct List<'a> {
+    kind: String,
+    api_version: String,
+    metadata: Value,
+    items: Vec<&'a Value>,
 }
 
 #[cfg(test)]

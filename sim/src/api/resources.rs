@@ -38,8 +38,9 @@ pub struct ResourceType {
     pub scale: Option<ScalePaths>,
     /// CRD printer columns, for Table output.
     pub printer_columns: Vec<Value>,
-    /// The structural schema of a custom resource, if any.
-    pub schema: Option<Value>,
+    /// The structural schema of a custom resource, if any; shared, since every request on the
+    /// type carries a copy of its `ResourceType`.
+    pub schema: Option<std::sync::Arc<Value>>,
     /// True for types registered by a CustomResourceDefinition.
     pub custom: bool,
 }

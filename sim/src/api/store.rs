@@ -252,19 +252,44 @@ impl Store {
         selector: &LabelSelector,
         keep: impl Fn(&Value) -> bool,
     ) -> Vec<Value> {
+        self.list_selected_shared(rt, namespace, selector, keep)
+            .into_iter()
+            .map(Arc::unwrap_or_clone)
+            .collect()
+    }
+
+    /// [`Store::list_selected`], sharing the stored objects instead of copying them (a list
+    /// response only serialises them).
+    pub fn list_selected_shared(
+        &self,
+        rt: &ResourceType,
+        namespace: Option<&str>,
+        selector: &LabelSelector,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Vec<Arc<Value>> {
         let type_key = type_key(rt);
-        let Some(candidates) = self.index.labelled(&type_key, selector.equalities()) else {
-            return self.list_where(rt, namespace, |o| selector.matches(o) && keep(o));
-        };
         let Some(objs) = self.objects.get(&type_key) else {
             return Vec::new();
+        };
+        let Some(candidates) = self.index.labelled(&type_key, selector.equalities()) else {
+            let wanted = |o: &&Arc<Value>| selector.matches(o) && keep(o);
+            return match namespace {
+                Some(ns) => objs
+                    .range((ns.to_owned(), String::new())..)
+                    .take_while(|((n, _), _)| n == ns)
+                    .map(|(_, o)| o)
+                    .filter(wanted)
+                    .cloned()
+                    .collect(),
+                None => objs.values().filter(wanted).cloned().collect(),
+            };
         };
         candidates
             .iter()
             .filter(|(ns, _)| namespace.is_none_or(|want| want == ns))
             .filter_map(|key| objs.get(key))
             .filter(|o| selector.matches(o) && keep(o))
-            .map(|o| Value::clone(o))
+            .cloned()
             .collect()
     }
 

@@ -124,7 +124,7 @@ pub(super) fn start(app: Arc<App>, call: &Call, target: Target) -> Result<Respon
         let rv = store.resource_version();
         let initial: Vec<Value> = if requested.is_empty() || requested == "0" || send_initial {
             store
-                .list_selected(
+                .list_selected_shared(
                     &filter.target.rt,
                     filter.target.namespace.as_deref(),
                     &filter.labels,

@@ -1,7 +1,8 @@
 //! Application metrics of simulated pods, so a real Prometheus can judge versions: every ready pod
 //! answers requests at a steady rate, with its behaviour's success rate and latency, as
 //! `http_requests_total{job,namespace,pod,rollouts_pod_template_hash,status}` counters and an
-//! `http_request_duration_seconds` histogram, moving in real time.
+//! `http_request_duration_seconds` histogram, moving in real time. How many requests each pod
+//! answers follows the traffic routers (`super::traffic`).
 
 use std::fmt::Write;
 
@@ -27,6 +28,8 @@ pub struct PodSeries {
     pub behaviour: Behaviour,
     /// Seconds it has been ready (serving).
     pub serving_seconds: f64,
+    /// Requests it has answered so far (see [`super::traffic::Meter`]).
+    pub requests: f64,
 }
 
 fn ready_since(pod: &Pod) -> Option<jiff::Timestamp> {
@@ -56,6 +59,7 @@ pub fn series(pod: &Pod, now: jiff::Timestamp) -> Option<PodSeries> {
         hash: labels.get(crds::keys::HASH_LABEL).cloned().unwrap_or_default(),
         behaviour: Behaviour::of(&pod.metadata.annotations.clone().unwrap_or_default(), &image),
         serving_seconds: now.duration_since(since).as_secs_f64().max(0.0),
+        requests: 0.0,
     })
 }
 
@@ -63,9 +67,9 @@ fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// Renders the exposition text for these pods, each serving `rate` requests per second.
+/// Renders the exposition text for these pods, with the requests each has answered.
 #[must_use]
-pub fn render(pods: &[PodSeries], rate: f64) -> String {
+pub fn render(pods: &[PodSeries]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -82,7 +86,7 @@ pub fn render(pods: &[PodSeries], rate: f64) -> String {
         )
     };
     for p in pods {
-        let total = rate * p.serving_seconds;
+        let total = p.requests;
         let ok = total * p.behaviour.success_rate;
         let _ = writeln!(out, "http_requests_total{{{},status=\"200\"}} {ok}", labels(p));
         let _ = writeln!(
@@ -98,7 +102,7 @@ pub fn render(pods: &[PodSeries], rate: f64) -> String {
     );
     let _ = writeln!(out, "# TYPE http_request_duration_seconds histogram");
     for p in pods {
-        let total = rate * p.serving_seconds;
+        let total = p.requests;
         let mean = (p.behaviour.latency_ms / 1000.0).max(1e-6);
         for bound in BUCKETS {
             // Exponentially distributed latencies with the behaviour's mean.
@@ -147,6 +151,13 @@ mod tests {
         .unwrap()
     }
 
+    /// The series of a pod serving `rate` requests a second since it became ready.
+    fn at_rate(pod: &Pod, now: jiff::Timestamp, rate: f64) -> PodSeries {
+        let mut s = series(pod, now).unwrap();
+        s.requests = rate * s.serving_seconds;
+        s
+    }
+
     fn value(text: &str, prefix: &str) -> f64 {
         text.lines()
             .find(|l| l.starts_with(prefix))
@@ -164,7 +175,7 @@ mod tests {
             (good.job.as_str(), good.hash.as_str(), good.serving_seconds),
             ("api", "abc", 100.0)
         );
-        let text = render(&[good], 10.0);
+        let text = render(&[at_rate(&pod("api:1.0.0", 900), now, 10.0)]);
         let ok = value(
             &text,
             "http_requests_total{job=\"api\",namespace=\"default\",pod=\"api-abc-x\",rollouts_pod_template_hash=\"abc\",status=\"200\"}",
@@ -174,14 +185,14 @@ mod tests {
             "http_requests_total{job=\"api\",namespace=\"default\",pod=\"api-abc-x\",rollouts_pod_template_hash=\"abc\",status=\"500\"}",
         );
         assert!((ok - 970.0).abs() < 1e-6 && (err - 30.0).abs() < 1e-6, "{ok} {err}");
-        let bad = render(&[series(&pod("api:1.1.0-bad", 900), now).unwrap()], 10.0);
+        let bad = render(&[at_rate(&pod("api:1.1.0-bad", 900), now, 10.0)]);
         assert!((value(&bad, "http_requests_total{job=\"api\",namespace=\"default\",pod=\"api-abc-x\",rollouts_pod_template_hash=\"abc\",status=\"200\"}") - 800.0).abs() < 1e-6);
     }
 
     #[test]
     fn histogram_is_cumulative_and_counts_every_request() {
         let now = jiff::Timestamp::from_second(1_000).unwrap();
-        let text = render(&[series(&pod("api:1", 990), now).unwrap()], 1.0);
+        let text = render(&[at_rate(&pod("api:1", 990), now, 1.0)]);
         let buckets: Vec<f64> = text
             .lines()
             .filter(|l| l.starts_with("http_request_duration_seconds_bucket"))

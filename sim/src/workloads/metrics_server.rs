@@ -1,4 +1,5 @@
-//! Serves the application metrics of every simulated pod at `/metrics`, from a reflector over pods.
+//! Serves the application metrics of every simulated pod at `/metrics`, from reflectors over pods,
+//! Services and Gateway API routes (requests follow the routes' weights, see `super::traffic`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,39 +8,106 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
+use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 use tokio::task::JoinHandle;
 
-use super::{metrics, remote_write};
+use super::{metrics, remote_write, traffic};
 
 /// Requests per second each ready pod answers, unless configured otherwise.
 pub const DEFAULT_REQUEST_RATE: f64 = 10.0;
 
 struct Shared {
     pods: Store<Pod>,
+    services: Store<Service>,
+    /// Gateway API routes (`HTTPRoute`, `GRPCRoute`), empty where their CRDs are not installed.
+    routes: Vec<Store<DynamicObject>>,
     rate: f64,
+    meter: std::sync::Mutex<traffic::Meter>,
 }
 
 impl Shared {
-    /// The series of every ready pod at `now`.
-    fn series(&self, now: jiff::Timestamp) -> Vec<metrics::PodSeries> {
-        self.pods
-            .state()
+    /// The series of every ready pod at `now`, with the requests each answered so far.
+    fn series(&self) -> Vec<metrics::PodSeries> {
+        let pods = self.pods.state();
+        let Ok(mut meter) = self.meter.lock() else {
+            return Vec::new();
+        };
+        // Read the time under the lock, so the meter's observations are in time order.
+        let now = jiff::Timestamp::now();
+        let ready: Vec<(&Pod, metrics::PodSeries)> = pods
             .iter()
-            .filter_map(|p| metrics::series(p, now))
-            .collect()
+            .filter_map(|p| metrics::series(p, now).map(|s| (&**p, s)))
+            .collect();
+        let routes: Vec<serde_json::Value> = self
+            .routes
+            .iter()
+            .flat_map(Store::state)
+            .filter_map(|r| serde_json::to_value(&*r).ok())
+            .collect();
+        let services = self.services.state();
+        let services: Vec<&Service> = services.iter().map(|s| &**s).collect();
+        let pods_ready: Vec<&Pod> = ready.iter().map(|(p, _)| *p).collect();
+        let shares = traffic::shares(&pods_ready, &services, &routes);
+        let rates = ready
+            .iter()
+            .map(|(_, s)| {
+                let id = format!("{}/{}", s.namespace, s.pod);
+                let share = shares.get(&id).copied().unwrap_or(1.0);
+                (id, self.rate * share)
+            })
+            .collect();
+        let mut series: Vec<metrics::PodSeries> = ready.into_iter().map(|(_, s)| s).collect();
+        meter.observe(now, &mut series, &rates);
+        series
     }
 }
 
+/// Follows a kind into a store; a kind the server does not serve leaves the store empty (the
+/// watcher retries with backoff, so a CRD installed later is picked up).
+fn follow<K>(api: Api<K>) -> (Store<K>, impl std::future::Future<Output = ()>)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let (reader, writer) = reflector::store();
+    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff())
+        .applied_objects()
+        .for_each(|_| async {});
+    (reader, stream)
+}
+
+/// The same for a route kind of Gateway API.
+fn follow_routes(
+    client: Client,
+    plural: &str,
+    kind: &str,
+) -> (Store<DynamicObject>, impl std::future::Future<Output = ()>) {
+    let resource = ApiResource {
+        group: "gateway.networking.k8s.io".into(),
+        version: "v1".into(),
+        api_version: "gateway.networking.k8s.io/v1".into(),
+        kind: kind.into(),
+        plural: plural.into(),
+    };
+    let writer = reflector::store::Writer::new(resource.clone());
+    let reader = writer.as_reader();
+    let api = Api::<DynamicObject>::all_with(client, &resource);
+    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff())
+        .applied_objects()
+        .for_each(|_| async {});
+    (reader, stream)
+}
+
 async fn exposition(State(shared): State<Arc<Shared>>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    let mut series = shared.series(jiff::Timestamp::now());
+    let mut series = shared.series();
     series.sort_by(|a, b| (&a.namespace, &a.pod).cmp(&(&b.namespace, &b.pod)));
     (
         [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        metrics::render(&series, shared.rate),
+        metrics::render(&series),
     )
 }
 
@@ -52,7 +120,7 @@ async fn success_rate(
     axum::extract::Query(filter): axum::extract::Query<std::collections::BTreeMap<String, String>>,
 ) -> axum::Json<serde_json::Value> {
     let pods: Vec<metrics::PodSeries> = shared
-        .series(jiff::Timestamp::now())
+        .series()
         .into_iter()
         .filter(|p| filter.get("job").is_none_or(|j| *j == p.job))
         .filter(|p| filter.get("namespace").is_none_or(|n| *n == p.namespace))
@@ -81,11 +149,20 @@ pub async fn serve(
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let (reader, writer) = reflector::store();
-    let follow = reflector::reflector(writer, watcher(Api::<Pod>::all(client), watcher::Config::default()))
-        .applied_objects()
-        .for_each(|_| async {});
-    let shared = Arc::new(Shared { pods: reader, rate });
+    let (pods, follow_pods) = follow(Api::<Pod>::all(client.clone()));
+    let (services, follow_services) = follow(Api::<Service>::all(client.clone()));
+    let (http, follow_http) = follow_routes(client.clone(), "httproutes", "HTTPRoute");
+    let (grpc, follow_grpc) = follow_routes(client.clone(), "grpcroutes", "GRPCRoute");
+    let follow = async {
+        tokio::join!(follow_pods, follow_services, follow_http, follow_grpc);
+    };
+    let shared = Arc::new(Shared {
+        pods,
+        services,
+        routes: vec![http, grpc],
+        rate,
+        meter: std::sync::Mutex::default(),
+    });
     let app = Router::new()
         .route("/metrics", get(exposition))
         .route("/success-rate", get(success_rate))
@@ -104,8 +181,8 @@ pub async fn serve(
             loop {
                 tick.tick().await;
                 let now = jiff::Timestamp::now();
-                let pods = shared.series(now);
-                let series = remote_write::series_at(&pods, shared.rate, now.as_millisecond());
+                let pods = shared.series();
+                let series = remote_write::series_at(&pods, now.as_millisecond());
                 if let Err(err) = remote_write::push(&http, &url, series).await {
                     tracing::warn!(%err, "remote write failed; retrying at the next push");
                 }

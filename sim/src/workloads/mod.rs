@@ -14,3 +14,4 @@ pub mod remote_write;
 pub mod replicaset;
 pub mod runner;
 pub mod service_index;
+pub mod traffic;

@@ -76,8 +76,8 @@ pub enum PushError {
 
 /// The series of the exposition as remote-write series, one sample each, at `at_ms`.
 #[must_use]
-pub fn series_at(pods: &[PodSeries], rate: f64, at_ms: i64) -> Vec<TimeSeries> {
-    let text = metrics::render(pods, rate);
+pub fn series_at(pods: &[PodSeries], at_ms: i64) -> Vec<TimeSeries> {
+    let text = metrics::render(pods);
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .filter_map(|line| parse_line(line, at_ms))
@@ -110,8 +110,9 @@ fn parse_line(line: &str, at_ms: i64) -> Option<TimeSeries> {
     })
 }
 
-/// Series for the pods as they were over the last `history`, one sample per `step`, ending now
-/// (each pod's serving time shifted back accordingly; pods not yet serving are left out).
+/// Series for the pods as they were over the last `history`, one sample per `step`, ending now,
+/// each answering `rate` requests a second (each pod's serving time shifted back accordingly;
+/// pods not yet serving are left out).
 #[must_use]
 pub fn history(
     pods: &[PodSeries],
@@ -129,11 +130,12 @@ pub fn history(
             .filter(|p| p.serving_seconds >= back)
             .map(|p| PodSeries {
                 serving_seconds: p.serving_seconds - back,
+                requests: rate * (p.serving_seconds - back),
                 ..p.clone()
             })
             .collect();
         let at = now.as_millisecond() - (back * 1000.0) as i64;
-        for ts in series_at(&then, rate, at) {
+        for ts in series_at(&then, at) {
             match merged.iter_mut().find(|m| m.labels == ts.labels) {
                 Some(m) => m.samples.extend(ts.samples),
                 None => merged.push(ts),

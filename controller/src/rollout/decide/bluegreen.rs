@@ -8,12 +8,13 @@ use jiff::SignedDuration;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 
 use super::analysis::{self, RunKind};
-use super::common::{base_status, cleanup_history, ensure_new_replicaset, promote, scale, scale_down_deadline};
+use super::common::{
+    annotate_deadline, base_status, cleanup_history, ensure_new_replicaset, promote, scale, scale_down_deadline,
+};
 use super::services::{point, selected_hash};
 use super::{Pass, canary, restart, status};
 use crate::rollout::identity::{available, hash_of, revision_of, spec_replicas, status_replicas};
-use crate::rollout::plan::{Action, RolloutEvent, reason};
-use crds::keys::SCALE_DOWN_DEADLINE_ANNOTATION;
+use crate::rollout::plan::{RolloutEvent, reason};
 
 fn strategy(pass: &Pass<'_>) -> BlueGreenStrategy {
     pass.rollout
@@ -143,14 +144,6 @@ fn aborted_preview_size(pass: &mut Pass<'_>, new: &ReplicaSet, bg: &BlueGreenStr
             spec_replicas(new)
         }
     }
-}
-
-fn annotate_deadline(pass: &mut Pass<'_>, rs: &ReplicaSet, at: Option<jiff::Timestamp>) {
-    pass.plan.actions.push(Action::AnnotateReplicaSet {
-        name: rs.metadata.name.clone().unwrap_or_default(),
-        key: SCALE_DOWN_DEADLINE_ANNOTATION.into(),
-        value: at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
-    });
 }
 
 /// Scales down ReplicaSets the active Service no longer selects, once their deadline passed.

@@ -1,4 +1,5 @@
-//! The canary strategy without traffic routing (Argo's `rolloutCanary`, `rollout/canary.go`).
+//! The canary strategy (Argo's `rolloutCanary`, `rollout/canary.go`); what a traffic router changes
+//! lives in [`super::traffic`].
 //!
 //! What the steps say is read once per pass into a [`Canary`]; the weight is read once, after the
 //! analysis of this pass could have aborted the update.
@@ -9,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::analysis::{self, RunKind};
 use super::common::{base_status, cleanup_history, ensure_new_replicaset, promote, scale, size_new};
-use super::{Pass, restart, services, status};
+use super::{Pass, restart, services, status, traffic};
 use crate::rollout::identity::{available, hash_of, revision_of, spec_replicas, status_replicas};
 use crate::rollout::plan::{RolloutEvent, reason};
 use crate::rollout::replicas::{Budget, CanaryScale, Counts, at_desired_counts, next_counts};
@@ -121,13 +122,21 @@ pub fn plan(pass: &mut Pass<'_>) {
     services::canary(pass);
     plan_analysis(pass, &canary);
     let weight = canary.weight(pass);
+    let routed = traffic::plan(pass, weight);
     if !pass.pause.adds_pause() {
-        let scaled = scale_replicasets(pass, &canary, weight);
+        let scaled = match routed {
+            Some(r) => traffic::scale_replicasets(pass, weight, r),
+            None => scale_replicasets(pass, &canary, weight),
+        };
         if !scaled {
             plan_pause_step(pass, &canary);
         }
     }
-    let status = step_status(pass, &canary, weight);
+    let mut status = step_status(pass, &canary, weight, routed);
+    if let Some(r) = routed {
+        let weights = traffic::weights(pass, r);
+        status.canary.get_or_insert_with(CanaryStatus::default).weights = weights;
+    }
     status::complete(pass, status);
 }
 
@@ -329,7 +338,7 @@ fn step_text(step: &CanaryStep) -> String {
 }
 
 /// Whether the current step is done: its pause over, its weight reached, its analysis passed.
-fn completed_current_step(pass: &Pass<'_>, canary: &Canary<'_>, weight: i32) -> bool {
+fn completed_current_step(pass: &Pass<'_>, canary: &Canary<'_>, weight: i32, routed: Option<traffic::Routed>) -> bool {
     if pass.rollout.spec.is_paused() {
         return false;
     }
@@ -347,6 +356,9 @@ fn completed_current_step(pass: &Pass<'_>, canary: &Canary<'_>, weight: i32) -> 
         };
     }
     if step.set_weight.is_some() || step.set_canary_scale.is_some() {
+        if let Some(routed) = routed {
+            return traffic::step_reached(pass, weight, routed);
+        }
         let Some(new) = pass.sets.new else { return false };
         let stable = distinct_stable(pass).map(|rs| (counts(rs), status_replicas(rs)));
         let older_available: i32 = pass.sets.older.iter().map(|rs| available(rs)).sum();
@@ -402,7 +414,12 @@ fn full_promotion_reason(pass: &Pass<'_>, canary: &Canary<'_>) -> Option<String>
 }
 
 /// The canary's fields of the new status: the analysis runs, step progression and promotion.
-fn step_status(pass: &mut Pass<'_>, canary: &Canary<'_>, weight: i32) -> RolloutStatus {
+fn step_status(
+    pass: &mut Pass<'_>,
+    canary: &Canary<'_>,
+    weight: i32,
+    routed: Option<traffic::Routed>,
+) -> RolloutStatus {
     let mut status = base_status(pass);
     status.current_step_hash = crate::rollout::identity::steps_hash(pass.rollout);
     let count = canary.count;
@@ -423,7 +440,7 @@ fn step_status(pass: &mut Pass<'_>, canary: &Canary<'_>, weight: i32) -> Rollout
             status.current_step_index = Some(if at_stable { count } else { 0 });
         }
     } else if let (Some(current), Some(index)) = (canary.current, status.current_step_index)
-        && completed_current_step(pass, canary, weight)
+        && completed_current_step(pass, canary, weight, routed)
     {
         let next = index + 1;
         status.current_step_index = Some(next);

@@ -200,6 +200,15 @@ pub fn cleanup_history(pass: &mut Pass<'_>, keep_hashes: &[Option<&str>]) {
     }
 }
 
+/// Sets (`Some`) or removes (`None`) a ReplicaSet's scale-down deadline.
+pub fn annotate_deadline(pass: &mut Pass<'_>, rs: &ReplicaSet, at: Option<jiff::Timestamp>) {
+    pass.plan.actions.push(Action::AnnotateReplicaSet {
+        name: rs.metadata.name.clone().unwrap_or_default(),
+        key: SCALE_DOWN_DEADLINE_ANNOTATION.into(),
+        value: at.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+    });
+}
+
 /// The scale-down deadline annotation of a ReplicaSet, if any.
 pub fn scale_down_deadline(rs: &ReplicaSet) -> Option<jiff::Timestamp> {
     rs.metadata

@@ -22,8 +22,8 @@ fn unsupported(rollout: &Rollout) -> Vec<String> {
     let strategy = rollout.spec.strategy.clone().unwrap_or_default();
     if let Some(canary) = &strategy.canary {
         let base = "spec.strategy.canary";
-        if canary.traffic_routing.is_some() {
-            add(&format!("{base}.trafficRouting"));
+        if canary.dynamic_stable_scale == Some(true) {
+            add(&format!("{base}.dynamicStableScale"));
         }
         if canary.ping_pong.is_some() {
             add(&format!("{base}.pingPong"));
@@ -65,7 +65,41 @@ fn unsupported(rollout: &Rollout) -> Vec<String> {
             add(&format!("{base}.activeMetadata"));
         }
     }
+    if let Err(problems) = crate::rollout::traffic::targets(rollout) {
+        found.extend(problems);
+    }
     found
+}
+
+/// Router objects that are missing or cannot carry the split.
+fn routes(snap: &Snapshot) -> Vec<String> {
+    use crate::rollout::traffic::{self, RouteError, Split};
+    let Some(canary) = snap.rollout.canary() else {
+        return Vec::new();
+    };
+    let (Some(canary_service), Some(stable_service)) =
+        (canary.canary_service.as_deref(), canary.stable_service.as_deref())
+    else {
+        return Vec::new();
+    };
+    let split = Split {
+        canary_service,
+        stable_service,
+        canary_weight: 0,
+        max_weight: 100,
+    };
+    let path = "spec.strategy.canary.trafficRouting";
+    traffic::targets(&snap.rollout)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|target| {
+            let error = match snap.routes.get(&target) {
+                None => RouteError::NotFound(Box::new(target)),
+                Some(object) => traffic::patch(&target, object, &split).err()?,
+            };
+            Some(format!("{path}: {error}"))
+        })
+        .collect()
 }
 
 /// Referenced Services and templates that are missing, and Services another Rollout manages.
@@ -110,6 +144,7 @@ pub fn problems(snap: &Snapshot) -> Option<String> {
     all.extend(unsupported(&snap.rollout));
     if all.is_empty() {
         all.extend(references(snap));
+        all.extend(routes(snap));
     }
     if all.is_empty() {
         return None;

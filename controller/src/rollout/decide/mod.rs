@@ -14,6 +14,7 @@ pub mod pause;
 mod restart;
 pub(crate) mod services;
 mod status;
+mod traffic;
 
 use crds::Rollout;
 use crds::rollout::RolloutStatus;

@@ -80,21 +80,26 @@ fn subresource_name(part: Part) -> Option<String> {
 /// The part of an object a write to `part` can own: status only for `/status`; everything but
 /// status for the main resource when status is a subresource.
 fn owned_view(rt: &ResourceType, obj: &Value, part: Part) -> Value {
-    let mut view = obj.clone();
-    if let Some(map) = view.as_object_mut() {
-        match part {
-            Part::Status => map.retain(|k, _| k == "status"),
-            Part::Main if rt.status_subresource => {
-                map.remove("status");
-            }
-            Part::Main => {}
-        }
-    }
-    view
+    let Some(map) = obj.as_object() else {
+        return obj.clone();
+    };
+    // Only the part's own fields are copied (a status view does not copy the spec).
+    let keep = |k: &str| match part {
+        Part::Status => k == "status",
+        Part::Main => !(rt.status_subresource && k == "status"),
+    };
+    Value::Object(
+        map.iter()
+            .filter(|(k, _)| keep(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
 }
 
 /// Records the fields a non-apply write (create, update, patch) changed as owned by `manager`.
 pub fn record_update(rt: &ResourceType, old: Option<&Value>, new: &mut Value, manager: &str, part: Part, now: &str) {
+    // The views and field sets of both parts are built once each.
+    let other_part = if part == Part::Status { Part::Main } else { Part::Status };
     let new_view = owned_view(rt, new, part);
     let new_set = FieldSet::of_object(&new_view, rt.custom);
     let old_view = old.map(|o| owned_view(rt, o, part)).unwrap_or_else(|| json!({}));
@@ -104,8 +109,7 @@ pub fn record_update(rt: &ResourceType, old: Option<&Value>, new: &mut Value, ma
         .filter(|leaf| value_at(&new_view, leaf) != value_at(&old_view, leaf))
         .collect();
     let mut list = entries(old.unwrap_or(&Value::Null));
-    let whole = FieldSet::of_object(&owned_view(rt, new, Part::Main), rt.custom)
-        .union(&FieldSet::of_object(&owned_view(rt, new, Part::Status), rt.custom));
+    let whole = new_set.union(&FieldSet::of_object(&owned_view(rt, new, other_part), rt.custom));
     let changed_set = leaves_to_set(&changed);
     for entry in &mut list {
         if entry.manager != manager || entry.operation != "Update" {

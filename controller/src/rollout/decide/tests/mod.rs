@@ -7,6 +7,7 @@
 mod bluegreen;
 mod canary;
 mod shared;
+mod traffic;
 
 use std::collections::BTreeMap;
 
@@ -182,6 +183,11 @@ impl World {
                 }
                 Action::DeleteAnalysisRun { name } => snap.runs.retain(|r| r.metadata.name.as_ref() != Some(name)),
                 Action::EvictPod { name } => snap.pods.retain(|p| p.metadata.name.as_ref() != Some(name)),
+                Action::SetRouteWeights { target, patch, .. } => {
+                    let route = snap.routes.get_mut(target).unwrap();
+                    let patch: json_patch::Patch = serde_json::from_value(Value::Array(patch.clone())).unwrap();
+                    json_patch::patch(route, &patch).unwrap();
+                }
                 Action::SetRevision { revision } => {
                     snap.rollout
                         .metadata

@@ -1,0 +1,208 @@
+//! Gateway API routes (`HTTPRoute`, `GRPCRoute`, `TCPRoute`): the weights of the `backendRefs` that
+//! name the stable and canary Services, in every rule that names both, as the Gateway API plugin
+//! of Argo Rollouts sets them (its `setHTTPRouteWeight`); rules that do not are left alone.
+//!
+//! The patch touches only `weight` fields, each guarded by a `test` of the backend's name, so a
+//! route edited meanwhile (a rule added, backends reordered) fails the patch instead of getting a
+//! weight in the wrong place; the next reconcile reads the route again.
+
+use crds::rollout::{GatewayApiConfig, GatewayRouteKind};
+use serde_json::{Value, json};
+
+use super::{RouteError, RouteTarget, Split};
+
+/// The routes the configuration names.
+#[must_use]
+pub fn targets(config: &GatewayApiConfig, rollout_namespace: &str) -> Vec<RouteTarget> {
+    let namespace = config
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| rollout_namespace.to_owned());
+    config
+        .routes()
+        .into_iter()
+        .map(|(kind, name): (GatewayRouteKind, String)| RouteTarget {
+            group: "gateway.networking.k8s.io",
+            version: kind.version(),
+            kind: kind.kind(),
+            plural: kind.plural(),
+            namespace: namespace.clone(),
+            name,
+        })
+        .collect()
+}
+
+/// Whether a backendRef is the Service `name` (a Service is the default kind of a backend).
+fn is_service(backend: &Value, name: &str) -> bool {
+    let group = backend.get("group").and_then(Value::as_str).unwrap_or_default();
+    let kind = backend.get("kind").and_then(Value::as_str).unwrap_or("Service");
+    group.is_empty() && kind == "Service" && backend.get("name").and_then(Value::as_str) == Some(name)
+}
+
+/// `(rule index, backends)` of the rules that name both Services.
+fn managed_rules<'a>(object: &'a Value, split: &Split<'_>) -> Vec<(usize, &'a Vec<Value>)> {
+    let rules = object.pointer("/spec/rules").and_then(Value::as_array);
+    rules
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, rule)| {
+            let backends = rule.get("backendRefs")?.as_array()?;
+            let has = |name| backends.iter().any(|b| is_service(b, name));
+            (has(split.canary_service) && has(split.stable_service)).then_some((i, backends))
+        })
+        .collect()
+}
+
+/// The JSON Patch that sets the weights (empty when every managed rule has them).
+///
+/// # Errors
+/// [`RouteError::NoBackends`] when no rule names both Services.
+pub fn patch(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Result<Vec<Value>, RouteError> {
+    let rules = managed_rules(object, split);
+    if rules.is_empty() {
+        return Err(RouteError::NoBackends {
+            target: Box::new(target.clone()),
+            stable: split.stable_service.to_owned(),
+            canary: split.canary_service.to_owned(),
+        });
+    }
+    let stable_weight = (split.max_weight - split.canary_weight).max(0);
+    let mut ops = Vec::new();
+    for (i, backends) in rules {
+        for (j, backend) in backends.iter().enumerate() {
+            let wanted = if is_service(backend, split.canary_service) {
+                split.canary_weight
+            } else if is_service(backend, split.stable_service) {
+                stable_weight
+            } else {
+                continue;
+            };
+            // An absent weight means 1 (Gateway API's default).
+            let current = backend.get("weight").and_then(Value::as_i64).unwrap_or(1);
+            if current == i64::from(wanted) {
+                continue;
+            }
+            let path = format!("/spec/rules/{i}/backendRefs/{j}");
+            ops.push(json!({"op": "test", "path": format!("{path}/name"), "value": backend["name"]}));
+            ops.push(json!({"op": "add", "path": format!("{path}/weight"), "value": wanted}));
+        }
+    }
+    Ok(ops)
+}
+
+/// The canary's weight in the first managed rule, scaled to `split.max_weight`.
+#[must_use]
+pub fn canary_weight(object: &Value, split: &Split<'_>) -> Option<i32> {
+    let (_, backends) = managed_rules(object, split).into_iter().next()?;
+    let weight = |name| {
+        backends
+            .iter()
+            .filter(|b| is_service(b, name))
+            .map(|b| b.get("weight").and_then(Value::as_i64).unwrap_or(1))
+            .sum::<i64>()
+    };
+    let (canary, stable) = (weight(split.canary_service), weight(split.stable_service));
+    let total = canary + stable;
+    if total == 0 {
+        return Some(0);
+    }
+    i32::try_from(canary * i64::from(split.max_weight) / total).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn target() -> RouteTarget {
+        targets(
+            &GatewayApiConfig {
+                http_route: Some("web".into()),
+                ..GatewayApiConfig::default()
+            },
+            "shop",
+        )
+        .remove(0)
+    }
+
+    fn split(canary_weight: i32) -> Split<'static> {
+        Split {
+            canary_service: "web-canary",
+            stable_service: "web-stable",
+            canary_weight,
+            max_weight: 100,
+        }
+    }
+
+    /// A route as users write it: a rule for both Services, a rule to another backend.
+    fn route() -> Value {
+        json!({"spec": {"rules": [
+            {"backendRefs": [{"name": "web-stable", "port": 80, "weight": 100}, {"name": "web-canary", "port": 80, "weight": 0}]},
+            {"matches": [{"path": {"value": "/static"}}], "backendRefs": [{"name": "cdn", "port": 80}]}
+        ]}})
+    }
+
+    fn applied(object: &Value, ops: Vec<Value>) -> Value {
+        let mut doc = object.clone();
+        let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops)).unwrap();
+        json_patch::patch(&mut doc, &patch).unwrap();
+        doc
+    }
+
+    #[test]
+    fn weights_are_set_on_the_rules_naming_both_services_only() {
+        let ops = patch(&target(), &route(), &split(10)).unwrap();
+        let after = applied(&route(), ops);
+        assert_eq!(after.pointer("/spec/rules/0/backendRefs/0/weight"), Some(&json!(90)));
+        assert_eq!(after.pointer("/spec/rules/0/backendRefs/1/weight"), Some(&json!(10)));
+        assert_eq!(after.pointer("/spec/rules/1"), route().pointer("/spec/rules/1"));
+        assert_eq!(canary_weight(&after, &split(10)), Some(10));
+        // Already there: nothing to write.
+        assert!(patch(&target(), &after, &split(10)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn each_weight_is_guarded_by_the_backends_name() {
+        let ops = patch(&target(), &route(), &split(50)).unwrap();
+        let mut moved = route();
+        let backends = moved
+            .pointer_mut("/spec/rules/0/backendRefs")
+            .unwrap()
+            .as_array_mut()
+            .unwrap();
+        backends.reverse();
+        let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops)).unwrap();
+        assert!(json_patch::patch(&mut moved, &patch).is_err());
+    }
+
+    #[test]
+    fn a_route_without_both_services_is_an_error_naming_it() {
+        let lone = json!({"spec": {"rules": [{"backendRefs": [{"name": "web-stable"}]}]}});
+        let err = patch(&target(), &lone, &split(10)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "HTTPRoute shop/web: no rule of spec.rules has backendRefs to both \"web-stable\" and \"web-canary\""
+        );
+        // A backend of another kind with the Service's name is not the Service.
+        let other = json!({"spec": {"rules": [{"backendRefs": [
+            {"name": "web-stable"}, {"name": "web-canary", "group": "example.com", "kind": "Bucket"}
+        ]}]}});
+        assert!(patch(&target(), &other, &split(10)).is_err());
+    }
+
+    #[test]
+    fn absent_weights_count_as_one_and_a_max_weight_scales() {
+        let even = json!({"spec": {"rules": [{"backendRefs": [{"name": "web-stable"}, {"name": "web-canary"}]}]}});
+        assert_eq!(canary_weight(&even, &split(0)), Some(50));
+        let thousand = Split {
+            max_weight: 1000,
+            ..split(25)
+        };
+        let after = applied(&even, patch(&target(), &even, &thousand).unwrap());
+        assert_eq!(after.pointer("/spec/rules/0/backendRefs/0/weight"), Some(&json!(975)));
+        assert_eq!(canary_weight(&after, &thousand), Some(25));
+    }
+}

@@ -1,0 +1,139 @@
+//! Traffic routers: the objects a traffic-routed canary writes its weights to (Argo's
+//! `rollout/trafficrouting.go` and its `TrafficRoutingReconciler` interface), one file per router.
+//!
+//! Everything here is pure: the snapshot carries each router object as read, a router computes the
+//! JSON Patch that gives it the wanted weights (empty when it has them already) and reads back the
+//! weight it carries, which is how a step knows its weight is in effect (`trafficWeightVerified`).
+
+pub mod gateway_api;
+
+use crds::Rollout;
+use serde_json::Value;
+
+/// Field manager of the routers' writes: their fields are told apart from those the user's own
+/// tool (Argo CD, `kubectl apply`) owns, so diffs can ignore exactly them.
+pub const FIELD_MANAGER: &str = "sluice-traffic-router";
+
+/// A router object a Rollout drives.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RouteTarget {
+    /// API group.
+    pub group: &'static str,
+    /// API version.
+    pub version: &'static str,
+    /// Kind.
+    pub kind: &'static str,
+    /// Resource plural.
+    pub plural: &'static str,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+impl std::fmt::Display for RouteTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+    }
+}
+
+/// The split a router is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Split<'a> {
+    /// The Service of the canary pods.
+    pub canary_service: &'a str,
+    /// The Service of the stable pods.
+    pub stable_service: &'a str,
+    /// The canary's weight.
+    pub canary_weight: i32,
+    /// The total weight (`maxTrafficWeight`, 100 by default); stable gets the rest.
+    pub max_weight: i32,
+}
+
+/// What is wrong with a router object, named by the object and field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    /// The object does not exist.
+    #[error("{0} not found")]
+    NotFound(Box<RouteTarget>),
+    /// No rule of the route sends traffic to both Services.
+    #[error("{target}: no rule of spec.rules has backendRefs to both {stable:?} and {canary:?}")]
+    NoBackends {
+        /// The route.
+        target: Box<RouteTarget>,
+        /// Stable Service.
+        stable: String,
+        /// Canary Service.
+        canary: String,
+    },
+}
+
+/// The router objects of a Rollout, or why its routing cannot be served (reported as InvalidSpec).
+///
+/// # Errors
+/// A router block Sluice does not serve yet, a plugin other than Gateway API, or a Gateway API
+/// configuration that does not parse.
+pub fn targets(rollout: &Rollout) -> Result<Vec<RouteTarget>, Vec<String>> {
+    let Some(routing) = rollout.canary().and_then(|c| c.traffic_routing.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    let base = "spec.strategy.canary.trafficRouting";
+    let mut problems = Vec::new();
+    let builtin = [
+        ("istio", routing.istio.is_some()),
+        ("nginx", routing.nginx.is_some()),
+        ("alb", routing.alb.is_some()),
+        ("smi", routing.smi.is_some()),
+        ("ambassador", routing.ambassador.is_some()),
+        ("appMesh", routing.app_mesh.is_some()),
+        ("traefik", routing.traefik.is_some()),
+        ("apisix", routing.apisix.is_some()),
+    ];
+    for (name, _) in builtin.iter().filter(|(_, on)| *on) {
+        problems.push(format!("{base}.{name}: not supported yet"));
+    }
+    for plugin in routing.unknown_plugins() {
+        problems.push(format!(
+            "{base}.plugins[{plugin:?}]: not supported (Sluice serves {:?} natively)",
+            crds::rollout::GATEWAY_API_PLUGIN
+        ));
+    }
+    let namespace = rollout.metadata.namespace.clone().unwrap_or_default();
+    let mut targets = Vec::new();
+    match routing.gateway_api() {
+        Some(Ok(config)) => {
+            let routes = gateway_api::targets(&config, &namespace);
+            if routes.is_empty() {
+                problems.push(format!(
+                    "{base}.plugins[{:?}]: names no route (httpRoute, httpRoutes, grpcRoute, grpcRoutes, tcpRoute or tcpRoutes)",
+                    crds::rollout::GATEWAY_API_PLUGIN
+                ));
+            }
+            targets.extend(routes);
+        }
+        Some(Err(error)) => problems.push(format!(
+            "{base}.plugins[{:?}]: {error}",
+            crds::rollout::GATEWAY_API_PLUGIN
+        )),
+        None => {}
+    }
+    if problems.is_empty() {
+        Ok(targets)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The JSON Patch giving `object` the split (empty when it has it already).
+///
+/// # Errors
+/// When the object cannot carry the split ([`RouteError`]).
+pub fn patch(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Result<Vec<Value>, RouteError> {
+    gateway_api::patch(target, object, split)
+}
+
+/// The canary weight `object` carries now, as a share of `split.max_weight`.
+#[must_use]
+pub fn canary_weight(object: &Value, split: &Split<'_>) -> Option<i32> {
+    gateway_api::canary_weight(object, split)
+}

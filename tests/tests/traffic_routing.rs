@@ -1,0 +1,213 @@
+//! A traffic-routed canary end to end: a Rollout written for Argo Rollouts' Gateway API plugin
+//! drives a real HTTPRoute (Gateway API's own CRD, `../shared/fixtures/gateway-api/`) on the
+//! simulated API server: weights 10 -> 50 -> 100 -> back to the stable Service, canary pods by
+//! weight while stable keeps every pod, the old stable kept for `scaleDownDelaySeconds`, and an
+//! abort that sets weight 0 and scales the canary down after `abortScaleDownDelaySeconds`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use crds::rollout::RolloutPhase;
+use kube::Api;
+use kube::api::{ApiResource, DynamicObject};
+use serde_json::json;
+use tests::cluster::Cluster;
+use tests::rollouts::{Probe, phase_of, step_of};
+
+const NS: &str = "default";
+const WAIT: Duration = Duration::from_secs(60);
+
+fn httproute_crd() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/gateway-api/gateway.networking.k8s.io_httproutes.yaml");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (CI checks out shared/ beside the repository)", path.display()))
+}
+
+fn manifests() -> String {
+    let service = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+        "spec": {"selector": {"app": "api"}, "ports": [{"port": 80}]}})
+    };
+    let route = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "api"},
+    "spec": {"parentRefs": [{"name": "edge"}], "rules": [{"backendRefs": [
+        {"name": "api-stable", "port": 80, "weight": 100}, {"name": "api-canary", "port": 80, "weight": 0}
+    ]}]}});
+    let rollout = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "api"},
+        "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "api"}},
+            "template": {"metadata": {"labels": {"app": "api"}, "annotations": {"sim.sluice.dev/start-delay": "100ms"}},
+                         "spec": {"containers": [{"name": "api", "image": "api:1"}]}},
+            "strategy": {"canary": {
+                "canaryService": "api-canary", "stableService": "api-stable",
+                "scaleDownDelaySeconds": 2, "abortScaleDownDelaySeconds": 2,
+                "trafficRouting": {"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "api", "namespace": NS}}},
+                "steps": [{"setWeight": 10}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}]}}}});
+    [service("api-stable"), service("api-canary"), route, rollout]
+        .iter()
+        .map(|v| serde_yaml::to_string(v).unwrap())
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+fn routes(cluster: &Cluster) -> Api<DynamicObject> {
+    let resource = ApiResource {
+        group: "gateway.networking.k8s.io".into(),
+        version: "v1".into(),
+        api_version: "gateway.networking.k8s.io/v1".into(),
+        kind: "HTTPRoute".into(),
+        plural: "httproutes".into(),
+    };
+    Api::namespaced_with(cluster.client.clone(), NS, &resource)
+}
+
+/// (stable, canary) weights on the route.
+async fn weights(cluster: &Cluster) -> (i64, i64) {
+    let route = serde_json::to_value(routes(cluster).get("api").await.unwrap()).unwrap();
+    let weight = |i: usize| {
+        route["spec"]["rules"][0]["backendRefs"][i]["weight"]
+            .as_i64()
+            .unwrap_or(-1)
+    };
+    (weight(0), weight(1))
+}
+
+async fn wait_weights(cluster: &Cluster, want: (i64, i64)) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while weights(cluster).await != want {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "route weights {:?}, want {want:?}",
+            weights(cluster).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The canary's share of the requests answered between two scrapes of the simulator's metrics.
+async fn canary_share(cluster: &Cluster, canary_hash: &str) -> f64 {
+    let (addr, server) = sim::workloads::metrics_server::serve(cluster.client.clone(), "127.0.0.1:0", 10.0, None)
+        .await
+        .unwrap();
+    let label = format!("rollouts_pod_template_hash=\"{canary_hash}\"");
+    let scrape = || async {
+        let text = reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut totals = (0.0, 0.0);
+        for line in text.lines().filter(|l| l.starts_with("http_requests_total{")) {
+            let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+            if line.contains(&label) {
+                totals.0 += value;
+            }
+            totals.1 += value;
+        }
+        totals
+    };
+    // The server's caches fill from its watches first.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = scrape().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = scrape().await;
+    server.abort();
+    (after.0 - before.0) / (after.1 - before.1)
+}
+
+fn status_weight(r: &crds::Rollout) -> Option<(i32, i32, Option<bool>)> {
+    let w = r.status.as_ref()?.canary.as_ref()?.weights.as_ref()?;
+    Some((w.canary.weight, w.stable.weight, w.verified))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_httproute_canary_walks_its_weights_and_an_abort_sends_everything_back_to_stable() {
+    let cluster = Cluster::start(None).await;
+    cluster.apply(&httproute_crd(), NS).await;
+    cluster.apply(&manifests(), NS).await;
+    let probe = Probe::new(&cluster.client, NS, "api");
+    probe.wait_phase(RolloutPhase::Healthy, WAIT).await;
+    assert_eq!(weights(&cluster).await, (100, 0));
+
+    probe.set_image("api:2").await;
+    let at_10 = probe
+        .wait("step 1 with weight 10", WAIT, |r, _| {
+            step_of(r) == Some(1) && phase_of(r) == Some(RolloutPhase::Paused)
+        })
+        .await;
+    assert_eq!(weights(&cluster).await, (90, 10));
+    assert_eq!(status_weight(&at_10), Some((10, 90, Some(true))));
+    // 10% of 4 pods is 1 canary pod (rounded up); stable keeps all 4.
+    assert_eq!(
+        (probe.counts_of("api:2").await.0, probe.counts_of("api:1").await.0),
+        (1, 4)
+    );
+    // The simulated requests follow the route: the canary pod, one of five, answers 10% of them.
+    let canary_hash = at_10.status.clone().unwrap().current_pod_hash.unwrap();
+    let share = canary_share(&cluster, &canary_hash).await;
+    assert!((share - 0.10).abs() < 0.01, "canary share of requests {share}");
+
+    probe.promote().await;
+    probe
+        .wait("step 3", WAIT, |r, _| {
+            step_of(r) == Some(3) && phase_of(r) == Some(RolloutPhase::Paused)
+        })
+        .await;
+    assert_eq!(weights(&cluster).await, (50, 50));
+    assert_eq!(
+        (probe.counts_of("api:2").await.0, probe.counts_of("api:1").await.0),
+        (2, 4)
+    );
+
+    probe.promote().await;
+    let done = probe
+        .wait("promoted", WAIT, |r, _| {
+            let s = r.status.clone().unwrap_or_default();
+            s.stable_rs.is_some() && s.stable_rs == s.current_pod_hash && phase_of(r) == Some(RolloutPhase::Healthy)
+        })
+        .await;
+    // The stable Service now selects the new pods and takes all the traffic again.
+    let new_hash = done.status.clone().unwrap().current_pod_hash;
+    assert_eq!(probe.service_hash("api-stable").await, new_hash);
+    wait_weights(&cluster, (100, 0)).await;
+    probe
+        .wait("the old stable scaled down after its delay", WAIT, |_, sets| {
+            sets.iter().filter(|s| s.image == "api:1").all(|s| s.spec == 0)
+        })
+        .await;
+
+    // The route's weights were written by the router's own field manager, and only them.
+    let route = serde_json::to_value(routes(&cluster).get("api").await.unwrap()).unwrap();
+    let managers: Vec<&str> = route["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["manager"].as_str())
+        .collect();
+    assert!(managers.contains(&"sluice-traffic-router"), "{managers:?}");
+    assert_eq!(
+        route["spec"]["parentRefs"][0]["name"],
+        json!("edge"),
+        "the user's fields are untouched"
+    );
+
+    // A bad version, aborted at 10%: weight 0 first, the canary pod kept for the delay, then gone.
+    probe.set_image("api:3-bad").await;
+    probe.wait("step 1 again", WAIT, |r, _| step_of(r) == Some(1)).await;
+    wait_weights(&cluster, (90, 10)).await;
+    probe.abort().await;
+    probe.wait_phase(RolloutPhase::Degraded, WAIT).await;
+    wait_weights(&cluster, (100, 0)).await;
+    probe
+        .wait(
+            "the canary scaled down after abortScaleDownDelaySeconds",
+            WAIT,
+            |_, sets| sets.iter().filter(|s| s.image == "api:3-bad").all(|s| s.spec == 0),
+        )
+        .await;
+    assert_eq!(probe.counts_of("api:2").await.0, 4, "stable untouched");
+    let aborted = probe.get().await;
+    assert_eq!(status_weight(&aborted).map(|w| (w.0, w.1)), Some((0, 100)));
+}
