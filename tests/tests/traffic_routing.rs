@@ -2,7 +2,9 @@
 //! drives a real HTTPRoute (Gateway API's own CRD, `../shared/fixtures/gateway-api/`) on the
 //! simulated API server: weights 10 -> 50 -> 100 -> back to the stable Service, canary pods by
 //! weight while stable keeps every pod, the old stable kept for `scaleDownDelaySeconds`, and an
-//! abort that sets weight 0 and scales the canary down after `abortScaleDownDelaySeconds`.
+//! abort that sets weight 0 and scales the canary down after `abortScaleDownDelaySeconds`; and an
+//! Istio VirtualService (a minimal CRD of ours, `tests/fixtures/istio/`) split by host. In both the
+//! simulated requests follow the weights, not the pod counts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -210,4 +212,91 @@ async fn an_httproute_canary_walks_its_weights_and_an_abort_sends_everything_bac
     assert_eq!(probe.counts_of("api:2").await.0, 4, "stable untouched");
     let aborted = probe.get().await;
     assert_eq!(status_weight(&aborted).map(|w| (w.0, w.1)), Some((0, 100)));
+}
+
+fn istio_manifests() -> String {
+    let service = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    };
+    let vs = json!({"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService", "metadata": {"name": "web"},
+        "spec": {"hosts": ["web.example.com"], "http": [
+            {"name": "primary", "route": [
+                {"destination": {"host": "web-stable"}, "weight": 100},
+                {"destination": {"host": "web-canary.default.svc.cluster.local"}, "weight": 0}]},
+            {"name": "static", "match": [{"uri": {"prefix": "/static"}}], "route": [{"destination": {"host": "cdn"}}]}]}});
+    let rollout = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "web"},
+        "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}, "annotations": {"sim.sluice.dev/start-delay": "100ms"}},
+                         "spec": {"containers": [{"name": "web", "image": "web:1"}]}},
+            "strategy": {"canary": {
+                "canaryService": "web-canary", "stableService": "web-stable", "scaleDownDelaySeconds": 1,
+                "trafficRouting": {"istio": {"virtualService": {"name": "web", "routes": ["primary"]}}},
+                "steps": [{"setWeight": 50}, {"pause": {}}]}}}});
+    [service("web-stable"), service("web-canary"), vs, rollout]
+        .iter()
+        .map(|v| serde_yaml::to_string(v).unwrap())
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// (stable, canary) weights of the VirtualService's primary route, and its other route unchanged.
+async fn vs_weights(cluster: &Cluster) -> (i64, i64) {
+    let resource = ApiResource {
+        group: "networking.istio.io".into(),
+        version: "v1beta1".into(),
+        api_version: "networking.istio.io/v1beta1".into(),
+        kind: "VirtualService".into(),
+        plural: "virtualservices".into(),
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), NS, &resource);
+    let vs = serde_json::to_value(api.get("web").await.unwrap()).unwrap();
+    assert_eq!(
+        vs["spec"]["http"][1]["route"],
+        json!([{"destination": {"host": "cdn"}}])
+    );
+    let weight = |i: usize| vs["spec"]["http"][0]["route"][i]["weight"].as_i64().unwrap_or(-1);
+    (weight(0), weight(1))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_istio_virtual_service_canary_splits_requests_by_weight_not_by_pods() {
+    let cluster = Cluster::start(None).await;
+    let crd =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/istio/virtualservices.yaml"))
+            .unwrap();
+    cluster.apply(&crd, NS).await;
+    cluster.apply(&istio_manifests(), NS).await;
+    let probe = Probe::new(&cluster.client, NS, "web");
+    probe.wait_phase(RolloutPhase::Healthy, WAIT).await;
+    probe.set_image("web:2").await;
+    let paused = probe
+        .wait("paused at 50%", WAIT, |r, _| {
+            step_of(r) == Some(1) && phase_of(r) == Some(RolloutPhase::Paused)
+        })
+        .await;
+    assert_eq!(vs_weights(&cluster).await, (50, 50));
+    // 2 canary pods of 6 are a third of the pods, but they answer half of the requests.
+    assert_eq!(
+        (probe.counts_of("web:2").await.0, probe.counts_of("web:1").await.0),
+        (2, 4)
+    );
+    let share = canary_share(&cluster, &paused.status.clone().unwrap().current_pod_hash.unwrap()).await;
+    assert!((share - 0.5).abs() < 0.01, "canary share of requests {share}");
+    probe.promote().await;
+    probe
+        .wait("promoted", WAIT, |r, _| {
+            let s = r.status.clone().unwrap_or_default();
+            s.stable_rs.is_some() && s.stable_rs == s.current_pod_hash && phase_of(r) == Some(RolloutPhase::Healthy)
+        })
+        .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while vs_weights(&cluster).await != (100, 0) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "weights {:?}",
+            vs_weights(&cluster).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -5,7 +5,7 @@ use crds::keys::{DESIRED_REPLICAS_ANNOTATION, HASH_LABEL, MANAGED_BY_ANNOTATION,
 use crds::{AnalysisRun, Rollout};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
-use kube::api::{ApiResource, DeleteParams, DynamicObject, EvictParams, Patch, PatchParams};
+use kube::api::{DeleteParams, DynamicObject, EvictParams, Patch, PatchParams};
 use kube::{Api, ResourceExt as _};
 use serde_json::{Value, json};
 
@@ -156,13 +156,7 @@ async fn one(apis: &Apis, snap: &Snapshot, action: &Action) -> Result<Written, k
 
 /// Patches a router object's weight fields with the routers' own field manager.
 async fn set_route_weights(apis: &Apis, target: &RouteTarget, ops: &[Value]) -> Result<(), kube::Error> {
-    let resource = ApiResource {
-        group: target.group.to_owned(),
-        version: target.version.to_owned(),
-        api_version: format!("{}/{}", target.group, target.version),
-        kind: target.kind.to_owned(),
-        plural: target.plural.to_owned(),
-    };
+    let resource = target.api_resource();
     let api: Api<DynamicObject> = Api::namespaced_with(apis.client.clone(), &target.namespace, &resource);
     let patch: json_patch::Patch =
         serde_json::from_value(Value::Array(ops.to_vec())).map_err(kube::Error::SerdeError)?;

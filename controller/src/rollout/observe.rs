@@ -115,13 +115,7 @@ async fn routes(
 ) -> BTreeMap<crate::rollout::traffic::RouteTarget, serde_json::Value> {
     let mut found = BTreeMap::new();
     for target in crate::rollout::traffic::targets(rollout).unwrap_or_default() {
-        let resource = kube::api::ApiResource {
-            group: target.group.to_owned(),
-            version: target.version.to_owned(),
-            api_version: format!("{}/{}", target.group, target.version),
-            kind: target.kind.to_owned(),
-            plural: target.plural.to_owned(),
-        };
+        let resource = target.api_resource();
         let api: Api<kube::api::DynamicObject> = Api::namespaced_with(client.clone(), &target.namespace, &resource);
         if let Ok(Some(object)) = api.get_opt(&target.name).await
             && let Ok(value) = serde_json::to_value(&object)

@@ -130,17 +130,27 @@ fn images(rollout: &Rollout, replicasets: &[&ReplicaSet]) -> Vec<Image> {
 fn router(rollout: &Rollout) -> Option<String> {
     let routing = rollout.canary()?.traffic_routing.as_ref()?;
     let namespace = rollout.metadata.namespace.clone().unwrap_or_default();
-    let routes: Vec<String> = match routing.gateway_api() {
+    let mut routes: Vec<String> = match routing.gateway_api() {
         Some(Ok(config)) => {
-            let ns = config.namespace.clone().unwrap_or(namespace);
+            let ns = config.namespace.clone().unwrap_or_else(|| namespace.clone());
             config
                 .routes()
                 .into_iter()
                 .map(|(kind, name)| format!("{} {ns}/{name}", kind.kind()))
                 .collect()
         }
-        _ => vec!["unsupported".to_owned()],
+        Some(Err(_)) => vec!["unreadable Gateway API configuration".to_owned()],
+        None => Vec::new(),
     };
+    if let Some(istio) = &routing.istio {
+        routes.extend(istio.virtual_service.iter().chain(&istio.virtual_services).map(|vs| {
+            let (name, ns) = vs
+                .name
+                .split_once('.')
+                .unwrap_or((vs.name.as_str(), namespace.as_str()));
+            format!("VirtualService {ns}/{name}")
+        }));
+    }
     let verified = rollout
         .status
         .as_ref()

@@ -23,7 +23,8 @@ pub const DEFAULT_REQUEST_RATE: f64 = 10.0;
 struct Shared {
     pods: Store<Pod>,
     services: Store<Service>,
-    /// Gateway API routes (`HTTPRoute`, `GRPCRoute`), empty where their CRDs are not installed.
+    /// Router objects (Gateway API `HTTPRoute`, `GRPCRoute`; Istio `VirtualService`), empty where
+    /// their CRDs are not installed.
     routes: Vec<Store<DynamicObject>>,
     rate: f64,
     meter: std::sync::Mutex<traffic::Meter>,
@@ -80,16 +81,17 @@ where
     (reader, stream)
 }
 
-/// The same for a route kind of Gateway API.
+/// The same for a router's route kind (`group/version`, plural, kind).
 fn follow_routes(
     client: Client,
+    (group, version): (&str, &str),
     plural: &str,
     kind: &str,
 ) -> (Store<DynamicObject>, impl std::future::Future<Output = ()>) {
     let resource = ApiResource {
-        group: "gateway.networking.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "gateway.networking.k8s.io/v1".into(),
+        group: group.into(),
+        version: version.into(),
+        api_version: format!("{group}/{version}"),
         kind: kind.into(),
         plural: plural.into(),
     };
@@ -151,15 +153,18 @@ pub async fn serve(
     let local = listener.local_addr()?;
     let (pods, follow_pods) = follow(Api::<Pod>::all(client.clone()));
     let (services, follow_services) = follow(Api::<Service>::all(client.clone()));
-    let (http, follow_http) = follow_routes(client.clone(), "httproutes", "HTTPRoute");
-    let (grpc, follow_grpc) = follow_routes(client.clone(), "grpcroutes", "GRPCRoute");
+    let gateway = ("gateway.networking.k8s.io", "v1");
+    let (http, follow_http) = follow_routes(client.clone(), gateway, "httproutes", "HTTPRoute");
+    let (grpc, follow_grpc) = follow_routes(client.clone(), gateway, "grpcroutes", "GRPCRoute");
+    let istio = ("networking.istio.io", "v1beta1");
+    let (vs, follow_vs) = follow_routes(client.clone(), istio, "virtualservices", "VirtualService");
     let follow = async {
-        tokio::join!(follow_pods, follow_services, follow_http, follow_grpc);
+        tokio::join!(follow_pods, follow_services, follow_http, follow_grpc, follow_vs);
     };
     let shared = Arc::new(Shared {
         pods,
         services,
-        routes: vec![http, grpc],
+        routes: vec![http, grpc, vs],
         rate,
         meter: std::sync::Mutex::default(),
     });

@@ -1,6 +1,7 @@
 //! Simulated requests follow the traffic routers: for a Gateway API route (`HTTPRoute`,
-//! `GRPCRoute`), each rule's requests are split over its `backendRefs` by weight, and each
-//! backend's share is spread over the ready pods its Service selects. So a 5% canary answers 5%
+//! `GRPCRoute`) each rule's requests are split over its `backendRefs` by weight, for an Istio
+//! `VirtualService` each HTTP route's over its destinations, and each backend's share is spread
+//! over the ready pods its Service selects. So a 5% canary answers 5%
 //! of the requests, whatever its share of pods.
 //!
 //! The model: a rule carries as many requests as its pods would answer unrouted (the default rate
@@ -59,6 +60,43 @@ fn backends(rule: &Value, route_namespace: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// The Service backends of an Istio HTTP route: `(namespace/name, weight)`; the host's first label
+/// is the Service, its second (if any) the namespace. A lone destination without a weight takes all.
+fn destinations(route: &Value, vs_namespace: &str) -> Vec<(String, f64)> {
+    let all: Vec<&Value> = route
+        .get("route")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let lone = all.len() == 1;
+    all.into_iter()
+        .filter_map(|d| {
+            let host = d.pointer("/destination/host")?.as_str()?;
+            let mut labels = host.split('.');
+            let name = labels.next()?;
+            let namespace = labels.next().unwrap_or(vs_namespace);
+            let default = if lone { 100 } else { 0 };
+            #[allow(clippy::cast_precision_loss)] // weights are at most 100
+            let weight = d.get("weight").and_then(Value::as_i64).unwrap_or(default).max(0) as f64;
+            Some((key(namespace, name), weight))
+        })
+        .collect()
+}
+
+/// The weighted backend lists of a route object, one per rule (Gateway API) or HTTP route (Istio).
+fn rules(route: &Value) -> Vec<Vec<(String, f64)>> {
+    let namespace = route
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if route.get("kind").and_then(Value::as_str) == Some("VirtualService") {
+        let http = route.pointer("/spec/http").and_then(Value::as_array);
+        return http.into_iter().flatten().map(|r| destinations(r, namespace)).collect();
+    }
+    let rules = route.pointer("/spec/rules").and_then(Value::as_array);
+    rules.into_iter().flatten().map(|r| backends(r, namespace)).collect()
+}
+
 /// Each routed pod's share of requests relative to an unrouted pod (1.0 = the default rate);
 /// pods behind no route are absent. `routes` are route objects as JSON.
 #[must_use]
@@ -72,13 +110,8 @@ pub fn shares(ready: &[&Pod], services: &[&Service], routes: &[Value]) -> HashMa
         .collect();
     let mut shares: HashMap<String, f64> = HashMap::new();
     for route in routes {
-        let namespace = route
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let rules = route.pointer("/spec/rules").and_then(Value::as_array);
-        for rule in rules.into_iter().flatten() {
-            let backends: Vec<(Vec<String>, f64)> = backends(rule, namespace)
+        for rule in rules(route) {
+            let backends: Vec<(Vec<String>, f64)> = rule
                 .into_iter()
                 .map(|(service, weight)| {
                     let pods = by_name.get(&service).map_or_else(Vec::new, |svc| {
@@ -182,6 +215,22 @@ mod tests {
             0.0
         );
         assert!(super::shares(&ready, &services, &[]).is_empty());
+    }
+
+    #[test]
+    fn an_istio_virtual_service_splits_by_destination_weight() {
+        let pods = [pod("stable-0", "s"), pod("stable-1", "s"), pod("canary-0", "c")];
+        let ready: Vec<&Pod> = pods.iter().collect();
+        let services = [service("api-stable", "s"), service("api-canary", "c")];
+        let services: Vec<&Service> = services.iter().collect();
+        let vs = json!({"kind": "VirtualService", "metadata": {"name": "api", "namespace": "default"},
+            "spec": {"http": [{"route": [
+                {"destination": {"host": "api-stable"}, "weight": 80},
+                {"destination": {"host": "api-canary.default.svc.cluster.local"}, "weight": 20}]}]}});
+        let shares = shares(&ready, &services, &[vs]);
+        let canary = shares["default/canary-0"];
+        let total: f64 = shares.values().sum();
+        assert!((canary / total - 0.20).abs() < 1e-9, "{shares:?}");
     }
 
     #[test]

@@ -72,7 +72,12 @@ fn observed(pass: &Pass<'_>, split: &Split<'_>) -> Option<i32> {
     let targets = traffic::targets(pass.rollout).ok()?;
     targets
         .iter()
-        .map(|t| pass.snap.routes.get(t).and_then(|o| traffic::canary_weight(o, split)))
+        .map(|t| {
+            pass.snap
+                .routes
+                .get(t)
+                .and_then(|o| traffic::canary_weight(t, o, split))
+        })
         .collect::<Option<Vec<i32>>>()
         .and_then(|weights| weights.into_iter().min())
 }

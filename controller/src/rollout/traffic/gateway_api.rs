@@ -9,7 +9,7 @@
 use crds::rollout::{GatewayApiConfig, GatewayRouteKind};
 use serde_json::{Value, json};
 
-use super::{RouteError, RouteTarget, Split};
+use super::{RouteError, RouteTarget, Router, Split};
 
 /// The routes the configuration names.
 #[must_use]
@@ -23,6 +23,8 @@ pub fn targets(config: &GatewayApiConfig, rollout_namespace: &str) -> Vec<RouteT
         .routes()
         .into_iter()
         .map(|(kind, name): (GatewayRouteKind, String)| RouteTarget {
+            router: Router::GatewayApi,
+            routes: Vec::new(),
             group: "gateway.networking.k8s.io",
             version: kind.version(),
             kind: kind.kind(),

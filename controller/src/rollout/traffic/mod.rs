@@ -6,6 +6,7 @@
 //! weight it carries, which is how a step knows its weight is in effect (`trafficWeightVerified`).
 
 pub mod gateway_api;
+pub mod istio;
 
 use crds::Rollout;
 use serde_json::Value;
@@ -14,9 +15,20 @@ use serde_json::Value;
 /// tool (Argo CD, `kubectl apply`) owns, so diffs can ignore exactly them.
 pub const FIELD_MANAGER: &str = "sluice-traffic-router";
 
+/// Which router an object belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Router {
+    /// Gateway API routes (`gateway_api.rs`).
+    GatewayApi,
+    /// Istio VirtualServices (`istio.rs`).
+    Istio,
+}
+
 /// A router object a Rollout drives.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RouteTarget {
+    /// The router that knows the object's shape.
+    pub router: Router,
     /// API group.
     pub group: &'static str,
     /// API version.
@@ -29,6 +41,22 @@ pub struct RouteTarget {
     pub namespace: String,
     /// Name.
     pub name: String,
+    /// The routes inside the object to manage (Istio's HTTP route names; empty: all, or the only one).
+    pub routes: Vec<String>,
+}
+
+impl RouteTarget {
+    /// The object's type, for a dynamic client.
+    #[must_use]
+    pub fn api_resource(&self) -> kube::api::ApiResource {
+        kube::api::ApiResource {
+            group: self.group.to_owned(),
+            version: self.version.to_owned(),
+            api_version: format!("{}/{}", self.group, self.version),
+            kind: self.kind.to_owned(),
+            plural: self.plural.to_owned(),
+        }
+    }
 }
 
 impl std::fmt::Display for RouteTarget {
@@ -66,6 +94,18 @@ pub enum RouteError {
         /// Canary Service.
         canary: String,
     },
+    /// No managed route of the VirtualService has destinations for both Services.
+    #[error(
+        "{target}: spec.http needs a route the Rollout names (or a single route) with destinations for both {stable:?} and {canary:?}"
+    )]
+    NoDestinations {
+        /// The VirtualService.
+        target: Box<RouteTarget>,
+        /// Stable Service.
+        stable: String,
+        /// Canary Service.
+        canary: String,
+    },
 }
 
 /// The router objects of a Rollout, or why its routing cannot be served (reported as InvalidSpec).
@@ -80,7 +120,6 @@ pub fn targets(rollout: &Rollout) -> Result<Vec<RouteTarget>, Vec<String>> {
     let base = "spec.strategy.canary.trafficRouting";
     let mut problems = Vec::new();
     let builtin = [
-        ("istio", routing.istio.is_some()),
         ("nginx", routing.nginx.is_some()),
         ("alb", routing.alb.is_some()),
         ("smi", routing.smi.is_some()),
@@ -100,6 +139,9 @@ pub fn targets(rollout: &Rollout) -> Result<Vec<RouteTarget>, Vec<String>> {
     }
     let namespace = rollout.metadata.namespace.clone().unwrap_or_default();
     let mut targets = Vec::new();
+    if let Some(istio) = &routing.istio {
+        targets.extend(istio_targets(istio, &namespace, &mut problems));
+    }
     match routing.gateway_api() {
         Some(Ok(config)) => {
             let routes = gateway_api::targets(&config, &namespace);
@@ -124,16 +166,49 @@ pub fn targets(rollout: &Rollout) -> Result<Vec<RouteTarget>, Vec<String>> {
     }
 }
 
+/// Istio's VirtualServices, with what of Istio's routing is not served yet.
+fn istio_targets(
+    istio: &crds::rollout::IstioTrafficRouting,
+    namespace: &str,
+    problems: &mut Vec<String>,
+) -> Vec<RouteTarget> {
+    let base = "spec.strategy.canary.trafficRouting.istio";
+    if istio.destination_rule.is_some() {
+        problems.push(format!(
+            "{base}.destinationRule: subset-level splitting is not supported yet"
+        ));
+    }
+    let services = istio.virtual_service.iter().chain(&istio.virtual_services);
+    for (i, vs) in services.enumerate() {
+        if !vs.tls_routes.is_empty() || !vs.tcp_routes.is_empty() {
+            problems.push(format!(
+                "{base}.virtualServices[{i}]: tlsRoutes and tcpRoutes are not supported yet"
+            ));
+        }
+    }
+    let targets = istio::targets(istio, namespace);
+    if targets.is_empty() {
+        problems.push(format!("{base}: names no virtualService"));
+    }
+    targets
+}
+
 /// The JSON Patch giving `object` the split (empty when it has it already).
 ///
 /// # Errors
 /// When the object cannot carry the split ([`RouteError`]).
 pub fn patch(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Result<Vec<Value>, RouteError> {
-    gateway_api::patch(target, object, split)
+    match target.router {
+        Router::GatewayApi => gateway_api::patch(target, object, split),
+        Router::Istio => istio::patch(target, object, split),
+    }
 }
 
 /// The canary weight `object` carries now, as a share of `split.max_weight`.
 #[must_use]
-pub fn canary_weight(object: &Value, split: &Split<'_>) -> Option<i32> {
-    gateway_api::canary_weight(object, split)
+pub fn canary_weight(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Option<i32> {
+    match target.router {
+        Router::GatewayApi => gateway_api::canary_weight(object, split),
+        Router::Istio => istio::canary_weight(target, object, split),
+    }
 }

@@ -14,6 +14,8 @@ fn routed(steps: Value) -> Rollout {
 
 fn target() -> RouteTarget {
     RouteTarget {
+        router: crate::rollout::traffic::Router::GatewayApi,
+        routes: Vec::new(),
         group: "gateway.networking.k8s.io",
         version: "v1",
         kind: "HTTPRoute",
@@ -196,12 +198,19 @@ fn a_missing_route_or_an_unknown_router_is_an_invalid_spec() {
         w.phase().1
     );
     let mut spec = canary(json!([{"setWeight": 10}]));
-    spec["strategy"]["canary"]["trafficRouting"] =
-        json!({"plugins": {"acme/mesh": {}}, "istio": {"virtualService": {"name": "vs"}}});
+    spec["strategy"]["canary"]["trafficRouting"] = json!({"plugins": {"acme/mesh": {}}, "nginx": {"stableIngress": "web"}, "istio": {"destinationRule": {"name": "dr", "canarySubsetName": "c", "stableSubsetName": "s"}}});
     let mut w = World::new(rollout(spec));
     w.step();
     let message = w.phase().1;
-    assert!(message.contains("trafficRouting.istio: not supported yet"), "{message}");
+    assert!(message.contains("trafficRouting.nginx: not supported yet"), "{message}");
+    assert!(
+        message.contains("trafficRouting.istio.destinationRule: subset-level splitting is not supported yet"),
+        "{message}"
+    );
+    assert!(
+        message.contains("trafficRouting.istio: names no virtualService"),
+        "{message}"
+    );
     assert!(
         message.contains("trafficRouting.plugins[\"acme/mesh\"]: not supported"),
         "{message}"
