@@ -46,6 +46,28 @@ pub struct RolloutTrafficRouting {
     pub max_traffic_weight: Option<i32>,
 }
 
+impl RolloutTrafficRouting {
+    /// JSON names of the routers configured (`plugins` counts as one).
+    #[must_use]
+    pub fn configured(&self) -> Vec<&'static str> {
+        [
+            ("istio", self.istio.is_some()),
+            ("nginx", self.nginx.is_some()),
+            ("alb", self.alb.is_some()),
+            ("smi", self.smi.is_some()),
+            ("ambassador", self.ambassador.is_some()),
+            ("appMesh", self.app_mesh.is_some()),
+            ("traefik", self.traefik.is_some()),
+            ("apisix", self.apisix.is_some()),
+            ("plugins", self.plugins.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| name)
+        .collect()
+    }
+}
+
 /// A route the controller may create and delete.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

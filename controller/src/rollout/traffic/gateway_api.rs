@@ -7,7 +7,7 @@
 //! weight in the wrong place; the next reconcile reads the route again.
 
 use crds::rollout::{GatewayApiConfig, GatewayRouteKind};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{RouteError, RouteTarget, Router, Split};
 
@@ -70,28 +70,22 @@ pub fn patch(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Result<
             canary: split.canary_service.to_owned(),
         });
     }
-    let stable_weight = (split.max_weight - split.canary_weight).max(0);
-    let mut ops = Vec::new();
-    for (i, backends) in rules {
-        for (j, backend) in backends.iter().enumerate() {
-            let wanted = if is_service(backend, split.canary_service) {
-                split.canary_weight
-            } else if is_service(backend, split.stable_service) {
-                stable_weight
-            } else {
-                continue;
-            };
-            // An absent weight means 1 (Gateway API's default).
-            let current = backend.get("weight").and_then(Value::as_i64).unwrap_or(1);
-            if current == i64::from(wanted) {
-                continue;
-            }
-            let path = format!("/spec/rules/{i}/backendRefs/{j}");
-            ops.push(json!({"op": "test", "path": format!("{path}/name"), "value": backend["name"]}));
-            ops.push(json!({"op": "add", "path": format!("{path}/weight"), "value": wanted}));
+    let entries = rules.into_iter().flat_map(|(i, backends)| {
+        backends
+            .iter()
+            .enumerate()
+            .map(move |(j, b)| (format!("/spec/rules/{i}/backendRefs/{j}"), b))
+    });
+    let side = |b: &Value| {
+        if is_service(b, split.canary_service) {
+            Some(true)
+        } else {
+            is_service(b, split.stable_service).then_some(false)
         }
-    }
-    Ok(ops)
+    };
+    // An absent weight means 1 (Gateway API's default).
+    let current = |b: &Value| Some(b.get("weight").and_then(Value::as_i64).unwrap_or(1));
+    Ok(super::weight_ops(entries, side, current, "/name", split))
 }
 
 /// The canary's weight in the first managed rule, scaled to `split.max_weight`.
@@ -118,6 +112,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use serde_json::json;
 
     fn target() -> RouteTarget {
         targets(

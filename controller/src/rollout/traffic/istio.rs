@@ -6,7 +6,7 @@
 //! yet by the caller.
 
 use crds::rollout::IstioTrafficRouting;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{RouteError, RouteTarget, Router, Split};
 
@@ -89,26 +89,21 @@ pub fn patch(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Result<
             canary: split.canary_service.to_owned(),
         });
     }
-    let stable_weight = (split.max_weight - split.canary_weight).max(0);
-    let mut ops = Vec::new();
-    for (i, destinations) in routes {
-        for (j, destination) in destinations.iter().enumerate() {
-            let wanted = if is_host(destination, split.canary_service) {
-                split.canary_weight
-            } else if is_host(destination, split.stable_service) {
-                stable_weight
-            } else {
-                continue;
-            };
-            if destination.get("weight").and_then(Value::as_i64) == Some(i64::from(wanted)) {
-                continue;
-            }
-            let path = format!("/spec/http/{i}/route/{j}");
-            ops.push(json!({"op": "test", "path": format!("{path}/destination/host"), "value": destination["destination"]["host"]}));
-            ops.push(json!({"op": "add", "path": format!("{path}/weight"), "value": wanted}));
+    let entries = routes.into_iter().flat_map(|(i, destinations)| {
+        destinations
+            .iter()
+            .enumerate()
+            .map(move |(j, d)| (format!("/spec/http/{i}/route/{j}"), d))
+    });
+    let side = |d: &Value| {
+        if is_host(d, split.canary_service) {
+            Some(true)
+        } else {
+            is_host(d, split.stable_service).then_some(false)
         }
-    }
-    Ok(ops)
+    };
+    let current = |d: &Value| d.get("weight").and_then(Value::as_i64);
+    Ok(super::weight_ops(entries, side, current, "/destination/host", split))
 }
 
 /// The canary's weight in the first managed route (a route without weights sends everything to
@@ -136,6 +131,7 @@ mod tests {
 
     use super::*;
     use crds::rollout::IstioVirtualService;
+    use serde_json::json;
 
     fn target(routes: &[&str]) -> RouteTarget {
         let config = IstioTrafficRouting {

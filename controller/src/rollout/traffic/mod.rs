@@ -119,16 +119,12 @@ pub fn targets(rollout: &Rollout) -> Result<Vec<RouteTarget>, Vec<String>> {
     };
     let base = "spec.strategy.canary.trafficRouting";
     let mut problems = Vec::new();
-    let builtin = [
-        ("nginx", routing.nginx.is_some()),
-        ("alb", routing.alb.is_some()),
-        ("smi", routing.smi.is_some()),
-        ("ambassador", routing.ambassador.is_some()),
-        ("appMesh", routing.app_mesh.is_some()),
-        ("traefik", routing.traefik.is_some()),
-        ("apisix", routing.apisix.is_some()),
-    ];
-    for (name, _) in builtin.iter().filter(|(_, on)| *on) {
+    // Served: Istio and the Gateway API plugin; every other router is refused.
+    for name in routing
+        .configured()
+        .into_iter()
+        .filter(|r| !matches!(*r, "istio" | "plugins"))
+    {
         problems.push(format!("{base}.{name}: not supported yet"));
     }
     for plugin in routing.unknown_plugins() {
@@ -191,6 +187,35 @@ fn istio_targets(
         problems.push(format!("{base}: names no virtualService"));
     }
     targets
+}
+
+/// The JSON Patch operations that give weighted entries their weights, the same for every router:
+/// each `(path, entry)` that `side` names the canary (`Some(true)`) or the stable
+/// (`Some(false)`) and whose `current` weight differs gets a `test` of the field at `guard` (what
+/// identifies it, so an object edited meanwhile fails the patch) and an `add` of its weight.
+fn weight_ops<'a>(
+    entries: impl IntoIterator<Item = (String, &'a Value)>,
+    side: impl Fn(&Value) -> Option<bool>,
+    current: impl Fn(&Value) -> Option<i64>,
+    guard: &str,
+    split: &Split<'_>,
+) -> Vec<Value> {
+    let stable_weight = (split.max_weight - split.canary_weight).max(0);
+    let mut ops = Vec::new();
+    for (path, entry) in entries {
+        let wanted = match side(entry) {
+            Some(true) => split.canary_weight,
+            Some(false) => stable_weight,
+            None => continue,
+        };
+        if current(entry) == Some(i64::from(wanted)) {
+            continue;
+        }
+        let value = entry.pointer(guard).cloned().unwrap_or(Value::Null);
+        ops.push(serde_json::json!({"op": "test", "path": format!("{path}{guard}"), "value": value}));
+        ops.push(serde_json::json!({"op": "add", "path": format!("{path}/weight"), "value": wanted}));
+    }
+    ops
 }
 
 /// The JSON Patch giving `object` the split (empty when it has it already).

@@ -125,7 +125,7 @@ fn traffic_only_fields(p: &mut Problems, canary: &CanaryStrategy) {
 
 fn traffic_routing(p: &mut Problems, routing: &RolloutTrafficRouting) {
     let path = format!("{BASE}.trafficRouting");
-    let routers = routers(routing);
+    let routers = routing.configured();
     if routers.is_empty() {
         p.add(&path, "at least one traffic router is required");
     }
@@ -151,25 +151,6 @@ fn traffic_routing(p: &mut Problems, routing: &RolloutTrafficRouting) {
             );
         }
     }
-}
-
-/// JSON names of the routers configured.
-fn routers(routing: &RolloutTrafficRouting) -> Vec<&'static str> {
-    [
-        ("istio", routing.istio.is_some()),
-        ("nginx", routing.nginx.is_some()),
-        ("alb", routing.alb.is_some()),
-        ("smi", routing.smi.is_some()),
-        ("ambassador", routing.ambassador.is_some()),
-        ("appMesh", routing.app_mesh.is_some()),
-        ("traefik", routing.traefik.is_some()),
-        ("apisix", routing.apisix.is_some()),
-        ("plugins", routing.plugins.is_some()),
-    ]
-    .into_iter()
-    .filter(|(_, on)| *on)
-    .map(|(name, _)| name)
-    .collect()
 }
 
 /// JSON names of the actions a step sets.
@@ -210,7 +191,7 @@ fn step(p: &mut Problems, canary: &CanaryStrategy, path: &str, step: &CanaryStep
         }
     }
     let routing = canary.traffic_routing.as_ref();
-    let routers = routing.map(routers).unwrap_or_default();
+    let routers = routing.map(RolloutTrafficRouting::configured).unwrap_or_default();
     if let Some(weight) = step.set_weight {
         p.in_range(
             &format!("{path}.setWeight"),
