@@ -169,11 +169,18 @@ pub fn plan<'a>(desired: &'a [Value], extra: &'a [Value], options: Options) -> P
 }
 
 /// Within a step: applies before prunes; applies by kind order, prunes by reverse kind order
-/// (workloads go before their namespace); then by name.
+/// (workloads go before their namespace); kinds outside the order grouped by kind name; then by
+/// name.
+///
+/// gitops-engine (`syncTasks.Less`) compares only names among kinds outside its order, so a
+/// Rollout `api` went out before the AnalysisTemplate `success-rate` it references and could be
+/// judged InvalidSpec (Degraded) for a moment. Grouping by kind sends AnalysisTemplate before
+/// Rollout, and one kind's applies go out together.
 fn order_within_step(a: &Task<'_>, b: &Task<'_>) -> std::cmp::Ordering {
     let pruning = |t: &Task<'_>| t.action == Action::Prune;
     pruning(a).cmp(&pruning(b)).then_with(|| {
-        let (ka, kb) = (kind_rank(a.kind()), kind_rank(b.kind()));
+        let ka = (kind_rank(a.kind()), a.kind());
+        let kb = (kind_rank(b.kind()), b.kind());
         let by_kind = if pruning(a) { kb.cmp(&ka) } else { ka.cmp(&kb) };
         by_kind.then_with(|| a.name().cmp(b.name()))
     })

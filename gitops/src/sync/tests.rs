@@ -53,6 +53,24 @@ fn phases_then_waves_then_kinds_then_names() {
 }
 
 #[test]
+fn kinds_outside_the_order_are_grouped_so_templates_go_before_the_rollouts_using_them() {
+    let desired = vec![
+        object("Rollout", "api", json!({})),
+        object("AnalysisTemplate", "success-rate", json!({})),
+        object("Rollout", "web", json!({})),
+        object("AnalysisTemplate", "latency", json!({})),
+        object("Service", "api", json!({})),
+    ];
+    let plan = plan(&desired, &[], Options::default());
+    assert_eq!(
+        shown(&plan),
+        [
+            "Sync/0: Apply Service/api, Apply AnalysisTemplate/latency, Apply AnalysisTemplate/success-rate, Apply Rollout/api, Apply Rollout/web"
+        ]
+    );
+}
+
+#[test]
 fn pruning_mirrors_waves_and_goes_last_when_asked() {
     let desired = vec![object("ConfigMap", "kept", json!({}))];
     let extra = vec![

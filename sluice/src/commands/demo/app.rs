@@ -19,6 +19,8 @@ pub struct AppState {
     pub revision: String,
     /// The last operation's phase.
     pub operation: String,
+    /// The last operation's message, shown when it failed.
+    pub message: String,
     /// The last revision recorded Synced and Healthy (what a revert goes back to).
     pub known_good: String,
 }
@@ -38,7 +40,12 @@ impl AppState {
                 .as_ref()
                 .and_then(|s| s.revision.clone())
                 .unwrap_or_default(),
-            operation: status.operation_state.map(|o| o.phase).unwrap_or_default(),
+            operation: status
+                .operation_state
+                .as_ref()
+                .map(|o| o.phase.clone())
+                .unwrap_or_default(),
+            message: status.operation_state.and_then(|o| o.message).unwrap_or_default(),
             known_good: app
                 .metadata
                 .annotations
@@ -49,11 +56,17 @@ impl AppState {
         }
     }
 
-    /// One line: `Application api: Synced, Healthy at abc1234 (last sync Succeeded)`.
+    /// One line: `Application api: Synced, Healthy at abc1234 (last sync Succeeded)`, with the
+    /// operation's message when it failed or errored.
     #[must_use]
     pub fn line(&self) -> String {
+        let why = if matches!(self.operation.as_str(), "Failed" | "Error") && !self.message.is_empty() {
+            format!(": {}", self.message)
+        } else {
+            String::new()
+        };
         format!(
-            "Application api: {}, {} at {} (last sync {})",
+            "Application api: {}, {} at {} (last sync {}{why})",
             if self.sync.is_empty() { "-" } else { &self.sync },
             if self.health.is_empty() { "-" } else { &self.health },
             &self.revision[..self.revision.len().min(7)],
