@@ -205,3 +205,22 @@ fn a_traffic_routed_canary_shows_the_routers_weight_and_the_route() {
         "{text}"
     );
 }
+
+#[test]
+fn nginx_and_smi_routers_name_the_objects_the_rollout_owns() {
+    let strategy = json!({"canary": {"canaryService": "api-canary", "stableService": "api-stable",
+        "trafficRouting": {"nginx": {"stableIngress": "edge"}, "smi": {}},
+        "steps": [{"setWeight": 5}, {"pause": {}}]}});
+    let r = rollout(
+        strategy,
+        json!({"phase": "Healthy", "observedGeneration": "2", "currentPodHash": "a", "stableRS": "a",
+            "canary": {"weights": {"canary": {"weight": 0}, "stable": {"weight": 100}, "verified": false}}}),
+    );
+    let text = show(&r, &[], &[], &[]);
+    assert!(
+        text.contains(
+            "  Router:        Ingress shop/api-edge-canary (canary of edge), TrafficSplit shop/api (setting)\n"
+        ),
+        "{text}"
+    );
+}

@@ -10,3 +10,4 @@ pub mod recorder;
 pub mod rollouts;
 pub mod series;
 pub mod serve;
+pub mod traffic;

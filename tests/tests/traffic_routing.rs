@@ -87,38 +87,6 @@ async fn wait_weights(cluster: &Cluster, want: (i64, i64)) {
     }
 }
 
-/// The canary's share of the requests answered between two scrapes of the simulator's metrics.
-async fn canary_share(cluster: &Cluster, canary_hash: &str) -> f64 {
-    let (addr, server) = sim::workloads::metrics_server::serve(cluster.client.clone(), "127.0.0.1:0", 10.0, None)
-        .await
-        .unwrap();
-    let label = format!("rollouts_pod_template_hash=\"{canary_hash}\"");
-    let scrape = || async {
-        let text = reqwest::get(format!("http://{addr}/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let mut totals = (0.0, 0.0);
-        for line in text.lines().filter(|l| l.starts_with("http_requests_total{")) {
-            let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-            if line.contains(&label) {
-                totals.0 += value;
-            }
-            totals.1 += value;
-        }
-        totals
-    };
-    // The server's caches fill from its watches first.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let before = scrape().await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = scrape().await;
-    server.abort();
-    (after.0 - before.0) / (after.1 - before.1)
-}
-
 fn status_weight(r: &crds::Rollout) -> Option<(i32, i32, Option<bool>)> {
     let w = r.status.as_ref()?.canary.as_ref()?.weights.as_ref()?;
     Some((w.canary.weight, w.stable.weight, w.verified))
@@ -148,7 +116,7 @@ async fn an_httproute_canary_walks_its_weights_and_an_abort_sends_everything_bac
     );
     // The simulated requests follow the route: the canary pod, one of five, answers 10% of them.
     let canary_hash = at_10.status.clone().unwrap().current_pod_hash.unwrap();
-    let share = canary_share(&cluster, &canary_hash).await;
+    let share = tests::traffic::canary_share(&cluster.client, &canary_hash).await;
     assert!((share - 0.10).abs() < 0.01, "canary share of requests {share}");
 
     probe.promote().await;
@@ -281,7 +249,11 @@ async fn an_istio_virtual_service_canary_splits_requests_by_weight_not_by_pods()
         (probe.counts_of("web:2").await.0, probe.counts_of("web:1").await.0),
         (2, 4)
     );
-    let share = canary_share(&cluster, &paused.status.clone().unwrap().current_pod_hash.unwrap()).await;
+    let share = tests::traffic::canary_share(
+        &cluster.client,
+        &paused.status.clone().unwrap().current_pod_hash.unwrap(),
+    )
+    .await;
     assert!((share - 0.5).abs() < 0.01, "canary share of requests {share}");
     probe.promote().await;
     probe

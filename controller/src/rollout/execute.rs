@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::identity::{controller_ref, runs_template};
 use super::plan::Action;
 use super::snapshot::Snapshot;
-use super::traffic::RouteTarget;
+use super::traffic::{RouteTarget, RouteWrite};
 use crate::{Error, ObjectKey, Result, params};
 
 /// What carrying out the actions found.
@@ -145,7 +145,7 @@ async fn one(apis: &Apis, snap: &Snapshot, action: &Action) -> Result<Written, k
             apis.pods.evict(name, &EvictParams::default()).await.map(|_| ()),
             &[404, 429],
         ),
-        Action::SetRouteWeights { target, patch, .. } => set_route_weights(apis, target, patch).await,
+        Action::SetRouteWeights { target, write, .. } => set_route_weights(apis, target, write).await,
         Action::SetRevision { revision } => {
             let patch = json!({"metadata": {"annotations": {REVISION_ANNOTATION: revision.to_string()}}});
             merge(&apis.rollouts, &rollout.name_any(), &patch).await
@@ -155,18 +155,31 @@ async fn one(apis: &Apis, snap: &Snapshot, action: &Action) -> Result<Written, k
 }
 
 /// Patches a router object's weight fields with the routers' own field manager.
-async fn set_route_weights(apis: &Apis, target: &RouteTarget, ops: &[Value]) -> Result<(), kube::Error> {
+async fn set_route_weights(apis: &Apis, target: &RouteTarget, write: &RouteWrite) -> Result<(), kube::Error> {
     let resource = target.api_resource();
     let api: Api<DynamicObject> = Api::namespaced_with(apis.client.clone(), &target.namespace, &resource);
-    let patch: json_patch::Patch =
-        serde_json::from_value(Value::Array(ops.to_vec())).map_err(kube::Error::SerdeError)?;
-    let params = PatchParams {
-        field_manager: Some(crate::rollout::traffic::FIELD_MANAGER.into()),
-        ..PatchParams::default()
-    };
-    api.patch(&target.name, &params, &Patch::<()>::Json(patch))
-        .await
-        .map(|_| ())
+    let manager = crate::rollout::traffic::FIELD_MANAGER;
+    match write {
+        RouteWrite::Patch(ops) => {
+            let patch: json_patch::Patch =
+                serde_json::from_value(Value::Array(ops.clone())).map_err(kube::Error::SerdeError)?;
+            let params = PatchParams {
+                field_manager: Some(manager.into()),
+                ..PatchParams::default()
+            };
+            api.patch(&target.name, &params, &Patch::<()>::Json(patch)).await?;
+        }
+        // The object is the Rollout's own: its router takes every field it writes.
+        RouteWrite::Apply(object) => {
+            api.patch(
+                &target.name,
+                &PatchParams::apply(manager).force(),
+                &Patch::Apply(object),
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Creates the new ReplicaSet; one of the same name that is ours and runs the template counts as

@@ -114,7 +114,10 @@ async fn routes(
     rollout: &Rollout,
 ) -> BTreeMap<crate::rollout::traffic::RouteTarget, serde_json::Value> {
     let mut found = BTreeMap::new();
-    for target in crate::rollout::traffic::targets(rollout).unwrap_or_default() {
+    let targets = crate::rollout::traffic::targets(rollout).unwrap_or_default();
+    // Each target, and the object it is built from (NGINX's stable Ingress).
+    let sources: Vec<_> = targets.iter().filter_map(|t| t.source_target()).collect();
+    for target in targets.into_iter().chain(sources) {
         let resource = target.api_resource();
         let api: Api<kube::api::DynamicObject> = Api::namespaced_with(client.clone(), &target.namespace, &resource);
         if let Ok(Some(object)) = api.get_opt(&target.name).await

@@ -66,12 +66,13 @@ pub enum Action {
         /// The revision.
         revision: i64,
     },
-    /// Give a traffic router object its weights (a JSON Patch of its weight fields only).
+    /// Give a traffic router object its weights (a JSON Patch of the weight fields of the user's
+    /// object, or the whole object the Rollout owns).
     SetRouteWeights {
         /// The router object.
         target: crate::rollout::traffic::RouteTarget,
-        /// The JSON Patch operations.
-        patch: Vec<serde_json::Value>,
+        /// The write.
+        write: crate::rollout::traffic::RouteWrite,
         /// The canary weight it sets.
         weight: i32,
     },

@@ -28,7 +28,7 @@ pub struct Snapshot {
     pub templates: BTreeMap<TemplateRef, AnalysisTemplateSpec>,
     /// The traffic router objects it drives, as read from the API server (absent when they do
     /// not exist).
-    pub routes: BTreeMap<crate::rollout::traffic::RouteTarget, serde_json::Value>,
+    pub routes: crate::rollout::traffic::Objects,
     /// Its pods; only read while a restart is pending.
     pub pods: Vec<Pod>,
     /// The time of the decision.

@@ -143,6 +143,35 @@ pub struct NginxTrafficRouting {
     pub canary_ingress_annotations: BTreeMap<String, String>,
 }
 
+impl NginxTrafficRouting {
+    /// The stable Ingresses named (`stableIngress` and `stableIngresses`).
+    #[must_use]
+    pub fn stable_ingresses(&self) -> Vec<&str> {
+        self.stable_ingress
+            .iter()
+            .chain(&self.stable_ingresses)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    /// The canary Ingress of `stable` for Rollout `rollout`: `<rollout>-<stable>-canary`, cut to
+    /// fit Kubernetes' 253 characters (Argo's `GetCanaryIngressName`).
+    #[must_use]
+    pub fn canary_ingress_name(rollout: &str, stable: &str) -> String {
+        const SUFFIX: &str = "-canary";
+        let mut base = format!("{rollout}-{stable}");
+        let mut cut = 253 - SUFFIX.len();
+        if base.len() > cut {
+            while !base.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            base.truncate(cut);
+        }
+        base + SUFFIX
+    }
+}
+
 /// AWS ALB ingress routing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -178,6 +207,17 @@ pub struct SmiTrafficRouting {
     /// TrafficSplit name; defaults to the Rollout name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic_split_name: Option<String>,
+}
+
+impl SmiTrafficRouting {
+    /// The TrafficSplit's name: `trafficSplitName`, or the Rollout's name.
+    #[must_use]
+    pub fn split_name(&self, rollout: &str) -> String {
+        self.traffic_split_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| rollout.to_owned())
+    }
 }
 
 /// Ambassador routing.

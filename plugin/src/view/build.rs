@@ -151,6 +151,16 @@ fn router(rollout: &Rollout) -> Option<String> {
             format!("VirtualService {ns}/{name}")
         }));
     }
+    let name = rollout.metadata.name.clone().unwrap_or_default();
+    if let Some(nginx) = &routing.nginx {
+        routes.extend(nginx.stable_ingresses().into_iter().map(|stable| {
+            let canary = crds::rollout::NginxTrafficRouting::canary_ingress_name(&name, stable);
+            format!("Ingress {namespace}/{canary} (canary of {stable})")
+        }));
+    }
+    if let Some(smi) = &routing.smi {
+        routes.push(format!("TrafficSplit {namespace}/{}", smi.split_name(&name)));
+    }
     let verified = rollout
         .status
         .as_ref()

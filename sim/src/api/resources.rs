@@ -184,6 +184,17 @@ const BUILTINS: &[Builtin] = &[
         &[],
     ),
     b(
+        "networking.k8s.io",
+        "v1",
+        "ingresses",
+        "Ingress",
+        true,
+        &["ing"],
+        true,
+        false,
+        &[],
+    ),
+    b(
         "policy",
         "v1",
         "poddisruptionbudgets",

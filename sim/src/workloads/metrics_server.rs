@@ -1,5 +1,5 @@
 //! Serves the application metrics of every simulated pod at `/metrics`, from reflectors over pods,
-//! Services and Gateway API routes (requests follow the routes' weights, see `super::traffic`).
+//! Services and the traffic routers' objects (requests follow their weights, see `super::traffic`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,9 +23,9 @@ pub const DEFAULT_REQUEST_RATE: f64 = 10.0;
 struct Shared {
     pods: Store<Pod>,
     services: Store<Service>,
-    /// Router objects (Gateway API `HTTPRoute`, `GRPCRoute`; Istio `VirtualService`), empty where
-    /// their CRDs are not installed.
-    routes: Vec<Store<DynamicObject>>,
+    /// Router objects by kind (Gateway API `HTTPRoute`, `GRPCRoute`; Istio `VirtualService`;
+    /// `Ingress`; SMI `TrafficSplit`), empty where their CRDs are not installed.
+    routes: Vec<(&'static str, Store<DynamicObject>)>,
     rate: f64,
     meter: std::sync::Mutex<traffic::Meter>,
 }
@@ -46,8 +46,13 @@ impl Shared {
         let routes: Vec<serde_json::Value> = self
             .routes
             .iter()
-            .flat_map(Store::state)
-            .filter_map(|r| serde_json::to_value(&*r).ok())
+            .flat_map(|(kind, store)| store.state().into_iter().map(move |r| (*kind, r)))
+            .filter_map(|(kind, r)| {
+                // List items of built-in kinds carry no kind; the store says which it is.
+                let mut value = serde_json::to_value(&*r).ok()?;
+                value["kind"] = serde_json::Value::from(kind);
+                Some(value)
+            })
             .collect();
         let services = self.services.state();
         let services: Vec<&Service> = services.iter().map(|s| &**s).collect();
@@ -158,13 +163,31 @@ pub async fn serve(
     let (grpc, follow_grpc) = follow_routes(client.clone(), gateway, "grpcroutes", "GRPCRoute");
     let istio = ("networking.istio.io", "v1beta1");
     let (vs, follow_vs) = follow_routes(client.clone(), istio, "virtualservices", "VirtualService");
+    let networking = ("networking.k8s.io", "v1");
+    let (ingresses, follow_ingresses) = follow_routes(client.clone(), networking, "ingresses", "Ingress");
+    let smi = ("split.smi-spec.io", "v1alpha1");
+    let (splits, follow_splits) = follow_routes(client.clone(), smi, "trafficsplits", "TrafficSplit");
     let follow = async {
-        tokio::join!(follow_pods, follow_services, follow_http, follow_grpc, follow_vs);
+        tokio::join!(
+            follow_pods,
+            follow_services,
+            follow_http,
+            follow_grpc,
+            follow_vs,
+            follow_ingresses,
+            follow_splits
+        );
     };
     let shared = Arc::new(Shared {
         pods,
         services,
-        routes: vec![http, grpc, vs],
+        routes: vec![
+            ("HTTPRoute", http),
+            ("GRPCRoute", grpc),
+            ("VirtualService", vs),
+            ("Ingress", ingresses),
+            ("TrafficSplit", splits),
+        ],
         rate,
         meter: std::sync::Mutex::default(),
     });

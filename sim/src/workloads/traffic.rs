@@ -1,8 +1,11 @@
 //! Simulated requests follow the traffic routers: for a Gateway API route (`HTTPRoute`,
 //! `GRPCRoute`) each rule's requests are split over its `backendRefs` by weight, for an Istio
-//! `VirtualService` each HTTP route's over its destinations, and each backend's share is spread
-//! over the ready pods its Service selects. So a 5% canary answers 5%
-//! of the requests, whatever its share of pods.
+//! `VirtualService` each HTTP route's over its destinations, for an SMI `TrafficSplit` over its
+//! backends, and for an Ingress path as ingress-nginx splits it: a canary Ingress
+//! (`<prefix>/canary: "true"`) with the same host and path takes `canary-weight` of
+//! `canary-weight-total` (100), the stable Ingress the rest. Each backend's share is spread over
+//! the ready pods its Service selects. So a 5% canary answers 5% of the requests, whatever its
+//! share of pods.
 //!
 //! The model: a rule carries as many requests as its pods would answer unrouted (the default rate
 //! times the ready pods behind all its backends), so routing moves requests between versions
@@ -83,18 +86,115 @@ fn destinations(route: &Value, vs_namespace: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
-/// The weighted backend lists of a route object, one per rule (Gateway API) or HTTP route (Istio).
-fn rules(route: &Value) -> Vec<Vec<(String, f64)>> {
+/// An annotation of `object` whose key ends with `/{name}` (any prefix, as ingress-nginx's is
+/// configurable).
+fn annotation<'a>(object: &'a Value, name: &str) -> Option<&'a str> {
+    let annotations = object.pointer("/metadata/annotations")?.as_object()?;
+    annotations
+        .iter()
+        .find(|(k, _)| k.rsplit_once('/').is_some_and(|(_, n)| n == name))
+        .and_then(|(_, v)| v.as_str())
+}
+
+fn is_canary_ingress(object: &Value) -> bool {
+    object.get("kind").and_then(Value::as_str) == Some("Ingress") && annotation(object, "canary") == Some("true")
+}
+
+/// `(host, path, Service)` of each path of an Ingress.
+fn ingress_paths(ingress: &Value) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for rule in ingress
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let host = rule.get("host").and_then(Value::as_str).unwrap_or_default();
+        for path in rule
+            .pointer("/http/paths")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let at = path.get("path").and_then(Value::as_str).unwrap_or("/");
+            if let Some(service) = path.pointer("/backend/service/name").and_then(Value::as_str) {
+                found.push((host.to_owned(), at.to_owned(), service.to_owned()));
+            }
+        }
+    }
+    found
+}
+
+/// The weighted backends of each path of a (non-canary) Ingress, with the canary Ingresses of
+/// its namespace that serve the same host and path.
+fn ingress_rules(stable: &Value, canaries: &[&Value], namespace: &str) -> Vec<Vec<(String, f64)>> {
+    let number = |object: &Value, name: &str, default: f64| {
+        annotation(object, name)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(default)
+    };
+    ingress_paths(stable)
+        .into_iter()
+        .map(|(host, path, service)| {
+            let canary = canaries
+                .iter()
+                .filter(|c| c.pointer("/metadata/namespace").and_then(Value::as_str) == Some(namespace))
+                .find_map(|c| {
+                    let (_, _, to) = ingress_paths(c)
+                        .into_iter()
+                        .find(|(h, p, _)| *h == host && *p == path)?;
+                    let total = number(c, "canary-weight-total", 100.0).max(1.0);
+                    Some((to, number(c, "canary-weight", 0.0).clamp(0.0, total), total))
+                });
+            match canary {
+                Some((to, weight, total)) => vec![
+                    (key(namespace, &service), total - weight),
+                    (key(namespace, &to), weight),
+                ],
+                None => vec![(key(namespace, &service), 1.0)],
+            }
+        })
+        .collect()
+}
+
+/// The weighted backends of an SMI TrafficSplit (weights are integers or quantity strings).
+fn split_backends(split: &Value, namespace: &str) -> Vec<(String, f64)> {
+    let backends = split.pointer("/spec/backends").and_then(Value::as_array);
+    backends
+        .into_iter()
+        .flatten()
+        .filter_map(|b| {
+            let service = b.get("service")?.as_str()?;
+            let weight = match b.get("weight") {
+                Some(Value::Number(n)) => n.as_f64().unwrap_or(0.0),
+                Some(Value::String(s)) => s.trim().parse().unwrap_or(0.0),
+                _ => 0.0,
+            };
+            Some((key(namespace, service), weight.max(0.0)))
+        })
+        .collect()
+}
+
+/// The weighted backend lists of a router object: one per rule (Gateway API), HTTP route (Istio),
+/// Ingress path (with `canaries`, the canary Ingresses) or TrafficSplit.
+fn rules(route: &Value, canaries: &[&Value]) -> Vec<Vec<(String, f64)>> {
     let namespace = route
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if route.get("kind").and_then(Value::as_str) == Some("VirtualService") {
-        let http = route.pointer("/spec/http").and_then(Value::as_array);
-        return http.into_iter().flatten().map(|r| destinations(r, namespace)).collect();
+    match route.get("kind").and_then(Value::as_str) {
+        Some("VirtualService") => {
+            let http = route.pointer("/spec/http").and_then(Value::as_array);
+            http.into_iter().flatten().map(|r| destinations(r, namespace)).collect()
+        }
+        Some("TrafficSplit") => vec![split_backends(route, namespace)],
+        Some("Ingress") if is_canary_ingress(route) => Vec::new(),
+        Some("Ingress") => ingress_rules(route, canaries, namespace),
+        _ => {
+            let rules = route.pointer("/spec/rules").and_then(Value::as_array);
+            rules.into_iter().flatten().map(|r| backends(r, namespace)).collect()
+        }
     }
-    let rules = route.pointer("/spec/rules").and_then(Value::as_array);
-    rules.into_iter().flatten().map(|r| backends(r, namespace)).collect()
 }
 
 /// Each routed pod's share of requests relative to an unrouted pod (1.0 = the default rate);
@@ -109,8 +209,9 @@ pub fn shares(ready: &[&Pod], services: &[&Service], routes: &[Value]) -> HashMa
         })
         .collect();
     let mut shares: HashMap<String, f64> = HashMap::new();
+    let canaries: Vec<&Value> = routes.iter().filter(|r| is_canary_ingress(r)).collect();
     for route in routes {
-        for rule in rules(route) {
+        for rule in rules(route, &canaries) {
             let backends: Vec<(Vec<String>, f64)> = rule
                 .into_iter()
                 .map(|(service, weight)| {
@@ -215,6 +316,46 @@ mod tests {
             0.0
         );
         assert!(super::shares(&ready, &services, &[]).is_empty());
+    }
+
+    #[test]
+    fn an_nginx_canary_ingress_takes_its_weight_of_the_matching_host_and_path() {
+        let pods = [pod("stable-0", "s"), pod("stable-1", "s"), pod("canary-0", "c")];
+        let ready: Vec<&Pod> = pods.iter().collect();
+        let services = [service("api-stable", "s"), service("api-canary", "c")];
+        let services: Vec<&Service> = services.iter().collect();
+        let ingress = |name: &str, to: &str, annotations: Value| {
+            json!({"kind": "Ingress", "metadata": {"name": name, "namespace": "default", "annotations": annotations},
+                "spec": {"rules": [{"host": "api.example", "http": {"paths": [{"path": "/",
+                    "backend": {"service": {"name": to, "port": {"number": 80}}}}]}}]}})
+        };
+        let stable = ingress("api", "api-stable", json!({}));
+        let canary = ingress(
+            "api-api-canary",
+            "api-canary",
+            json!({"nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "10"}),
+        );
+        let shares = shares(&ready, &services, &[stable.clone(), canary]);
+        let total: f64 = shares.values().sum();
+        assert!((shares["default/canary-0"] / total - 0.10).abs() < 1e-9, "{shares:?}");
+        assert!((total - 3.0).abs() < 1e-9);
+        // Without a canary Ingress the stable Ingress sends everything to the stable Service.
+        let alone = super::shares(&ready, &services, &[stable]);
+        assert_eq!(alone.get("default/canary-0"), None);
+    }
+
+    #[test]
+    fn an_smi_traffic_split_splits_by_backend_weight_even_as_quantities() {
+        let pods = [pod("stable-0", "s"), pod("canary-0", "c")];
+        let ready: Vec<&Pod> = pods.iter().collect();
+        let services = [service("api-stable", "s"), service("api-canary", "c")];
+        let services: Vec<&Service> = services.iter().collect();
+        let split = json!({"kind": "TrafficSplit", "metadata": {"name": "api", "namespace": "default"},
+            "spec": {"service": "api", "backends": [
+                {"service": "api-canary", "weight": "25"}, {"service": "api-stable", "weight": 75}]}});
+        let shares = shares(&ready, &services, &[split]);
+        let total: f64 = shares.values().sum();
+        assert!((shares["default/canary-0"] / total - 0.25).abs() < 1e-9, "{shares:?}");
     }
 
     #[test]

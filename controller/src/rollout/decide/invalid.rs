@@ -22,9 +22,6 @@ fn unsupported(rollout: &Rollout) -> Vec<String> {
     let strategy = rollout.spec.strategy.clone().unwrap_or_default();
     if let Some(canary) = &strategy.canary {
         let base = "spec.strategy.canary";
-        if canary.dynamic_stable_scale == Some(true) {
-            add(&format!("{base}.dynamicStableScale"));
-        }
         if canary.ping_pong.is_some() {
             add(&format!("{base}.pingPong"));
         }
@@ -77,26 +74,22 @@ fn routes(snap: &Snapshot) -> Vec<String> {
     let Some(canary) = snap.rollout.canary() else {
         return Vec::new();
     };
-    let (Some(canary_service), Some(stable_service)) =
-        (canary.canary_service.as_deref(), canary.stable_service.as_deref())
-    else {
-        return Vec::new();
-    };
+    // Empty with Istio's subset-level splitting (validation requires them otherwise).
+    let canary_service = canary.canary_service.as_deref().unwrap_or_default();
+    let stable_service = canary.stable_service.as_deref().unwrap_or_default();
     let split = Split {
         canary_service,
         stable_service,
         canary_weight: 0,
         max_weight: 100,
+        pods: crate::rollout::traffic::PodHashes::default(),
     };
     let path = "spec.strategy.canary.trafficRouting";
     traffic::targets(&snap.rollout)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|target| {
-            let error = match snap.routes.get(&target) {
-                None => RouteError::NotFound(Box::new(target)),
-                Some(object) => traffic::patch(&target, object, &split).err()?,
-            };
+            let error: RouteError = traffic::write(&target, &snap.rollout, &snap.routes, &split).err()?;
             Some(format!("{path}: {error}"))
         })
         .collect()

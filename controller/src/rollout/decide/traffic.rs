@@ -9,7 +9,11 @@
 //! - an abort sets weight 0 first; the canary is scaled down once the routers carry 0 and
 //!   `abortScaleDownDelaySeconds` (30 s) passed since the abort (0 keeps it up);
 //! - after promotion the stable Service selects the new pods, the weight goes back to 0, and
-//!   the previous stable ReplicaSet stays up for `scaleDownDelaySeconds` (30 s).
+//!   the previous stable ReplicaSet stays up for `scaleDownDelaySeconds` (30 s);
+//! - with `dynamicStableScale` the stable ReplicaSet is sized for the larger of the stable weight
+//!   wanted and the one the routers carry (so it shrinks only once traffic left it, and grows
+//!   before traffic comes back), and on abort the canary for the weight the routers still carry
+//!   (so it shrinks as traffic leaves it, with no delay).
 
 use crds::rollout::{CanaryStrategy, TrafficWeights, WeightDestination};
 use jiff::SignedDuration;
@@ -24,12 +28,13 @@ use crate::rollout::traffic::{self, Split};
 /// Default of `scaleDownDelaySeconds` and `abortScaleDownDelaySeconds`.
 const DEFAULT_DELAY: i32 = 30;
 
-/// The two Services and the total weight of a routed canary.
+/// The two Services and the total weight of a routed canary (the Services are empty with
+/// Istio's subset-level splitting, which needs none).
 fn services(spec: &CanaryStrategy) -> Option<(&str, &str, i32)> {
     let routing = spec.traffic_routing.as_ref()?;
     Some((
-        spec.canary_service.as_deref()?,
-        spec.stable_service.as_deref()?,
+        spec.canary_service.as_deref().unwrap_or_default(),
+        spec.stable_service.as_deref().unwrap_or_default(),
         routing.max_traffic_weight.unwrap_or(100),
     ))
 }
@@ -72,18 +77,26 @@ fn observed(pass: &Pass<'_>, split: &Split<'_>) -> Option<i32> {
     let targets = traffic::targets(pass.rollout).ok()?;
     targets
         .iter()
-        .map(|t| {
-            pass.snap
-                .routes
-                .get(t)
-                .and_then(|o| traffic::canary_weight(t, o, split))
-        })
+        .filter(|t| t.router.carries_weight())
+        .map(|t| traffic::canary_weight(t, pass.rollout, &pass.snap.routes, split))
         .collect::<Option<Vec<i32>>>()
         .and_then(|weights| weights.into_iter().min())
 }
 
 /// The weight the routers should carry after this pass.
 fn desired(pass: &Pass<'_>, step_weight: i32, observed: i32) -> i32 {
+    let dynamic = pass.rollout.canary().and_then(|c| c.dynamic_stable_scale) == Some(true);
+    if pass.pause.is_aborted()
+        && dynamic
+        && let Some(stable) = pass.sets.stable.filter(|_| !pass.sets.new_is_stable())
+    {
+        // Back to stable only as fast as its pods come back (Argo: `maxWeight - maxWeight ×
+        // available / replicas`).
+        let max = pass.rollout.canary().and_then(services).map_or(100, |(_, _, m)| m);
+        let replicas = i64::from(pass.rollout.spec.effective_replicas().max(1));
+        let carried = i64::from(max) * i64::from(available(stable)) / replicas;
+        return (max - i32::try_from(carried).unwrap_or(max)).clamp(0, observed.max(0));
+    }
     if pass.pause.is_aborted() || pass.sets.stable.is_none() || pass.sets.new_is_stable() {
         return 0;
     }
@@ -99,6 +112,8 @@ fn desired(pass: &Pass<'_>, step_weight: i32, observed: i32) -> i32 {
 pub struct Routed {
     /// The weight written (or already carried).
     pub weight: i32,
+    /// The weight the routers carried before this pass.
+    pub observed: i32,
     /// Whether every router object already carries it.
     pub verified: bool,
 }
@@ -112,6 +127,10 @@ pub fn plan(pass: &mut Pass<'_>, step_weight: i32) -> Option<Routed> {
         stable_service,
         canary_weight: 0,
         max_weight,
+        pods: traffic::PodHashes {
+            canary: pass.sets.new.and_then(hash_of),
+            stable: pass.sets.stable.and_then(hash_of),
+        },
     };
     let now_weight = observed(pass, &probe).unwrap_or(0);
     let weight = desired(pass, step_weight, now_weight);
@@ -121,18 +140,11 @@ pub fn plan(pass: &mut Pass<'_>, step_weight: i32) -> Option<Routed> {
     };
     let mut wrote = false;
     for target in traffic::targets(pass.rollout).unwrap_or_default() {
-        let Some(object) = pass.snap.routes.get(&target) else {
-            continue;
-        };
-        let Ok(ops) = traffic::patch(&target, object, &split) else {
-            continue;
-        };
-        if !ops.is_empty() {
-            pass.plan.actions.push(Action::SetRouteWeights {
-                target,
-                patch: ops,
-                weight,
-            });
+        // A router that cannot take the split was reported as InvalidSpec before this pass.
+        if let Ok(Some(write)) = traffic::write(&target, pass.rollout, &pass.snap.routes, &split) {
+            pass.plan
+                .actions
+                .push(Action::SetRouteWeights { target, write, weight });
             wrote = true;
         }
     }
@@ -146,6 +158,7 @@ pub fn plan(pass: &mut Pass<'_>, step_weight: i32) -> Option<Routed> {
     }
     Some(Routed {
         weight,
+        observed: now_weight,
         verified: !wrote && now_weight == weight,
     })
 }
@@ -158,12 +171,12 @@ pub fn weights(pass: &Pass<'_>, routed: Routed) -> Option<TrafficWeights> {
     Some(TrafficWeights {
         canary: WeightDestination {
             weight: routed.weight,
-            service_name: Some(canary_service.to_owned()),
+            service_name: Some(canary_service.to_owned()).filter(|s| !s.is_empty()),
             pod_template_hash: hash(pass.sets.new),
         },
         stable: WeightDestination {
             weight: max - routed.weight,
-            service_name: Some(stable_service.to_owned()),
+            service_name: Some(stable_service.to_owned()).filter(|s| !s.is_empty()),
             pod_template_hash: hash(pass.sets.stable),
         },
         additional: Vec::new(),
@@ -182,11 +195,20 @@ pub fn scale_replicasets(pass: &mut Pass<'_>, step_weight: i32, routed: Routed) 
     } else {
         pass.sets.stable
     };
+    let dynamic = spec.dynamic_stable_scale == Some(true);
     if let Some(rs) = stable {
-        scaled |= scale(pass, rs, replicas);
+        let target = if dynamic {
+            let wanted = if pass.pause.is_aborted() { 0 } else { step_weight };
+            stable_replicas(pass, wanted, routed.observed)
+        } else {
+            replicas
+        };
+        scaled |= scale(pass, rs, target);
     }
     let target = if pass.sets.stable.is_none() || pass.sets.new_is_stable() {
         replicas
+    } else if pass.pause.is_aborted() && dynamic {
+        for_weight(pass, routed.observed)
     } else if pass.pause.is_aborted() {
         after_abort(pass, &spec, routed)
     } else {
@@ -205,6 +227,27 @@ pub fn scale_replicasets(pass: &mut Pass<'_>, step_weight: i32, routed: Routed) 
         }
     }
     scaled
+}
+
+/// `ceil(replicas × weight / maxTrafficWeight)`.
+fn for_weight(pass: &Pass<'_>, weight: i32) -> i32 {
+    let replicas = i64::from(pass.rollout.spec.effective_replicas());
+    let max = pass
+        .rollout
+        .canary()
+        .and_then(services)
+        .map_or(100, |(_, _, max)| max)
+        .max(1);
+    let (n, d) = (replicas * i64::from(weight.clamp(0, max)), i64::from(max));
+    i32::try_from((n + d - 1) / d).unwrap_or(0)
+}
+
+/// The stable ReplicaSet with `dynamicStableScale` (Argo's `CalculateReplicaCountsForTrafficRoutedCanary`):
+/// enough pods for the larger of the stable weight the steps want (all of it on abort) and the
+/// one carried now.
+fn stable_replicas(pass: &Pass<'_>, canary_wanted: i32, canary_observed: i32) -> i32 {
+    let max = pass.rollout.canary().and_then(services).map_or(100, |(_, _, max)| max);
+    for_weight(pass, max - canary_wanted).max(for_weight(pass, max - canary_observed))
 }
 
 /// The canary's size after an abort: unchanged until the routers carry 0 and the delay passed.

@@ -25,6 +25,7 @@ pub fn targets(config: &GatewayApiConfig, rollout_namespace: &str) -> Vec<RouteT
         .map(|(kind, name): (GatewayRouteKind, String)| RouteTarget {
             router: Router::GatewayApi,
             routes: Vec::new(),
+            source: None,
             group: "gateway.networking.k8s.io",
             version: kind.version(),
             kind: kind.kind(),
@@ -131,6 +132,7 @@ mod tests {
             stable_service: "web-stable",
             canary_weight,
             max_weight: 100,
+            pods: crate::rollout::traffic::PodHashes::default(),
         }
     }
 
@@ -196,6 +198,7 @@ mod tests {
         assert_eq!(canary_weight(&even, &split(0)), Some(50));
         let thousand = Split {
             max_weight: 1000,
+            pods: crate::rollout::traffic::PodHashes::default(),
             ..split(25)
         };
         let after = applied(&even, patch(&target(), &even, &thousand).unwrap());

@@ -2,17 +2,49 @@
 //! `reconcileVirtualService`): in the HTTP routes the Rollout names (or the only one, when it names
 //! none), the `weight` of the destinations whose `host` is the canary or the stable Service.
 //! A host matches by the Service's name, or its `name.namespace[.svc[.cluster.local]]` forms.
-//! Subset-level splitting (a `DestinationRule`) and TLS/TCP routes are refused as not supported
-//! yet by the caller.
+//!
+//! Subset-level splitting (`destinationRule`, Argo's `UpdateHash`): the destinations are told
+//! apart by `subset` (the canary and stable subset names) instead of host, and the
+//! DestinationRule's two subsets select the canary's and the stable pods by
+//! `rollouts-pod-template-hash`, set to the pods' hashes before any weight moves. TLS/TCP routes
+//! are refused as not supported yet by the caller.
 
-use crds::rollout::IstioTrafficRouting;
-use serde_json::Value;
+use crds::Rollout;
+use crds::keys::HASH_LABEL;
+use crds::rollout::{IstioDestinationRule, IstioTrafficRouting};
+use serde_json::{Value, json};
 
 use super::{RouteError, RouteTarget, Router, Split};
+
+const GROUP: &str = "networking.istio.io";
+const VERSION: &str = "v1beta1";
+
+/// The DestinationRule of subset-level splitting, if the Rollout uses it.
+fn destination_rule(rollout: &Rollout) -> Option<&IstioDestinationRule> {
+    rollout
+        .canary()?
+        .traffic_routing
+        .as_ref()?
+        .istio
+        .as_ref()?
+        .destination_rule
+        .as_ref()
+}
 
 /// The VirtualServices the configuration names.
 #[must_use]
 pub fn targets(config: &IstioTrafficRouting, rollout_namespace: &str) -> Vec<RouteTarget> {
+    let rule = config.destination_rule.iter().map(|rule| RouteTarget {
+        router: Router::IstioSubsets,
+        group: GROUP,
+        version: VERSION,
+        kind: "DestinationRule",
+        plural: "destinationrules",
+        namespace: rollout_namespace.to_owned(),
+        name: rule.name.clone(),
+        routes: Vec::new(),
+        source: None,
+    });
     config
         .virtual_service
         .iter()
@@ -27,15 +59,17 @@ pub fn targets(config: &IstioTrafficRouting, rollout_namespace: &str) -> Vec<Rou
                 });
             RouteTarget {
                 router: Router::Istio,
-                group: "networking.istio.io",
-                version: "v1beta1",
+                group: GROUP,
+                version: VERSION,
                 kind: "VirtualService",
                 plural: "virtualservices",
                 namespace,
                 name,
                 routes: vs.routes.clone(),
+                source: None,
             }
         })
+        .chain(rule)
         .collect()
 }
 
@@ -45,6 +79,56 @@ fn is_host(destination: &Value, name: &str) -> bool {
         return false;
     };
     host == name || host.strip_prefix(name).is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// How the two sides are told apart: by subset name with a DestinationRule, else by host.
+#[derive(Clone, Copy)]
+struct Sides<'a> {
+    canary: &'a str,
+    stable: &'a str,
+    by_subset: bool,
+}
+
+impl<'a> Sides<'a> {
+    fn of(rollout: &'a Rollout, split: &Split<'a>) -> Self {
+        match destination_rule(rollout) {
+            Some(rule) => Self {
+                canary: &rule.canary_subset_name,
+                stable: &rule.stable_subset_name,
+                by_subset: true,
+            },
+            None => Self {
+                canary: split.canary_service,
+                stable: split.stable_service,
+                by_subset: false,
+            },
+        }
+    }
+
+    fn is(self, destination: &Value, name: &str) -> bool {
+        if self.by_subset {
+            destination.pointer("/destination/subset").and_then(Value::as_str) == Some(name)
+        } else {
+            is_host(destination, name)
+        }
+    }
+
+    /// `Some(true)` for the canary, `Some(false)` for the stable, `None` for another destination.
+    fn side(self, destination: &Value) -> Option<bool> {
+        if self.is(destination, self.canary) {
+            Some(true)
+        } else {
+            self.is(destination, self.stable).then_some(false)
+        }
+    }
+
+    fn guard(self) -> &'static str {
+        if self.by_subset {
+            "/destination/subset"
+        } else {
+            "/destination/host"
+        }
+    }
 }
 
 /// `(index, destinations)` of the HTTP routes managed: those named, or the only one.
@@ -76,17 +160,29 @@ fn managed_routes<'a>(target: &RouteTarget, object: &'a Value) -> Vec<(usize, &'
 /// # Errors
 /// [`RouteError::NoDestinations`] when a managed route lacks a destination for either Service,
 /// or none is managed.
-pub fn patch(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Result<Vec<Value>, RouteError> {
+pub fn patch(
+    target: &RouteTarget,
+    rollout: &Rollout,
+    object: &Value,
+    split: &Split<'_>,
+) -> Result<Vec<Value>, RouteError> {
+    let sides = Sides::of(rollout, split);
     let routes = managed_routes(target, object);
     let complete = |destinations: &Vec<Value>| {
-        destinations.iter().any(|d| is_host(d, split.canary_service))
-            && destinations.iter().any(|d| is_host(d, split.stable_service))
+        destinations.iter().any(|d| sides.is(d, sides.canary)) && destinations.iter().any(|d| sides.is(d, sides.stable))
     };
     if routes.is_empty() || !routes.iter().all(|(_, d)| complete(d)) {
+        let named = |n: &str| {
+            if sides.by_subset {
+                format!("subset {n}")
+            } else {
+                n.to_owned()
+            }
+        };
         return Err(RouteError::NoDestinations {
             target: Box::new(target.clone()),
-            stable: split.stable_service.to_owned(),
-            canary: split.canary_service.to_owned(),
+            stable: named(sides.stable),
+            canary: named(sides.canary),
         });
     }
     let entries = routes.into_iter().flat_map(|(i, destinations)| {
@@ -95,30 +191,80 @@ pub fn patch(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Result<
             .enumerate()
             .map(move |(j, d)| (format!("/spec/http/{i}/route/{j}"), d))
     });
-    let side = |d: &Value| {
-        if is_host(d, split.canary_service) {
-            Some(true)
-        } else {
-            is_host(d, split.stable_service).then_some(false)
-        }
-    };
     let current = |d: &Value| d.get("weight").and_then(Value::as_i64);
-    Ok(super::weight_ops(entries, side, current, "/destination/host", split))
+    Ok(super::weight_ops(
+        entries,
+        |d| sides.side(d),
+        current,
+        sides.guard(),
+        split,
+    ))
+}
+
+/// The JSON Patch that gives the DestinationRule's canary and stable subsets the pods' hashes
+/// (empty when they have them, or when a hash is not known yet).
+///
+/// # Errors
+/// [`RouteError::NoSubset`] when a subset the Rollout names is missing.
+pub fn subset_patch(
+    target: &RouteTarget,
+    rollout: &Rollout,
+    object: &Value,
+    split: &Split<'_>,
+) -> Result<Vec<Value>, RouteError> {
+    let Some(rule) = destination_rule(rollout) else {
+        return Ok(Vec::new());
+    };
+    let subsets: Vec<&Value> = object
+        .pointer("/spec/subsets")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let mut ops = Vec::new();
+    let canary_hash = split.pods.canary.or(split.pods.stable);
+    for (name, hash) in [
+        (&rule.canary_subset_name, canary_hash),
+        (&rule.stable_subset_name, split.pods.stable),
+    ] {
+        let Some(i) = subsets
+            .iter()
+            .position(|s| s.get("name").and_then(Value::as_str) == Some(name))
+        else {
+            return Err(RouteError::NoSubset {
+                target: Box::new(target.clone()),
+                subset: name.clone(),
+            });
+        };
+        let Some(hash) = hash else { continue };
+        let labels = subsets[i].get("labels");
+        if labels.and_then(|l| l.get(HASH_LABEL)).and_then(Value::as_str) == Some(hash) {
+            continue;
+        }
+        let at = format!("/spec/subsets/{i}");
+        ops.push(json!({"op": "test", "path": format!("{at}/name"), "value": name}));
+        if labels.is_some_and(Value::is_object) {
+            ops.push(json!({"op": "add", "path": format!("{at}/labels/{HASH_LABEL}"), "value": hash}));
+        } else {
+            ops.push(json!({"op": "add", "path": format!("{at}/labels"), "value": {HASH_LABEL: hash}}));
+        }
+    }
+    Ok(ops)
 }
 
 /// The canary's weight in the first managed route (a route without weights sends everything to
 /// its first destination, as Envoy does with one destination).
 #[must_use]
-pub fn canary_weight(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Option<i32> {
+pub fn canary_weight(target: &RouteTarget, rollout: &Rollout, object: &Value, split: &Split<'_>) -> Option<i32> {
+    let sides = Sides::of(rollout, split);
     let (_, destinations) = managed_routes(target, object).into_iter().next()?;
     let weight = |name| {
         destinations
             .iter()
-            .filter(|d| is_host(d, name))
+            .filter(|d| sides.is(d, name))
             .map(|d| d.get("weight").and_then(Value::as_i64).unwrap_or(0))
             .sum::<i64>()
     };
-    let (canary, stable) = (weight(split.canary_service), weight(split.stable_service));
+    let (canary, stable) = (weight(sides.canary), weight(sides.stable));
     if canary + stable == 0 {
         return Some(0);
     }
@@ -145,12 +291,26 @@ mod tests {
         targets(&config, "shop").remove(0)
     }
 
+    fn rollout(istio: Value) -> Rollout {
+        serde_json::from_value(json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "api", "namespace": "shop"},
+            "spec": {"strategy": {"canary": {"trafficRouting": {"istio": istio}}}}
+        }))
+        .unwrap()
+    }
+
+    fn host_level() -> Rollout {
+        rollout(json!({"virtualService": {"name": "api-vs"}}))
+    }
+
     fn split(canary_weight: i32) -> Split<'static> {
         Split {
             canary_service: "api-canary",
             stable_service: "api-stable",
             canary_weight,
             max_weight: 100,
+            pods: crate::rollout::traffic::PodHashes::default(),
         }
     }
 
@@ -174,24 +334,24 @@ mod tests {
     #[test]
     fn the_named_routes_get_the_weights_and_others_are_left_alone() {
         let t = target(&["primary"]);
-        let after = applied(&vs(), patch(&t, &vs(), &split(20)).unwrap());
+        let after = applied(&vs(), patch(&t, &host_level(), &vs(), &split(20)).unwrap());
         assert_eq!(after.pointer("/spec/http/0/route/0/weight"), Some(&json!(80)));
         assert_eq!(after.pointer("/spec/http/0/route/1/weight"), Some(&json!(20)));
         assert_eq!(after.pointer("/spec/http/1"), vs().pointer("/spec/http/1"));
-        assert_eq!(canary_weight(&t, &after, &split(20)), Some(20));
-        assert!(patch(&t, &after, &split(20)).unwrap().is_empty());
+        assert_eq!(canary_weight(&t, &host_level(), &after, &split(20)), Some(20));
+        assert!(patch(&t, &host_level(), &after, &split(20)).unwrap().is_empty());
     }
 
     #[test]
     fn without_route_names_only_a_single_route_is_managed() {
-        let err = patch(&target(&[]), &vs(), &split(20)).unwrap_err();
+        let err = patch(&target(&[]), &host_level(), &vs(), &split(20)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "VirtualService shop/api-vs: spec.http needs a route the Rollout names (or a single route) with destinations for both \"api-stable\" and \"api-canary\""
         );
         let mut one = vs();
         one["spec"]["http"].as_array_mut().unwrap().truncate(1);
-        assert_eq!(patch(&target(&[]), &one, &split(20)).unwrap().len(), 4);
+        assert_eq!(patch(&target(&[]), &host_level(), &one, &split(20)).unwrap().len(), 4);
         // `name.namespace` names a VirtualService in another namespace.
         let config = IstioTrafficRouting {
             virtual_services: vec![IstioVirtualService {
@@ -213,5 +373,55 @@ mod tests {
             &json!({"destination": {"host": "api-canary-2"}}),
             "api-canary"
         ));
+    }
+
+    #[test]
+    fn subset_level_splits_by_subset_and_labels_the_subsets_with_the_pod_hashes() {
+        let rollout = rollout(json!({"virtualService": {"name": "api-vs"},
+            "destinationRule": {"name": "api-dr", "canarySubsetName": "canary", "stableSubsetName": "stable"}}));
+        let config = rollout
+            .canary()
+            .unwrap()
+            .traffic_routing
+            .clone()
+            .unwrap()
+            .istio
+            .unwrap();
+        let all = targets(&config, "shop");
+        let (vs_target, dr_target) = (&all[0], &all[1]);
+        assert_eq!(
+            (dr_target.kind, dr_target.router),
+            ("DestinationRule", Router::IstioSubsets)
+        );
+        let vs = json!({"spec": {"http": [{"route": [
+            {"destination": {"host": "api", "subset": "stable"}, "weight": 100},
+            {"destination": {"host": "api", "subset": "canary"}, "weight": 0}]}]}});
+        let mut split = split(30);
+        split.canary_service = "";
+        split.stable_service = "";
+        let after = applied(&vs, patch(vs_target, &rollout, &vs, &split).unwrap());
+        assert_eq!(after.pointer("/spec/http/0/route/1/weight"), Some(&json!(30)));
+        assert_eq!(canary_weight(vs_target, &rollout, &after, &split), Some(30));
+
+        let dr = json!({"spec": {"host": "api", "subsets": [
+            {"name": "canary", "labels": {"app": "api"}}, {"name": "stable"}]}});
+        split.pods = crate::rollout::traffic::PodHashes {
+            canary: Some("new1"),
+            stable: Some("old1"),
+        };
+        let labelled = applied(&dr, subset_patch(dr_target, &rollout, &dr, &split).unwrap());
+        assert_eq!(
+            labelled["spec"]["subsets"],
+            json!([{"name": "canary", "labels": {"app": "api", "rollouts-pod-template-hash": "new1"}},
+                {"name": "stable", "labels": {"rollouts-pod-template-hash": "old1"}}])
+        );
+        assert!(subset_patch(dr_target, &rollout, &labelled, &split).unwrap().is_empty());
+        let missing = json!({"spec": {"subsets": [{"name": "stable"}]}});
+        assert_eq!(
+            subset_patch(dr_target, &rollout, &missing, &split)
+                .unwrap_err()
+                .to_string(),
+            "DestinationRule shop/api-dr: spec.subsets has no subset named \"canary\""
+        );
     }
 }

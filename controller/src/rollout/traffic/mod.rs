@@ -2,11 +2,20 @@
 //! `rollout/trafficrouting.go` and its `TrafficRoutingReconciler` interface), one file per router.
 //!
 //! Everything here is pure: the snapshot carries each router object as read, a router computes the
-//! JSON Patch that gives it the wanted weights (empty when it has them already) and reads back the
+//! write that gives it the wanted weights (none when it has them already) and reads back the
 //! weight it carries, which is how a step knows its weight is in effect (`trafficWeightVerified`).
+//! Two shapes of router: those that weight an object the user owns (Gateway API routes, Istio
+//! VirtualServices) get a JSON Patch of the weight fields alone; those whose weighted object the
+//! Rollout creates and owns (NGINX's canary Ingress, SMI's TrafficSplit) get it server-side
+//! applied whole.
 
 pub mod gateway_api;
 pub mod istio;
+pub mod nginx;
+pub mod owned;
+pub mod smi;
+
+use std::collections::BTreeMap;
 
 use crds::Rollout;
 use serde_json::Value;
@@ -22,6 +31,37 @@ pub enum Router {
     GatewayApi,
     /// Istio VirtualServices (`istio.rs`).
     Istio,
+    /// Istio DestinationRules: the subsets' pod-template hashes (`istio.rs`), no weight.
+    IstioSubsets,
+    /// NGINX canary Ingresses (`nginx.rs`), created from the stable Ingress.
+    Nginx,
+    /// SMI TrafficSplits (`smi.rs`), created.
+    Smi,
+}
+
+impl Router {
+    /// Whether the object carries a weight (a DestinationRule carries the subsets' hashes only).
+    #[must_use]
+    pub fn carries_weight(self) -> bool {
+        self != Self::IstioSubsets
+    }
+
+    /// Whether the Rollout creates and owns the weighted object (rather than patching the user's).
+    #[must_use]
+    pub fn owns_object(self) -> bool {
+        matches!(self, Self::Nginx | Self::Smi)
+    }
+
+    /// The router's name as users write it under `trafficRouting`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GatewayApi => "gatewayAPI",
+            Self::Istio | Self::IstioSubsets => "istio",
+            Self::Nginx => "nginx",
+            Self::Smi => "smi",
+        }
+    }
 }
 
 /// A router object a Rollout drives.
@@ -43,6 +83,9 @@ pub struct RouteTarget {
     pub name: String,
     /// The routes inside the object to manage (Istio's HTTP route names; empty: all, or the only one).
     pub routes: Vec<String>,
+    /// The object of the same kind and namespace the weighted one is built from (NGINX's stable
+    /// Ingress), read with it.
+    pub source: Option<String>,
 }
 
 impl RouteTarget {
@@ -56,6 +99,19 @@ impl RouteTarget {
             kind: self.kind.to_owned(),
             plural: self.plural.to_owned(),
         }
+    }
+}
+
+impl RouteTarget {
+    /// The object this one is built from, as a target of its own (to read it).
+    #[must_use]
+    pub fn source_target(&self) -> Option<Self> {
+        Some(Self {
+            name: self.source.clone()?,
+            source: None,
+            routes: Vec::new(),
+            ..self.clone()
+        })
     }
 }
 
@@ -76,6 +132,18 @@ pub struct Split<'a> {
     pub canary_weight: i32,
     /// The total weight (`maxTrafficWeight`, 100 by default); stable gets the rest.
     pub max_weight: i32,
+    /// The pod-template hashes of the canary and stable pods (Istio's DestinationRule subsets
+    /// select by them), when known.
+    pub pods: PodHashes<'a>,
+}
+
+/// The pod-template hashes of the two sides of a split.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PodHashes<'a> {
+    /// The canary's (the newest ReplicaSet's).
+    pub canary: Option<&'a str>,
+    /// The stable ReplicaSet's.
+    pub stable: Option<&'a str>,
 }
 
 /// What is wrong with a router object, named by the object and field.
@@ -93,6 +161,30 @@ pub enum RouteError {
         stable: String,
         /// Canary Service.
         canary: String,
+    },
+    /// The object the Rollout would create exists and is controlled by something else.
+    #[error("{target} exists and is not controlled by this Rollout ({owner})")]
+    NotOurs {
+        /// The object.
+        target: Box<RouteTarget>,
+        /// Its controller, or "no controller".
+        owner: String,
+    },
+    /// The stable Ingress has no rule with a backend of the stable Service.
+    #[error("{source_target}: no rule of spec.rules has a backend of the stable Service {stable:?}")]
+    NoStableBackend {
+        /// The stable Ingress.
+        source_target: Box<RouteTarget>,
+        /// Stable Service.
+        stable: String,
+    },
+    /// The DestinationRule lacks a subset the Rollout names.
+    #[error("{target}: spec.subsets has no subset named {subset:?}")]
+    NoSubset {
+        /// The DestinationRule.
+        target: Box<RouteTarget>,
+        /// The subset.
+        subset: String,
     },
     /// No managed route of the VirtualService has destinations for both Services.
     #[error(
@@ -123,7 +215,7 @@ pub fn targets(rollout: &Rollout) -> Result<Vec<RouteTarget>, Vec<String>> {
     for name in routing
         .configured()
         .into_iter()
-        .filter(|r| !matches!(*r, "istio" | "plugins"))
+        .filter(|r| !matches!(*r, "istio" | "plugins" | "nginx" | "smi"))
     {
         problems.push(format!("{base}.{name}: not supported yet"));
     }
@@ -134,9 +226,23 @@ pub fn targets(rollout: &Rollout) -> Result<Vec<RouteTarget>, Vec<String>> {
         ));
     }
     let namespace = rollout.metadata.namespace.clone().unwrap_or_default();
+    let name = rollout.metadata.name.clone().unwrap_or_default();
     let mut targets = Vec::new();
     if let Some(istio) = &routing.istio {
         targets.extend(istio_targets(istio, &namespace, &mut problems));
+    }
+    if let Some(nginx) = &routing.nginx {
+        if nginx.stable_ingress.is_some() && !nginx.stable_ingresses.is_empty() {
+            problems.push(format!("{base}.nginx: set stableIngress or stableIngresses, not both"));
+        }
+        let ingresses = nginx::targets(nginx, &name, &namespace);
+        if ingresses.is_empty() {
+            problems.push(format!("{base}.nginx.stableIngress: required"));
+        }
+        targets.extend(ingresses);
+    }
+    if let Some(smi) = &routing.smi {
+        targets.extend(smi::targets(smi, &name, &namespace));
     }
     match routing.gateway_api() {
         Some(Ok(config)) => {
@@ -169,9 +275,11 @@ fn istio_targets(
     problems: &mut Vec<String>,
 ) -> Vec<RouteTarget> {
     let base = "spec.strategy.canary.trafficRouting.istio";
-    if istio.destination_rule.is_some() {
+    if let Some(rule) = &istio.destination_rule
+        && (rule.name.is_empty() || rule.canary_subset_name.is_empty() || rule.stable_subset_name.is_empty())
+    {
         problems.push(format!(
-            "{base}.destinationRule: subset-level splitting is not supported yet"
+            "{base}.destinationRule: name, canarySubsetName and stableSubsetName are required"
         ));
     }
     let services = istio.virtual_service.iter().chain(&istio.virtual_services);
@@ -183,7 +291,7 @@ fn istio_targets(
         }
     }
     let targets = istio::targets(istio, namespace);
-    if targets.is_empty() {
+    if !targets.iter().any(|t| t.router == Router::Istio) {
         problems.push(format!("{base}: names no virtualService"));
     }
     targets
@@ -218,22 +326,71 @@ fn weight_ops<'a>(
     ops
 }
 
-/// The JSON Patch giving `object` the split (empty when it has it already).
+/// What a router writes to give its object the split.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RouteWrite {
+    /// A JSON Patch of the weight fields of an object the user owns.
+    Patch(Vec<Value>),
+    /// The whole object the Rollout owns, server-side applied (created if missing).
+    Apply(Value),
+}
+
+/// The router objects as read, by target; a target's source (NGINX's stable Ingress) is there
+/// under [`RouteTarget::source_target`].
+pub type Objects = BTreeMap<RouteTarget, Value>;
+
+/// The write giving `target` the split, `None` when it carries it already.
 ///
 /// # Errors
-/// When the object cannot carry the split ([`RouteError`]).
-pub fn patch(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Result<Vec<Value>, RouteError> {
+/// When the object (or the one it is built from) is missing or cannot carry the split
+/// ([`RouteError`]).
+pub fn write(
+    target: &RouteTarget,
+    rollout: &Rollout,
+    objects: &Objects,
+    split: &Split<'_>,
+) -> Result<Option<RouteWrite>, RouteError> {
+    let object = objects.get(target);
+    let patched = |ops: Vec<Value>| (!ops.is_empty()).then_some(RouteWrite::Patch(ops));
+    let missing = |t: &RouteTarget| RouteError::NotFound(Box::new(t.clone()));
     match target.router {
-        Router::GatewayApi => gateway_api::patch(target, object, split),
-        Router::Istio => istio::patch(target, object, split),
+        Router::GatewayApi => Ok(patched(gateway_api::patch(
+            target,
+            object.ok_or_else(|| missing(target))?,
+            split,
+        )?)),
+        Router::Istio => Ok(patched(istio::patch(
+            target,
+            rollout,
+            object.ok_or_else(|| missing(target))?,
+            split,
+        )?)),
+        Router::IstioSubsets => Ok(patched(istio::subset_patch(
+            target,
+            rollout,
+            object.ok_or_else(|| missing(target))?,
+            split,
+        )?)),
+        Router::Nginx => {
+            let source = target.source_target().unwrap_or_else(|| target.clone());
+            let stable = objects.get(&source).ok_or_else(|| missing(&source))?;
+            let wanted = nginx::desired(target, rollout, stable, split)?;
+            owned::write(target, rollout, object, wanted)
+        }
+        Router::Smi => owned::write(target, rollout, object, smi::desired(target, rollout, split)),
     }
 }
 
-/// The canary weight `object` carries now, as a share of `split.max_weight`.
+/// The canary weight `target` carries now, as a share of `split.max_weight` (`None` when its
+/// object is missing or carries none).
 #[must_use]
-pub fn canary_weight(target: &RouteTarget, object: &Value, split: &Split<'_>) -> Option<i32> {
+pub fn canary_weight(target: &RouteTarget, rollout: &Rollout, objects: &Objects, split: &Split<'_>) -> Option<i32> {
+    let object = objects.get(target)?;
     match target.router {
         Router::GatewayApi => gateway_api::canary_weight(object, split),
-        Router::Istio => istio::canary_weight(target, object, split),
+        Router::Istio => istio::canary_weight(target, rollout, object, split),
+        Router::IstioSubsets => None,
+        Router::Nginx => nginx::canary_weight(rollout, object, split),
+        Router::Smi => smi::canary_weight(object, split),
     }
 }

@@ -62,7 +62,10 @@ fn services(p: &mut Problems, canary: &CanaryStrategy) {
         if canary.traffic_routing.is_none() {
             p.add(format!("{BASE}.pingPong"), "requires trafficRouting");
         }
-    } else if canary.traffic_routing.is_some() {
+    } else if let Some(routing) = &canary.traffic_routing
+        // Istio's subset-level splitting routes by DestinationRule subsets, not by Service.
+        && routing.istio.as_ref().is_none_or(|i| i.destination_rule.is_none())
+    {
         if canary_svc.is_none() {
             p.add(format!("{BASE}.canaryService"), "required when trafficRouting is set");
         }

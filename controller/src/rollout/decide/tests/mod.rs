@@ -8,9 +8,11 @@ mod bluegreen;
 mod canary;
 mod shared;
 mod traffic;
+mod traffic_owned;
 
 use std::collections::BTreeMap;
 
+use crate::rollout::traffic::RouteWrite;
 use crds::Rollout;
 use crds::analysis::{AnalysisPhase, AnalysisRunStatus, AnalysisTemplateSpec};
 use crds::rollout::{PauseReason, RolloutPhase, RolloutStatus};
@@ -183,11 +185,16 @@ impl World {
                 }
                 Action::DeleteAnalysisRun { name } => snap.runs.retain(|r| r.metadata.name.as_ref() != Some(name)),
                 Action::EvictPod { name } => snap.pods.retain(|p| p.metadata.name.as_ref() != Some(name)),
-                Action::SetRouteWeights { target, patch, .. } => {
-                    let route = snap.routes.get_mut(target).unwrap();
-                    let patch: json_patch::Patch = serde_json::from_value(Value::Array(patch.clone())).unwrap();
-                    json_patch::patch(route, &patch).unwrap();
-                }
+                Action::SetRouteWeights { target, write, .. } => match write {
+                    RouteWrite::Patch(patch) => {
+                        let route = snap.routes.get_mut(target).unwrap();
+                        let patch: json_patch::Patch = serde_json::from_value(Value::Array(patch.clone())).unwrap();
+                        json_patch::patch(route, &patch).unwrap();
+                    }
+                    RouteWrite::Apply(object) => {
+                        snap.routes.insert(target.clone(), object.clone());
+                    }
+                },
                 Action::SetRevision { revision } => {
                     snap.rollout
                         .metadata

@@ -22,6 +22,7 @@ fn target() -> RouteTarget {
         plural: "httproutes",
         namespace: "default".into(),
         name: "web-route".into(),
+        source: None,
     }
 }
 
@@ -198,15 +199,11 @@ fn a_missing_route_or_an_unknown_router_is_an_invalid_spec() {
         w.phase().1
     );
     let mut spec = canary(json!([{"setWeight": 10}]));
-    spec["strategy"]["canary"]["trafficRouting"] = json!({"plugins": {"acme/mesh": {}}, "nginx": {"stableIngress": "web"}, "istio": {"destinationRule": {"name": "dr", "canarySubsetName": "c", "stableSubsetName": "s"}}});
+    spec["strategy"]["canary"]["trafficRouting"] = json!({"plugins": {"acme/mesh": {}}, "alb": {"ingress": "web"}, "istio": {"destinationRule": {"name": "dr", "canarySubsetName": "c", "stableSubsetName": "s"}}});
     let mut w = World::new(rollout(spec));
     w.step();
     let message = w.phase().1;
-    assert!(message.contains("trafficRouting.nginx: not supported yet"), "{message}");
-    assert!(
-        message.contains("trafficRouting.istio.destinationRule: subset-level splitting is not supported yet"),
-        "{message}"
-    );
+    assert!(message.contains("trafficRouting.alb: not supported yet"), "{message}");
     assert!(
         message.contains("trafficRouting.istio: names no virtualService"),
         "{message}"
@@ -215,4 +212,42 @@ fn a_missing_route_or_an_unknown_router_is_an_invalid_spec() {
         message.contains("trafficRouting.plugins[\"acme/mesh\"]: not supported"),
         "{message}"
     );
+}
+
+#[test]
+fn dynamic_stable_scale_shrinks_stable_only_once_traffic_left_it_and_the_canary_as_traffic_leaves_on_abort() {
+    let mut spec = canary(json!([{"setWeight": 30}, {"pause": {}}, {"setWeight": 80}, {"pause": {}}]));
+    spec["strategy"]["canary"]["trafficRouting"] =
+        json!({"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web-route"}}});
+    spec["strategy"]["canary"]["dynamicStableScale"] = json!(true);
+    let mut w = with_route(rollout(spec));
+    w.settle();
+    w.set_image("web:2");
+    w.settle();
+    assert_eq!(route_weights(&w), (70, 30));
+    // 30% of 10 is 3 canary pods; stable shrinks to 70% only after the weight moved.
+    assert_eq!((w.counts("web:2").0, w.counts("web:1").0), (3, 7));
+    w.patch_status(json!({"pauseConditions": null}));
+    // The weight rises to 80 once the canary has 8 pods; until then stable keeps 7.
+    w.step();
+    assert_eq!(w.counts("web:1").0, 7, "stable keeps its pods while it carries 70%");
+    w.settle();
+    assert_eq!(route_weights(&w), (20, 80));
+    assert_eq!((w.counts("web:2").0, w.counts("web:1").0), (8, 2));
+    // Abort: stable grows back before the weight returns; the canary shrinks with its traffic.
+    w.patch_status(json!({"abort": true}));
+    let plan = w.step();
+    assert_eq!(
+        sets_weight(&plan),
+        None,
+        "no weight back to stable before stable has its pods"
+    );
+    assert_eq!(w.counts("web:1").0, 10);
+    assert_eq!(w.counts("web:2").0, 8, "the canary still carries 80%");
+    // Once the stable pods are available the traffic goes back, then the canary goes.
+    w.ready();
+    assert_eq!(sets_weight(&w.step()), Some(0));
+    w.settle();
+    assert_eq!(route_weights(&w), (100, 0));
+    assert_eq!((w.counts("web:2").0, w.counts("web:1").0), (0, 10), "no abort delay");
 }
