@@ -272,3 +272,116 @@ async fn an_istio_virtual_service_canary_splits_requests_by_weight_not_by_pods()
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+fn istio_api(cluster: &Cluster, kind: &str, plural: &str) -> Api<DynamicObject> {
+    let resource = ApiResource {
+        group: "networking.istio.io".into(),
+        version: "v1beta1".into(),
+        api_version: "networking.istio.io/v1beta1".into(),
+        kind: kind.into(),
+        plural: plural.into(),
+    };
+    Api::namespaced_with(cluster.client.clone(), NS, &resource)
+}
+
+/// Argo's subset-level example: one root Service, the VirtualService's destinations told apart by
+/// subset, and no canaryService or stableService at all.
+fn istio_subset_manifests() -> String {
+    let root = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "shop"},
+        "spec": {"selector": {"app": "shop"}, "ports": [{"port": 80}]}});
+    let vs = json!({"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService", "metadata": {"name": "shop"},
+        "spec": {"hosts": ["shop"], "http": [{"name": "primary", "route": [
+            {"destination": {"host": "shop", "subset": "stable"}, "weight": 100},
+            {"destination": {"host": "shop", "subset": "canary"}, "weight": 0}]}]}});
+    let dr = json!({"apiVersion": "networking.istio.io/v1beta1", "kind": "DestinationRule", "metadata": {"name": "shop"},
+        "spec": {"host": "shop", "subsets": [{"name": "canary"}, {"name": "stable"}]}});
+    let rollout = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "shop"},
+        "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "shop"}},
+            "template": {"metadata": {"labels": {"app": "shop"}, "annotations": {"sim.sluice.dev/start-delay": "100ms"}},
+                         "spec": {"containers": [{"name": "shop", "image": "shop:1"}]}},
+            "strategy": {"canary": {"scaleDownDelaySeconds": 1,
+                "trafficRouting": {"istio": {
+                    "virtualService": {"name": "shop", "routes": ["primary"]},
+                    "destinationRule": {"name": "shop", "canarySubsetName": "canary", "stableSubsetName": "stable"}}},
+                "steps": [{"setWeight": 10}, {"pause": {}}]}}}});
+    [root, vs, dr, rollout]
+        .iter()
+        .map(|v| serde_yaml::to_string(v).unwrap())
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// The (canary, stable) subsets' pod-template hashes on the DestinationRule.
+async fn subset_hashes(cluster: &Cluster) -> (Option<String>, Option<String>) {
+    let dr = serde_json::to_value(
+        istio_api(cluster, "DestinationRule", "destinationrules")
+            .get("shop")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let hash = |i: usize| {
+        dr["spec"]["subsets"][i]["labels"]["rollouts-pod-template-hash"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    (hash(0), hash(1))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_istio_subset_canary_labels_the_destination_rule_and_splits_by_subset() {
+    let cluster = Cluster::start(None).await;
+    for file in ["virtualservices.yaml", "destinationrules.yaml"] {
+        let crd =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/istio").join(file)).unwrap();
+        cluster.apply(&crd, NS).await;
+    }
+    cluster.apply(&istio_subset_manifests(), NS).await;
+    let probe = Probe::new(&cluster.client, NS, "shop");
+    let first = probe.wait_phase(RolloutPhase::Healthy, WAIT).await;
+    let stable = first.status.unwrap().stable_rs;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while subset_hashes(&cluster).await != (stable.clone(), stable.clone()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            subset_hashes(&cluster).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    probe.set_image("shop:2").await;
+    let paused = probe
+        .wait("paused at 10%", WAIT, |r, _| {
+            step_of(r) == Some(1) && phase_of(r) == Some(RolloutPhase::Paused)
+        })
+        .await;
+    let canary = paused.status.clone().unwrap().current_pod_hash;
+    assert_eq!(subset_hashes(&cluster).await, (canary.clone(), stable.clone()));
+    let vs = serde_json::to_value(
+        istio_api(&cluster, "VirtualService", "virtualservices")
+            .get("shop")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(vs["spec"]["http"][0]["route"][1]["weight"], json!(10));
+    // One canary pod of five, a tenth of the requests.
+    let share = tests::traffic::canary_share(&cluster.client, canary.as_deref().unwrap()).await;
+    assert!((share - 0.10).abs() < 0.02, "canary share of requests {share}");
+    probe.promote().await;
+    probe
+        .wait("promoted", WAIT, |r, _| {
+            let s = r.status.clone().unwrap_or_default();
+            s.stable_rs.is_some() && s.stable_rs == s.current_pod_hash && phase_of(r) == Some(RolloutPhase::Healthy)
+        })
+        .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while subset_hashes(&cluster).await != (canary.clone(), canary.clone()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            subset_hashes(&cluster).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -23,7 +23,8 @@ pub const DEFAULT_REQUEST_RATE: f64 = 10.0;
 struct Shared {
     pods: Store<Pod>,
     services: Store<Service>,
-    /// Router objects by kind (Gateway API `HTTPRoute`, `GRPCRoute`; Istio `VirtualService`;
+    /// Router objects by kind (Gateway API `HTTPRoute`, `GRPCRoute`; Istio `VirtualService`,
+    /// `DestinationRule`;
     /// `Ingress`; SMI `TrafficSplit`), empty where their CRDs are not installed.
     routes: Vec<(&'static str, Store<DynamicObject>)>,
     rate: f64,
@@ -163,6 +164,7 @@ pub async fn serve(
     let (grpc, follow_grpc) = follow_routes(client.clone(), gateway, "grpcroutes", "GRPCRoute");
     let istio = ("networking.istio.io", "v1beta1");
     let (vs, follow_vs) = follow_routes(client.clone(), istio, "virtualservices", "VirtualService");
+    let (dr, follow_dr) = follow_routes(client.clone(), istio, "destinationrules", "DestinationRule");
     let networking = ("networking.k8s.io", "v1");
     let (ingresses, follow_ingresses) = follow_routes(client.clone(), networking, "ingresses", "Ingress");
     let smi = ("split.smi-spec.io", "v1alpha1");
@@ -174,6 +176,7 @@ pub async fn serve(
             follow_http,
             follow_grpc,
             follow_vs,
+            follow_dr,
             follow_ingresses,
             follow_splits
         );
@@ -185,6 +188,7 @@ pub async fn serve(
             ("HTTPRoute", http),
             ("GRPCRoute", grpc),
             ("VirtualService", vs),
+            ("DestinationRule", dr),
             ("Ingress", ingresses),
             ("TrafficSplit", splits),
         ],

@@ -1,6 +1,7 @@
 //! Simulated requests follow the traffic routers: for a Gateway API route (`HTTPRoute`,
 //! `GRPCRoute`) each rule's requests are split over its `backendRefs` by weight, for an Istio
-//! `VirtualService` each HTTP route's over its destinations, for an SMI `TrafficSplit` over its
+//! `VirtualService` each HTTP route's over its destinations (a `subset` narrowed to its
+//! `DestinationRule` subset's labels), for an SMI `TrafficSplit` over its
 //! backends, and for an Ingress path as ingress-nginx splits it: a canary Ingress
 //! (`<prefix>/canary: "true"`) with the same host and path takes `canary-weight` of
 //! `canary-weight-total` (100), the stable Ingress the rest. Each backend's share is spread over
@@ -81,7 +82,12 @@ fn destinations(route: &Value, vs_namespace: &str) -> Vec<(String, f64)> {
             let default = if lone { 100 } else { 0 };
             #[allow(clippy::cast_precision_loss)] // weights are at most 100
             let weight = d.get("weight").and_then(Value::as_i64).unwrap_or(default).max(0) as f64;
-            Some((key(namespace, name), weight))
+            // A subset narrows the Service's pods to a DestinationRule subset's labels.
+            let backend = match d.pointer("/destination/subset").and_then(Value::as_str) {
+                Some(subset) => format!("{}#{subset}", key(namespace, name)),
+                None => key(namespace, name),
+            };
+            Some((backend, weight))
         })
         .collect()
 }
@@ -188,6 +194,7 @@ fn rules(route: &Value, canaries: &[&Value]) -> Vec<Vec<(String, f64)>> {
             http.into_iter().flatten().map(|r| destinations(r, namespace)).collect()
         }
         Some("TrafficSplit") => vec![split_backends(route, namespace)],
+        Some("DestinationRule") => Vec::new(),
         Some("Ingress") if is_canary_ingress(route) => Vec::new(),
         Some("Ingress") => ingress_rules(route, canaries, namespace),
         _ => {
@@ -210,13 +217,35 @@ pub fn shares(ready: &[&Pod], services: &[&Service], routes: &[Value]) -> HashMa
         .collect();
     let mut shares: HashMap<String, f64> = HashMap::new();
     let canaries: Vec<&Value> = routes.iter().filter(|r| is_canary_ingress(r)).collect();
+    let subsets = subsets(routes);
     for route in routes {
         for rule in rules(route, &canaries) {
             let backends: Vec<(Vec<String>, f64)> = rule
                 .into_iter()
-                .map(|(service, weight)| {
+                .map(|(backend, weight)| {
+                    // `Some(labels)` narrows to a subset; a subset no DestinationRule defines
+                    // selects no pod (Envoy has no such cluster).
+                    let (service, labels) = match backend.split_once('#') {
+                        Some((service, subset)) => (
+                            service.to_owned(),
+                            Some(subsets.get(&(service.to_owned(), subset.to_owned()))),
+                        ),
+                        None => (backend, None),
+                    };
+                    let in_subset = |pod: &Pod| {
+                        let have = pod.metadata.labels.clone().unwrap_or_default();
+                        match labels {
+                            None => true,
+                            Some(None) => false,
+                            Some(Some(l)) => l.iter().all(|(k, v)| have.get(k) == Some(v)),
+                        }
+                    };
                     let pods = by_name.get(&service).map_or_else(Vec::new, |svc| {
-                        ready.iter().filter(|p| selects(svc, p)).map(|p| pod_key(p)).collect()
+                        ready
+                            .iter()
+                            .filter(|p| selects(svc, p) && in_subset(p))
+                            .map(|p| pod_key(p))
+                            .collect()
                     });
                     (pods, weight)
                 })
@@ -241,6 +270,46 @@ pub fn shares(ready: &[&Pod], services: &[&Service], routes: &[Value]) -> HashMa
         }
     }
     shares
+}
+
+/// The labels of each DestinationRule subset, by (`namespace/Service`, subset name); the rule's
+/// `host` names the Service as a destination does.
+fn subsets(routes: &[Value]) -> HashMap<(String, String), BTreeMap<String, String>> {
+    let mut found = HashMap::new();
+    for rule in routes
+        .iter()
+        .filter(|r| r.get("kind").and_then(Value::as_str) == Some("DestinationRule"))
+    {
+        let namespace = rule
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(host) = rule.pointer("/spec/host").and_then(Value::as_str) else {
+            continue;
+        };
+        let mut parts = host.split('.');
+        let name = parts.next().unwrap_or_default();
+        let service = key(parts.next().unwrap_or(namespace), name);
+        for subset in rule
+            .pointer("/spec/subsets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(subset_name) = subset.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let labels: BTreeMap<String, String> = subset
+                .get("labels")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect();
+            found.insert((service.clone(), subset_name.to_owned()), labels);
+        }
+    }
+    found
 }
 
 /// Integrated request counters per pod: each observation adds the requests answered since the
@@ -342,6 +411,29 @@ mod tests {
         // Without a canary Ingress the stable Ingress sends everything to the stable Service.
         let alone = super::shares(&ready, &services, &[stable]);
         assert_eq!(alone.get("default/canary-0"), None);
+    }
+
+    #[test]
+    fn an_istio_subset_takes_the_pods_of_its_destination_rule_labels() {
+        let pods = [pod("stable-0", "s"), pod("stable-1", "s"), pod("canary-0", "c")];
+        let ready: Vec<&Pod> = pods.iter().collect();
+        let root: Service = serde_json::from_value(json!({"metadata": {"name": "api", "namespace": "default"},
+            "spec": {"selector": {"app": "api"}}}))
+        .unwrap();
+        let services = [&root];
+        let vs = json!({"kind": "VirtualService", "metadata": {"name": "api", "namespace": "default"},
+            "spec": {"http": [{"route": [
+                {"destination": {"host": "api", "subset": "stable"}, "weight": 70},
+                {"destination": {"host": "api", "subset": "canary"}, "weight": 30}]}]}});
+        let dr = json!({"kind": "DestinationRule", "metadata": {"name": "api", "namespace": "default"},
+            "spec": {"host": "api.default.svc.cluster.local", "subsets": [
+                {"name": "canary", "labels": {"rollouts-pod-template-hash": "c"}},
+                {"name": "stable", "labels": {"rollouts-pod-template-hash": "s"}}]}});
+        let shares = shares(&ready, &services, &[vs.clone(), dr]);
+        let total: f64 = shares.values().sum();
+        assert!((shares["default/canary-0"] / total - 0.30).abs() < 1e-9, "{shares:?}");
+        // Without the DestinationRule the subsets select nothing.
+        assert!(super::shares(&ready, &services, &[vs]).is_empty());
     }
 
     #[test]
