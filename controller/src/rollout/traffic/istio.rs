@@ -6,12 +6,15 @@
 //! Subset-level splitting (`destinationRule`, Argo's `UpdateHash`): the destinations are told
 //! apart by `subset` (the canary and stable subset names) instead of host, and the
 //! DestinationRule's two subsets select the canary's and the stable pods by
-//! `rollouts-pod-template-hash`, set to the pods' hashes before any weight moves. TLS/TCP routes
-//! are refused as not supported yet by the caller.
+//! `rollouts-pod-template-hash`, set to the pods' hashes before any weight moves.
+//!
+//! TLS and TCP routes (`tlsRoutes`, `tcpRoutes`, Argo's `getTlsRouteIndexesToPatch`): the routes
+//! of `spec.tls` / `spec.tcp` with a `match` entry of that port (and those SNI hosts) get the
+//! weights the same way.
 
 use crds::Rollout;
 use crds::keys::HASH_LABEL;
-use crds::rollout::{IstioDestinationRule, IstioTrafficRouting};
+use crds::rollout::{IstioDestinationRule, IstioTrafficRouting, IstioVirtualService};
 use serde_json::{Value, json};
 
 use super::{RouteError, RouteTarget, Router, Split};
@@ -131,28 +134,86 @@ impl<'a> Sides<'a> {
     }
 }
 
-/// `(index, destinations)` of the HTTP routes managed: those named, or the only one.
-fn managed_routes<'a>(target: &RouteTarget, object: &'a Value) -> Vec<(usize, &'a Vec<Value>)> {
-    let http: Vec<&Value> = object
-        .pointer("/spec/http")
+/// The VirtualService entry of the Rollout's configuration that `target` comes from.
+fn vs_config<'a>(rollout: &'a Rollout, target: &RouteTarget) -> Option<&'a IstioVirtualService> {
+    let istio = rollout.canary()?.traffic_routing.as_ref()?.istio.as_ref()?;
+    let namespace = rollout.metadata.namespace.clone().unwrap_or_default();
+    istio.virtual_service.iter().chain(&istio.virtual_services).find(|vs| {
+        let (name, ns) = vs
+            .name
+            .split_once('.')
+            .unwrap_or((vs.name.as_str(), namespace.as_str()));
+        name == target.name && ns == target.namespace
+    })
+}
+
+/// Whether a TLS or TCP route's `match` list has an entry for `selector` (Argo's `tlsRoutes` /
+/// `tcpRoutes` entries: `port`, and for TLS `sniHosts`, each to be matched when given).
+fn matches(route: &Value, selector: &Value) -> bool {
+    let port = selector.get("port").and_then(Value::as_i64);
+    let hosts: Vec<&str> = selector
+        .get("sniHosts")
         .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let named = |route: &Value| {
-        let name = route.get("name").and_then(Value::as_str).unwrap_or_default();
-        target.routes.iter().any(|r| r == name)
-    };
-    http.iter()
-        .enumerate()
-        .filter(|(_, route)| {
-            if target.routes.is_empty() {
-                http.len() == 1
-            } else {
-                named(route)
-            }
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    route
+        .get("match")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|m| {
+            let port_ok = port.is_none_or(|p| m.get("port").and_then(Value::as_i64) == Some(p));
+            let have: Vec<&str> = m
+                .get("sniHosts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            port_ok && hosts.iter().all(|h| have.contains(h))
         })
-        .filter_map(|(i, route)| Some((i, route.get("route")?.as_array()?)))
-        .collect()
+}
+
+/// `(JSON pointer, destinations)` of the routes managed: the HTTP routes named, the TLS and TCP
+/// routes matched by the Rollout's `tlsRoutes` / `tcpRoutes`, or, when it names none of them, the
+/// only HTTP route.
+fn managed_routes<'a>(target: &RouteTarget, rollout: &Rollout, object: &'a Value) -> Vec<(String, &'a Vec<Value>)> {
+    let list = |field: &str| -> Vec<&'a Value> {
+        object
+            .pointer(&format!("/spec/{field}"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default()
+    };
+    let (tls_selectors, tcp_selectors) = vs_config(rollout, target)
+        .map(|c| (c.tls_routes.clone(), c.tcp_routes.clone()))
+        .unwrap_or_default();
+    let http = list("http");
+    let nothing_named = target.routes.is_empty() && tls_selectors.is_empty() && tcp_selectors.is_empty();
+    let mut found = Vec::new();
+    for (i, route) in http.iter().enumerate() {
+        let name = route.get("name").and_then(Value::as_str).unwrap_or_default();
+        let managed = if nothing_named {
+            http.len() == 1
+        } else {
+            target.routes.iter().any(|r| r == name)
+        };
+        if managed && let Some(destinations) = route.get("route").and_then(Value::as_array) {
+            found.push((format!("/spec/http/{i}"), destinations));
+        }
+    }
+    for (field, selectors) in [("tls", &tls_selectors), ("tcp", &tcp_selectors)] {
+        for (i, route) in list(field).iter().enumerate() {
+            if selectors.iter().any(|s| matches(route, s))
+                && let Some(destinations) = route.get("route").and_then(Value::as_array)
+            {
+                found.push((format!("/spec/{field}/{i}"), destinations));
+            }
+        }
+    }
+    found
 }
 
 /// The JSON Patch that sets the weights.
@@ -167,7 +228,7 @@ pub fn patch(
     split: &Split<'_>,
 ) -> Result<Vec<Value>, RouteError> {
     let sides = Sides::of(rollout, split);
-    let routes = managed_routes(target, object);
+    let routes = managed_routes(target, rollout, object);
     let complete = |destinations: &Vec<Value>| {
         destinations.iter().any(|d| sides.is(d, sides.canary)) && destinations.iter().any(|d| sides.is(d, sides.stable))
     };
@@ -185,11 +246,11 @@ pub fn patch(
             canary: named(sides.canary),
         });
     }
-    let entries = routes.into_iter().flat_map(|(i, destinations)| {
+    let entries = routes.into_iter().flat_map(|(at, destinations)| {
         destinations
             .iter()
             .enumerate()
-            .map(move |(j, d)| (format!("/spec/http/{i}/route/{j}"), d))
+            .map(move |(j, d)| (format!("{at}/route/{j}"), d))
     });
     let current = |d: &Value| d.get("weight").and_then(Value::as_i64);
     Ok(super::weight_ops(
@@ -256,7 +317,7 @@ pub fn subset_patch(
 #[must_use]
 pub fn canary_weight(target: &RouteTarget, rollout: &Rollout, object: &Value, split: &Split<'_>) -> Option<i32> {
     let sides = Sides::of(rollout, split);
-    let (_, destinations) = managed_routes(target, object).into_iter().next()?;
+    let (_, destinations) = managed_routes(target, rollout, object).into_iter().next()?;
     let weight = |name| {
         destinations
             .iter()
@@ -423,5 +484,34 @@ mod tests {
                 .to_string(),
             "DestinationRule shop/api-dr: spec.subsets has no subset named \"canary\""
         );
+    }
+
+    #[test]
+    fn tls_and_tcp_routes_are_matched_by_port_and_sni_hosts() {
+        let rollout = rollout(json!({"virtualService": {"name": "api-vs",
+            "tlsRoutes": [{"port": 443, "sniHosts": ["api.example.com"]}], "tcpRoutes": [{"port": 5432}]}}));
+        let config = rollout
+            .canary()
+            .unwrap()
+            .traffic_routing
+            .clone()
+            .unwrap()
+            .istio
+            .unwrap();
+        let t = targets(&config, "shop").remove(0);
+        let pair = json!([{"destination": {"host": "api-stable"}, "weight": 100},
+            {"destination": {"host": "api-canary"}, "weight": 0}]);
+        let vs = json!({"spec": {
+            "http": [{"name": "web", "route": pair}],
+            "tls": [{"match": [{"port": 443, "sniHosts": ["api.example.com"]}], "route": pair},
+                    {"match": [{"port": 443, "sniHosts": ["other.example.com"]}], "route": pair}],
+            "tcp": [{"match": [{"port": 5432}], "route": pair}, {"match": [{"port": 6379}], "route": pair}]}});
+        let after = applied(&vs, patch(&t, &rollout, &vs, &split(25)).unwrap());
+        let canary = |path: &str| after.pointer(&format!("{path}/route/1/weight")).cloned();
+        assert_eq!(canary("/spec/tls/0"), Some(json!(25)));
+        assert_eq!(canary("/spec/tcp/0"), Some(json!(25)));
+        assert_eq!(canary("/spec/tls/1"), Some(json!(0)), "another SNI host");
+        assert_eq!(canary("/spec/tcp/1"), Some(json!(0)), "another port");
+        assert_eq!(canary("/spec/http/0"), Some(json!(0)), "HTTP routes only when named");
     }
 }

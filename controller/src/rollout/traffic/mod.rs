@@ -282,14 +282,6 @@ fn istio_targets(
             "{base}.destinationRule: name, canarySubsetName and stableSubsetName are required"
         ));
     }
-    let services = istio.virtual_service.iter().chain(&istio.virtual_services);
-    for (i, vs) in services.enumerate() {
-        if !vs.tls_routes.is_empty() || !vs.tcp_routes.is_empty() {
-            problems.push(format!(
-                "{base}.virtualServices[{i}]: tlsRoutes and tcpRoutes are not supported yet"
-            ));
-        }
-    }
     let targets = istio::targets(istio, namespace);
     if !targets.iter().any(|t| t.router == Router::Istio) {
         problems.push(format!("{base}: names no virtualService"));
