@@ -190,16 +190,38 @@ fn rules(route: &Value, canaries: &[&Value]) -> Vec<Vec<(String, f64)>> {
         .unwrap_or_default();
     match route.get("kind").and_then(Value::as_str) {
         Some("VirtualService") => {
+            // Simulated requests carry no special headers: header routes (a canary's
+            // `setHeaderRoute`) see none of them.
+            let by_header = |r: &&Value| {
+                r.get("match")
+                    .and_then(Value::as_array)
+                    .is_some_and(|m| !m.is_empty() && m.iter().all(|m| m.get("headers").is_some()))
+            };
             let http = route.pointer("/spec/http").and_then(Value::as_array);
-            http.into_iter().flatten().map(|r| destinations(r, namespace)).collect()
+            http.into_iter()
+                .flatten()
+                .filter(|r| !by_header(r))
+                .map(|r| destinations(r, namespace))
+                .collect()
         }
         Some("TrafficSplit") => vec![split_backends(route, namespace)],
         Some("DestinationRule") => Vec::new(),
         Some("Ingress") if is_canary_ingress(route) => Vec::new(),
         Some("Ingress") => ingress_rules(route, canaries, namespace),
         _ => {
+            // As for Istio: rules matching only on headers see no simulated request.
+            let by_header = |r: &&Value| {
+                r.get("matches")
+                    .and_then(Value::as_array)
+                    .is_some_and(|m| !m.is_empty() && m.iter().all(|m| m.get("headers").is_some()))
+            };
             let rules = route.pointer("/spec/rules").and_then(Value::as_array);
-            rules.into_iter().flatten().map(|r| backends(r, namespace)).collect()
+            rules
+                .into_iter()
+                .flatten()
+                .filter(|r| !by_header(r))
+                .map(|r| backends(r, namespace))
+                .collect()
         }
     }
 }
@@ -460,10 +482,21 @@ mod tests {
             "spec": {"http": [{"route": [
                 {"destination": {"host": "api-stable"}, "weight": 80},
                 {"destination": {"host": "api-canary.default.svc.cluster.local"}, "weight": 20}]}]}});
+        let mut with_header_route = vs.clone();
+        with_header_route["spec"]["http"].as_array_mut().unwrap().insert(
+            0,
+            json!({"name": "header", "match": [{"headers": {"X-Canary": {"exact": "yes"}}}],
+                "route": [{"destination": {"host": "api-canary"}, "weight": 100}]}),
+        );
         let shares = shares(&ready, &services, &[vs]);
         let canary = shares["default/canary-0"];
         let total: f64 = shares.values().sum();
         assert!((canary / total - 0.20).abs() < 1e-9, "{shares:?}");
+        assert_eq!(
+            super::shares(&ready, &services, &[with_header_route]),
+            shares,
+            "no simulated request carries the header"
+        );
     }
 
     #[test]

@@ -332,6 +332,10 @@ fn step_text(step: &CanaryStep) -> String {
         "analysis".into()
     } else if let Some(scale) = &step.set_canary_scale {
         format!("setCanaryScale: {}", serde_json::to_string(scale).unwrap_or_default())
+    } else if let Some(route) = &step.set_header_route {
+        format!("setHeaderRoute: {}", route.name)
+    } else if let Some(route) = &step.set_mirror_route {
+        format!("setMirrorRoute: {}", route.name)
     } else {
         "step".into()
     }
@@ -371,6 +375,10 @@ fn completed_current_step(pass: &Pass<'_>, canary: &Canary<'_>, weight: i32, rou
             older_available,
             progress_threshold(pass, canary, weight),
         );
+    }
+    if step.set_header_route.is_some() || step.set_mirror_route.is_some() {
+        // Done once the routers carry the route (or its removal).
+        return routed.is_some_and(|r| r.verified);
     }
     if step.analysis.is_some() {
         let run = analysis::find(pass, pass.runs.step.as_deref());

@@ -39,11 +39,17 @@ fn unsupported(rollout: &Rollout) -> Vec<String> {
             if step.experiment.is_some() {
                 add(&format!("{path}.experiment"));
             }
-            if step.set_header_route.is_some() {
-                add(&format!("{path}.setHeaderRoute"));
+            // Header routes are served by Istio and the Gateway API, mirror routes by Istio.
+            let routing = canary.traffic_routing.as_ref();
+            let istio = routing.is_some_and(|r| r.istio.is_some());
+            let gateway = routing.is_some_and(|r| r.gateway_api().is_some());
+            if step.set_header_route.is_some() && !istio && !gateway {
+                add(&format!(
+                    "{path}.setHeaderRoute (without trafficRouting.istio or the Gateway API)"
+                ));
             }
-            if step.set_mirror_route.is_some() {
-                add(&format!("{path}.setMirrorRoute"));
+            if step.set_mirror_route.is_some() && !istio {
+                add(&format!("{path}.setMirrorRoute (without trafficRouting.istio)"));
             }
             if step.plugin.is_some() {
                 add(&format!("{path}.plugin"));
@@ -83,6 +89,7 @@ fn routes(snap: &Snapshot) -> Vec<String> {
         canary_weight: 0,
         max_weight: 100,
         pods: crate::rollout::traffic::PodHashes::default(),
+        managed: &[],
     };
     let path = "spec.strategy.canary.trafficRouting";
     traffic::targets(&snap.rollout)

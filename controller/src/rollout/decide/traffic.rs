@@ -122,6 +122,8 @@ pub struct Routed {
 pub fn plan(pass: &mut Pass<'_>, step_weight: i32) -> Option<Routed> {
     let spec = pass.rollout.canary()?;
     let (canary_service, stable_service, max_weight) = services(spec)?;
+    let in_flight = !pass.pause.is_aborted() && pass.sets.stable.is_some() && !pass.sets.new_is_stable();
+    let wanted = traffic::managed::wanted(pass.rollout, pass.old.current_step_index, in_flight);
     let probe = Split {
         canary_service,
         stable_service,
@@ -131,6 +133,7 @@ pub fn plan(pass: &mut Pass<'_>, step_weight: i32) -> Option<Routed> {
             canary: pass.sets.new.and_then(hash_of),
             stable: pass.sets.stable.and_then(hash_of),
         },
+        managed: &wanted,
     };
     let now_weight = observed(pass, &probe).unwrap_or(0);
     let weight = desired(pass, step_weight, now_weight);

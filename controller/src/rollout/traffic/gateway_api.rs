@@ -6,9 +6,11 @@
 //! route edited meanwhile (a rule added, backends reordered) fails the patch instead of getting a
 //! weight in the wrong place; the next reconcile reads the route again.
 
-use crds::rollout::{GatewayApiConfig, GatewayRouteKind};
-use serde_json::Value;
+use crds::Rollout;
+use crds::rollout::{GatewayApiConfig, GatewayRouteKind, HeaderRoutingMatch};
+use serde_json::{Value, json};
 
+use super::managed::Wanted;
 use super::{RouteError, RouteTarget, Router, Split};
 
 /// The routes the configuration names.
@@ -108,6 +110,118 @@ pub fn canary_weight(object: &Value, split: &Split<'_>) -> Option<i32> {
     i32::try_from(canary * i64::from(split.max_weight) / total).ok()
 }
 
+/// Whether `setHeaderRoute` rules go to this route: a single `httpRoute`, or an `httpRoutes`
+/// entry with `useHeaderRoutes: true` (the plugin's rule).
+fn takes_header_routes(rollout: &Rollout, target: &RouteTarget) -> bool {
+    let Some(Ok(config)) = rollout
+        .canary()
+        .and_then(|c| c.traffic_routing.as_ref())
+        .map(crds::rollout::RolloutTrafficRouting::gateway_api)
+        .and_then(|c| c)
+    else {
+        return false;
+    };
+    target.kind == "HTTPRoute"
+        && (config.http_route.as_deref() == Some(target.name.as_str())
+            || config
+                .http_routes
+                .iter()
+                .any(|r| r.name == target.name && r.use_header_routes))
+}
+
+/// `text` as a regular expression matching itself.
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A Gateway API header match for Argo's (a prefix becomes a regular expression: Gateway API has
+/// no prefix match for headers).
+fn header_match(m: &HeaderRoutingMatch) -> Value {
+    let value = m.header_value.clone().unwrap_or_default();
+    let (kind, text) = match (value.exact, value.prefix, value.regex) {
+        (Some(exact), _, _) => ("Exact", exact),
+        (None, Some(prefix), _) => ("RegularExpression", format!("^{}.*", escaped(&prefix))),
+        (None, None, Some(regex)) => ("RegularExpression", regex),
+        (None, None, None) => ("RegularExpression", ".*".to_owned()),
+    };
+    json!({"name": m.header_name, "type": kind, "value": text})
+}
+
+/// The JSON Patch that makes the route's managed rules (named after `managedRoutes`) the wanted
+/// header routes, after the other rules (empty when they are): each sends requests with its
+/// headers to the canary Service alone.
+///
+/// # Errors
+/// [`RouteError::NoBackends`] when a header route is wanted but no rule has a canary backend.
+pub fn managed_ops(
+    target: &RouteTarget,
+    rollout: &Rollout,
+    object: &Value,
+    split: &Split<'_>,
+) -> Result<Vec<Value>, RouteError> {
+    let names = super::managed::names(rollout);
+    if names.is_empty() || !takes_header_routes(rollout, target) {
+        return Ok(Vec::new());
+    }
+    let mut wanted = Vec::new();
+    if !split.managed.is_empty() {
+        let canary = managed_rules(object, split)
+            .into_iter()
+            .next()
+            .and_then(|(_, backends)| backends.iter().find(|b| is_service(b, split.canary_service)).cloned())
+            .ok_or_else(|| RouteError::NoBackends {
+                target: Box::new(target.clone()),
+                stable: split.stable_service.to_owned(),
+                canary: split.canary_service.to_owned(),
+            })?;
+        let mut backend = canary;
+        if let Some(b) = backend.as_object_mut() {
+            b.remove("weight");
+        }
+        for route in split.managed {
+            if let Wanted::Header { name, matches } = route {
+                let matches: Vec<Value> = matches.iter().map(|m| json!({"headers": [header_match(m)]})).collect();
+                wanted.push(json!({"name": name, "matches": matches, "backendRefs": [backend]}));
+            }
+        }
+    }
+    let rules: Vec<&Value> = object
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let existing: Vec<(usize, &Value)> = rules
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, r)| names.contains(&r.get("name").and_then(Value::as_str).unwrap_or_default()))
+        .collect();
+    let first = rules.len() - existing.len();
+    let in_place = existing.len() == wanted.len()
+        && existing.iter().zip(&wanted).enumerate().all(|(k, ((i, have), want))| {
+            *i == first + k && super::owned::covers(have, want) && super::owned::covers(want, have)
+        });
+    if in_place {
+        return Ok(Vec::new());
+    }
+    let mut ops = Vec::new();
+    for (i, rule) in existing.iter().rev() {
+        ops.push(json!({"op": "test", "path": format!("/spec/rules/{i}/name"), "value": rule.get("name")}));
+        ops.push(json!({"op": "remove", "path": format!("/spec/rules/{i}")}));
+    }
+    for rule in wanted {
+        ops.push(json!({"op": "add", "path": "/spec/rules/-", "value": rule}));
+    }
+    Ok(ops)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -133,6 +247,7 @@ mod tests {
             canary_weight,
             max_weight: 100,
             pods: crate::rollout::traffic::PodHashes::default(),
+            managed: &[],
         }
     }
 
@@ -199,6 +314,7 @@ mod tests {
         let thousand = Split {
             max_weight: 1000,
             pods: crate::rollout::traffic::PodHashes::default(),
+            managed: &[],
             ..split(25)
         };
         let after = applied(&even, patch(&target(), &even, &thousand).unwrap());

@@ -11,6 +11,7 @@
 
 pub mod gateway_api;
 pub mod istio;
+pub mod managed;
 pub mod nginx;
 pub mod owned;
 pub mod smi;
@@ -122,7 +123,7 @@ impl std::fmt::Display for RouteTarget {
 }
 
 /// The split a router is asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Split<'a> {
     /// The Service of the canary pods.
     pub canary_service: &'a str,
@@ -135,6 +136,8 @@ pub struct Split<'a> {
     /// The pod-template hashes of the canary and stable pods (Istio's DestinationRule subsets
     /// select by them), when known.
     pub pods: PodHashes<'a>,
+    /// The managed routes (header and mirror routes) wanted now.
+    pub managed: &'a [managed::Wanted<'a>],
 }
 
 /// The pod-template hashes of the two sides of a split.
@@ -331,6 +334,18 @@ pub enum RouteWrite {
 /// under [`RouteTarget::source_target`].
 pub type Objects = BTreeMap<RouteTarget, Value>;
 
+/// `object` as the weight operations `ops` leave it: header and mirror routes are worked out on
+/// it, so their indices hold after the weights are patched.
+fn weighted(object: &Value, ops: &[Value]) -> Value {
+    let mut doc = object.clone();
+    if !ops.is_empty()
+        && let Ok(patch) = serde_json::from_value::<json_patch::Patch>(Value::Array(ops.to_vec()))
+    {
+        let _ = json_patch::patch(&mut doc, &patch);
+    }
+    doc
+}
+
 /// The write giving `target` the split, `None` when it carries it already.
 ///
 /// # Errors
@@ -346,17 +361,18 @@ pub fn write(
     let patched = |ops: Vec<Value>| (!ops.is_empty()).then_some(RouteWrite::Patch(ops));
     let missing = |t: &RouteTarget| RouteError::NotFound(Box::new(t.clone()));
     match target.router {
-        Router::GatewayApi => Ok(patched(gateway_api::patch(
-            target,
-            object.ok_or_else(|| missing(target))?,
-            split,
-        )?)),
-        Router::Istio => Ok(patched(istio::patch(
-            target,
-            rollout,
-            object.ok_or_else(|| missing(target))?,
-            split,
-        )?)),
+        Router::GatewayApi => {
+            let object = object.ok_or_else(|| missing(target))?;
+            let ops = gateway_api::patch(target, object, split)?;
+            let managed = gateway_api::managed_ops(target, rollout, &weighted(object, &ops), split)?;
+            Ok(patched(ops.into_iter().chain(managed).collect()))
+        }
+        Router::Istio => {
+            let object = object.ok_or_else(|| missing(target))?;
+            let ops = istio::patch(target, rollout, object, split)?;
+            let managed = istio::managed_ops(target, rollout, &weighted(object, &ops), split)?;
+            Ok(patched(ops.into_iter().chain(managed).collect()))
+        }
         Router::IstioSubsets => Ok(patched(istio::subset_patch(
             target,
             rollout,

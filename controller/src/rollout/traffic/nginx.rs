@@ -186,6 +186,7 @@ mod tests {
             canary_weight: weight,
             max_weight: max,
             pods: crate::rollout::traffic::PodHashes::default(),
+            managed: &[],
         }
     }
 

@@ -115,6 +115,7 @@ mod tests {
             canary_weight: 30,
             max_weight: 100,
             pods: crate::rollout::traffic::PodHashes::default(),
+            managed: &[],
         };
         let object = desired(&target, &rollout, &split);
         assert_eq!(

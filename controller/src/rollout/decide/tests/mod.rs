@@ -8,6 +8,7 @@ mod bluegreen;
 mod canary;
 mod shared;
 mod traffic;
+mod traffic_managed;
 mod traffic_owned;
 
 use std::collections::BTreeMap;
