@@ -39,17 +39,18 @@ fn unsupported(rollout: &Rollout) -> Vec<String> {
             if step.experiment.is_some() {
                 add(&format!("{path}.experiment"));
             }
-            // Header routes are served by Istio and the Gateway API, mirror routes by Istio.
+            // Header and mirror routes are served by Istio and the Gateway API.
             let routing = canary.traffic_routing.as_ref();
-            let istio = routing.is_some_and(|r| r.istio.is_some());
-            let gateway = routing.is_some_and(|r| r.gateway_api().is_some());
-            if step.set_header_route.is_some() && !istio && !gateway {
-                add(&format!(
-                    "{path}.setHeaderRoute (without trafficRouting.istio or the Gateway API)"
-                ));
-            }
-            if step.set_mirror_route.is_some() && !istio {
-                add(&format!("{path}.setMirrorRoute (without trafficRouting.istio)"));
+            let served = routing.is_some_and(|r| r.istio.is_some() || r.gateway_api().is_some());
+            for (set, name) in [
+                (step.set_header_route.is_some(), "setHeaderRoute"),
+                (step.set_mirror_route.is_some(), "setMirrorRoute"),
+            ] {
+                if set && !served {
+                    add(&format!(
+                        "{path}.{name} (without trafficRouting.istio or the Gateway API)"
+                    ));
+                }
             }
             if step.plugin.is_some() {
                 add(&format!("{path}.plugin"));

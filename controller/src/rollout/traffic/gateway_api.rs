@@ -7,7 +7,7 @@
 //! weight in the wrong place; the next reconcile reads the route again.
 
 use crds::Rollout;
-use crds::rollout::{GatewayApiConfig, GatewayRouteKind, HeaderRoutingMatch};
+use crds::rollout::{GatewayApiConfig, GatewayRouteKind, HeaderRoutingMatch, RouteMatch};
 use serde_json::{Value, json};
 
 use super::managed::Wanted;
@@ -154,9 +154,48 @@ fn header_match(m: &HeaderRoutingMatch) -> Value {
     json!({"name": m.header_name, "type": kind, "value": text})
 }
 
+/// A Gateway API match for a mirror route's condition: a method matches exactly (Gateway API
+/// has nothing else for methods), a path exactly, by prefix or by regular expression.
+fn mirror_match(target: &RouteTarget, m: &RouteMatch) -> Result<Value, RouteError> {
+    let mut out = serde_json::Map::new();
+    if let Some(method) = &m.method {
+        let Some(exact) = &method.exact else {
+            return Err(RouteError::Unsupported {
+                target: Box::new(target.clone()),
+                what: "a setMirrorRoute method match other than exact".into(),
+            });
+        };
+        out.insert("method".into(), Value::from(exact.as_str()));
+    }
+    if let Some(path) = &m.path {
+        let (kind, value) = match (&path.exact, &path.prefix, &path.regex) {
+            (Some(v), _, _) => ("Exact", v),
+            (None, Some(v), _) => ("PathPrefix", v),
+            (None, None, Some(v)) => ("RegularExpression", v),
+            (None, None, None) => ("PathPrefix", &"/".to_owned()),
+        };
+        out.insert("path".into(), json!({"type": kind, "value": value}));
+    }
+    if !m.headers.is_empty() {
+        let headers: Vec<Value> = m
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                header_match(&HeaderRoutingMatch {
+                    header_name: name.clone(),
+                    header_value: Some(value.clone()),
+                })
+            })
+            .collect();
+        out.insert("headers".into(), Value::from(headers));
+    }
+    Ok(Value::Object(out))
+}
+
 /// The JSON Patch that makes the route's managed rules (named after `managedRoutes`) the wanted
-/// header routes, after the other rules (empty when they are): each sends requests with its
-/// headers to the canary Service alone.
+/// ones, after the other rules (empty when they are): a header route sends requests with its
+/// headers to the canary Service alone; a mirror route keeps the weighted rule's backends and
+/// mirrors `percent` of its matches to the canary (a `RequestMirror` filter).
 ///
 /// # Errors
 /// [`RouteError::NoBackends`] when a header route is wanted but no rule has a canary backend.
@@ -172,24 +211,43 @@ pub fn managed_ops(
     }
     let mut wanted = Vec::new();
     if !split.managed.is_empty() {
-        let canary = managed_rules(object, split)
+        let no_backends = || RouteError::NoBackends {
+            target: Box::new(target.clone()),
+            stable: split.stable_service.to_owned(),
+            canary: split.canary_service.to_owned(),
+        };
+        let (_, weighted) = managed_rules(object, split)
             .into_iter()
             .next()
-            .and_then(|(_, backends)| backends.iter().find(|b| is_service(b, split.canary_service)).cloned())
-            .ok_or_else(|| RouteError::NoBackends {
-                target: Box::new(target.clone()),
-                stable: split.stable_service.to_owned(),
-                canary: split.canary_service.to_owned(),
-            })?;
-        let mut backend = canary;
+            .ok_or_else(no_backends)?;
+        let mut backend = weighted
+            .iter()
+            .find(|b| is_service(b, split.canary_service))
+            .cloned()
+            .ok_or_else(no_backends)?;
         if let Some(b) = backend.as_object_mut() {
             b.remove("weight");
         }
         for route in split.managed {
-            if let Wanted::Header { name, matches } = route {
-                let matches: Vec<Value> = matches.iter().map(|m| json!({"headers": [header_match(m)]})).collect();
-                wanted.push(json!({"name": name, "matches": matches, "backendRefs": [backend]}));
-            }
+            wanted.push(match route {
+                Wanted::Header { name, matches } => {
+                    let matches: Vec<Value> = matches.iter().map(|m| json!({"headers": [header_match(m)]})).collect();
+                    json!({"name": name, "matches": matches, "backendRefs": [backend]})
+                }
+                Wanted::Mirror {
+                    name,
+                    matches,
+                    percentage,
+                } => {
+                    let matches = matches
+                        .iter()
+                        .map(|m| mirror_match(target, m))
+                        .collect::<Result<Vec<Value>, RouteError>>()?;
+                    let mirror = json!({"type": "RequestMirror",
+                        "requestMirror": {"backendRef": backend, "percent": percentage}});
+                    json!({"name": name, "matches": matches, "backendRefs": weighted, "filters": [mirror]})
+                }
+            });
         }
     }
     let rules: Vec<&Value> = object

@@ -181,6 +181,14 @@ pub enum RouteError {
         /// Stable Service.
         stable: String,
     },
+    /// The router cannot express what the Rollout asks.
+    #[error("{target}: {what} is not supported by this router")]
+    Unsupported {
+        /// The router object.
+        target: Box<RouteTarget>,
+        /// What cannot be expressed.
+        what: String,
+    },
     /// The DestinationRule lacks a subset the Rollout names.
     #[error("{target}: spec.subsets has no subset named {subset:?}")]
     NoSubset {

@@ -143,3 +143,44 @@ fn a_gateway_api_header_route_is_a_named_rule_to_the_canary_removed_on_abort() {
     w.settle();
     assert_eq!(w.snap.routes[&route]["spec"]["rules"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_gateway_api_mirror_route_keeps_the_weighted_backends_and_mirrors_a_share_to_the_canary() {
+    let mut spec = canary(json!([
+        {"setWeight": 10},
+        {"setMirrorRoute": {"name": "shadow", "percentage": 25, "match": [{"method": {"exact": "GET"}, "path": {"prefix": "/api"}}]}},
+        {"pause": {}}
+    ]));
+    spec["strategy"]["canary"]["trafficRouting"] = json!({
+        "managedRoutes": [{"name": "shadow"}],
+        "plugins": {"argoproj-labs/gatewayAPI": {"httpRoutes": [{"name": "web-route", "useHeaderRoutes": true}]}}});
+    let mut w = World::new(rollout(spec));
+    let route = RouteTarget {
+        router: Router::GatewayApi,
+        group: "gateway.networking.k8s.io",
+        version: "v1",
+        kind: "HTTPRoute",
+        plural: "httproutes",
+        namespace: "default".into(),
+        name: "web-route".into(),
+        routes: Vec::new(),
+        source: None,
+    };
+    w.snap.routes.insert(
+        route.clone(),
+        json!({"spec": {"rules": [{"backendRefs": [
+            {"name": "web-stable", "port": 80, "weight": 100}, {"name": "web-canary", "port": 80, "weight": 0}]}]}}),
+    );
+    w.settle();
+    w.set_image("web:2");
+    w.settle();
+    assert_eq!(w.status().current_step_index, Some(2));
+    let rules = w.snap.routes[&route]["spec"]["rules"].clone();
+    assert_eq!(
+        rules[1],
+        json!({"name": "shadow",
+            "matches": [{"method": "GET", "path": {"type": "PathPrefix", "value": "/api"}}],
+            "backendRefs": rules[0]["backendRefs"],
+            "filters": [{"type": "RequestMirror", "requestMirror": {"backendRef": {"name": "web-canary", "port": 80}, "percent": 25}}]})
+    );
+}
