@@ -3,6 +3,28 @@
 
 use std::time::Duration;
 
+use kube::Api;
+use kube::api::{ApiResource, DynamicObject};
+
+/// A dynamic API for `group/version` `kind` (`plural`) in `namespace`.
+#[must_use]
+pub fn dynamic_api(
+    client: &kube::Client,
+    namespace: &str,
+    (group, version): (&str, &str),
+    kind: &str,
+    plural: &str,
+) -> Api<DynamicObject> {
+    let resource = ApiResource {
+        group: group.into(),
+        version: version.into(),
+        api_version: format!("{group}/{version}"),
+        kind: kind.into(),
+        plural: plural.into(),
+    };
+    Api::namespaced_with(client.clone(), namespace, &resource)
+}
+
 /// The canary's share of the requests answered between two scrapes of the simulator's metrics.
 pub async fn canary_share(client: &kube::Client, canary_hash: &str) -> f64 {
     let (addr, server) = sim::workloads::metrics_server::serve(client.clone(), "127.0.0.1:0", 10.0, None)

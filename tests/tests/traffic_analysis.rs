@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crds::rollout::RolloutPhase;
 use kube::Api;
-use kube::api::{ApiResource, DynamicObject};
+use kube::api::DynamicObject;
 use serde_json::{Value, json};
 use tests::cluster::Cluster;
 use tests::rollouts::{Probe, phase_of, step_of};
@@ -91,14 +91,7 @@ fn manifests(router: Router) -> String {
 }
 
 fn api(cluster: &Cluster, group: &str, version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
-    let resource = ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: format!("{group}/{version}"),
-        kind: kind.into(),
-        plural: plural.into(),
-    };
-    Api::namespaced_with(cluster.client.clone(), NS, &resource)
+    tests::traffic::dynamic_api(&cluster.client, NS, (group, version), kind, plural)
 }
 
 /// The canary Ingress, if it exists.

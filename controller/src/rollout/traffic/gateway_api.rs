@@ -250,34 +250,13 @@ pub fn managed_ops(
             });
         }
     }
-    let rules: Vec<&Value> = object
-        .pointer("/spec/rules")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let existing: Vec<(usize, &Value)> = rules
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(_, r)| names.contains(&r.get("name").and_then(Value::as_str).unwrap_or_default()))
-        .collect();
-    let first = rules.len() - existing.len();
-    let in_place = existing.len() == wanted.len()
-        && existing.iter().zip(&wanted).enumerate().all(|(k, ((i, have), want))| {
-            *i == first + k && super::owned::covers(have, want) && super::owned::covers(want, have)
-        });
-    if in_place {
-        return Ok(Vec::new());
-    }
-    let mut ops = Vec::new();
-    for (i, rule) in existing.iter().rev() {
-        ops.push(json!({"op": "test", "path": format!("/spec/rules/{i}/name"), "value": rule.get("name")}));
-        ops.push(json!({"op": "remove", "path": format!("/spec/rules/{i}")}));
-    }
-    for rule in wanted {
-        ops.push(json!({"op": "add", "path": "/spec/rules/-", "value": rule}));
-    }
-    Ok(ops)
+    Ok(super::managed::place(
+        object,
+        "/spec/rules",
+        &names,
+        wanted,
+        super::managed::At::End,
+    ))
 }
 
 #[cfg(test)]

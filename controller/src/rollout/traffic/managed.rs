@@ -7,6 +7,9 @@
 
 use crds::Rollout;
 use crds::rollout::{HeaderRoutingMatch, RouteMatch};
+use serde_json::{Value, json};
+
+use super::owned::covers;
 
 /// A route the Rollout wants in its routers.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,12 +86,65 @@ pub fn wanted(rollout: &Rollout, index: Option<i32>, in_flight: bool) -> Vec<Wan
     set
 }
 
+/// Where managed entries go in their list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    /// First (Istio: routes are tried in order, and Argo puts its managed routes first).
+    Start,
+    /// Last (Gateway API: precedence comes from the matches, not the order).
+    End,
+}
+
+/// The JSON Patch that makes the entries of the list at `path` in `object` whose `name` is one of
+/// `names` exactly `wanted`, placed at `at` (empty when they are already): the managed entries
+/// are removed (each guarded by a `test` of its name) and the wanted ones added.
+#[must_use]
+pub fn place(object: &Value, path: &str, names: &[&str], wanted: Vec<Value>, at: At) -> Vec<Value> {
+    let list: Vec<&Value> = object
+        .pointer(path)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let existing: Vec<(usize, &Value)> = list
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, e)| names.contains(&e.get("name").and_then(Value::as_str).unwrap_or_default()))
+        .collect();
+    let first = match at {
+        At::Start => 0,
+        At::End => list.len() - existing.len(),
+    };
+    let same = |have: &Value, want: &Value| covers(have, want) && covers(want, have);
+    let in_place = existing.len() == wanted.len()
+        && existing
+            .iter()
+            .zip(&wanted)
+            .enumerate()
+            .all(|(k, ((i, have), want))| *i == first + k && same(have, want));
+    if in_place {
+        return Vec::new();
+    }
+    let mut ops = Vec::new();
+    for (i, entry) in existing.iter().rev() {
+        ops.push(json!({"op": "test", "path": format!("{path}/{i}/name"), "value": entry.get("name")}));
+        ops.push(json!({"op": "remove", "path": format!("{path}/{i}")}));
+    }
+    for (k, entry) in wanted.into_iter().enumerate() {
+        let to = match at {
+            At::Start => format!("{path}/{k}"),
+            At::End => format!("{path}/-"),
+        };
+        ops.push(json!({"op": "add", "path": to, "value": entry}));
+    }
+    ops
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use serde_json::json;
 
     fn rollout() -> Rollout {
         serde_json::from_value(json!({

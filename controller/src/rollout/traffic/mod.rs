@@ -30,9 +30,9 @@ pub const FIELD_MANAGER: &str = "sluice-traffic-router";
 pub enum Router {
     /// Gateway API routes (`gateway_api.rs`).
     GatewayApi,
-    /// Istio VirtualServices (`istio.rs`).
+    /// Istio VirtualServices (`istio/`).
     Istio,
-    /// Istio DestinationRules: the subsets' pod-template hashes (`istio.rs`), no weight.
+    /// Istio DestinationRules: the subsets' pod-template hashes (`istio/subsets.rs`), no weight.
     IstioSubsets,
     /// NGINX canary Ingresses (`nginx.rs`), created from the stable Ingress.
     Nginx,

@@ -101,17 +101,8 @@ fn header_and_mirror_routes_come_and_go_with_their_steps() {
     );
 }
 
-#[test]
-fn a_gateway_api_header_route_is_a_named_rule_to_the_canary_removed_on_abort() {
-    let mut spec = canary(json!([
-        {"setWeight": 10},
-        {"setHeaderRoute": {"name": "beta", "match": [{"headerName": "X-Beta", "headerValue": {"prefix": "v2."}}]}},
-        {"pause": {}}
-    ]));
-    spec["strategy"]["canary"]["trafficRouting"] = json!({
-        "managedRoutes": [{"name": "beta"}],
-        "plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web-route"}}});
-    let mut w = World::new(rollout(spec));
+/// The Gateway API route of the tests, weighted 100/0, in `w`.
+fn with_http_route(w: &mut World) -> RouteTarget {
     let route = RouteTarget {
         router: Router::GatewayApi,
         group: "gateway.networking.k8s.io",
@@ -128,6 +119,21 @@ fn a_gateway_api_header_route_is_a_named_rule_to_the_canary_removed_on_abort() {
         json!({"spec": {"rules": [{"backendRefs": [
             {"name": "web-stable", "port": 80, "weight": 100}, {"name": "web-canary", "port": 80, "weight": 0}]}]}}),
     );
+    route
+}
+
+#[test]
+fn a_gateway_api_header_route_is_a_named_rule_to_the_canary_removed_on_abort() {
+    let mut spec = canary(json!([
+        {"setWeight": 10},
+        {"setHeaderRoute": {"name": "beta", "match": [{"headerName": "X-Beta", "headerValue": {"prefix": "v2."}}]}},
+        {"pause": {}}
+    ]));
+    spec["strategy"]["canary"]["trafficRouting"] = json!({
+        "managedRoutes": [{"name": "beta"}],
+        "plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web-route"}}});
+    let mut w = World::new(rollout(spec));
+    let route = with_http_route(&mut w);
     w.settle();
     w.set_image("web:2");
     w.settle();
@@ -155,22 +161,7 @@ fn a_gateway_api_mirror_route_keeps_the_weighted_backends_and_mirrors_a_share_to
         "managedRoutes": [{"name": "shadow"}],
         "plugins": {"argoproj-labs/gatewayAPI": {"httpRoutes": [{"name": "web-route", "useHeaderRoutes": true}]}}});
     let mut w = World::new(rollout(spec));
-    let route = RouteTarget {
-        router: Router::GatewayApi,
-        group: "gateway.networking.k8s.io",
-        version: "v1",
-        kind: "HTTPRoute",
-        plural: "httproutes",
-        namespace: "default".into(),
-        name: "web-route".into(),
-        routes: Vec::new(),
-        source: None,
-    };
-    w.snap.routes.insert(
-        route.clone(),
-        json!({"spec": {"rules": [{"backendRefs": [
-            {"name": "web-stable", "port": 80, "weight": 100}, {"name": "web-canary", "port": 80, "weight": 0}]}]}}),
-    );
+    let route = with_http_route(&mut w);
     w.settle();
     w.set_image("web:2");
     w.settle();

@@ -13,11 +13,15 @@
 //! weights the same way.
 
 use crds::Rollout;
-use crds::keys::HASH_LABEL;
 use crds::rollout::{IstioDestinationRule, IstioTrafficRouting, IstioVirtualService};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::managed::Wanted;
+mod routes;
+mod subsets;
+
+pub use routes::managed_ops;
+pub use subsets::subset_patch;
+
 use super::{RouteError, RouteTarget, Router, Split};
 
 const GROUP: &str = "networking.istio.io";
@@ -35,7 +39,7 @@ fn destination_rule(rollout: &Rollout) -> Option<&IstioDestinationRule> {
         .as_ref()
 }
 
-/// The VirtualServices the configuration names.
+/// The VirtualServices the configuration names (and its DestinationRule).
 #[must_use]
 pub fn targets(config: &IstioTrafficRouting, rollout_namespace: &str) -> Vec<RouteTarget> {
     let rule = config.destination_rule.iter().map(|rule| RouteTarget {
@@ -269,56 +273,6 @@ pub fn patch(
     ))
 }
 
-/// The JSON Patch that gives the DestinationRule's canary and stable subsets the pods' hashes
-/// (empty when they have them, or when a hash is not known yet).
-///
-/// # Errors
-/// [`RouteError::NoSubset`] when a subset the Rollout names is missing.
-pub fn subset_patch(
-    target: &RouteTarget,
-    rollout: &Rollout,
-    object: &Value,
-    split: &Split<'_>,
-) -> Result<Vec<Value>, RouteError> {
-    let Some(rule) = destination_rule(rollout) else {
-        return Ok(Vec::new());
-    };
-    let subsets: Vec<&Value> = object
-        .pointer("/spec/subsets")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let mut ops = Vec::new();
-    let canary_hash = split.pods.canary.or(split.pods.stable);
-    for (name, hash) in [
-        (&rule.canary_subset_name, canary_hash),
-        (&rule.stable_subset_name, split.pods.stable),
-    ] {
-        let Some(i) = subsets
-            .iter()
-            .position(|s| s.get("name").and_then(Value::as_str) == Some(name))
-        else {
-            return Err(RouteError::NoSubset {
-                target: Box::new(target.clone()),
-                subset: name.clone(),
-            });
-        };
-        let Some(hash) = hash else { continue };
-        let labels = subsets[i].get("labels");
-        if labels.and_then(|l| l.get(HASH_LABEL)).and_then(Value::as_str) == Some(hash) {
-            continue;
-        }
-        let at = format!("/spec/subsets/{i}");
-        ops.push(json!({"op": "test", "path": format!("{at}/name"), "value": name}));
-        if labels.is_some_and(Value::is_object) {
-            ops.push(json!({"op": "add", "path": format!("{at}/labels/{HASH_LABEL}"), "value": hash}));
-        } else {
-            ops.push(json!({"op": "add", "path": format!("{at}/labels"), "value": {HASH_LABEL: hash}}));
-        }
-    }
-    Ok(ops)
-}
-
 /// The canary's weight in the first managed route (a route without weights sends everything to
 /// its first destination, as Envoy does with one destination).
 #[must_use]
@@ -337,132 +291,6 @@ pub fn canary_weight(target: &RouteTarget, rollout: &Rollout, object: &Value, sp
         return Some(0);
     }
     i32::try_from(canary * i64::from(split.max_weight) / (canary + stable)).ok()
-}
-
-/// An Istio string match (`exact`, `prefix`, `regex`) from Argo's.
-fn string_match(m: &crds::rollout::StringMatch) -> Value {
-    let mut out = serde_json::Map::new();
-    for (key, value) in [("exact", &m.exact), ("prefix", &m.prefix), ("regex", &m.regex)] {
-        if let Some(v) = value {
-            out.insert(key.into(), Value::from(v.as_str()));
-        }
-    }
-    Value::Object(out)
-}
-
-/// The HTTP route for a wanted managed route (Argo's `createHeaderRoute` / `createMirrorRoute`):
-/// a header route sends its matches to the canary destination alone; a mirror route keeps the
-/// weighted route's destinations and mirrors a share to the canary.
-fn managed_route(wanted: &Wanted<'_>, weighted: &[Value], canary: &Value) -> Value {
-    let canary_destination = canary.get("destination").cloned().unwrap_or(Value::Null);
-    match wanted {
-        Wanted::Header { name, matches } => {
-            let matches: Vec<Value> = matches
-                .iter()
-                .map(|m| {
-                    let value = m.header_value.as_ref().map_or_else(|| json!({}), string_match);
-                    json!({"headers": {m.header_name.clone(): value}})
-                })
-                .collect();
-            json!({"name": name, "match": matches,
-                "route": [{"destination": canary_destination, "weight": 100}]})
-        }
-        Wanted::Mirror {
-            name,
-            matches,
-            percentage,
-        } => {
-            let matches: Vec<Value> = matches
-                .iter()
-                .map(|m| {
-                    let mut out = serde_json::Map::new();
-                    if let Some(method) = &m.method {
-                        out.insert("method".into(), string_match(method));
-                    }
-                    if let Some(path) = &m.path {
-                        out.insert("uri".into(), string_match(path));
-                    }
-                    if !m.headers.is_empty() {
-                        let headers: serde_json::Map<String, Value> =
-                            m.headers.iter().map(|(k, v)| (k.clone(), string_match(v))).collect();
-                        out.insert("headers".into(), Value::Object(headers));
-                    }
-                    Value::Object(out)
-                })
-                .collect();
-            json!({"name": name, "match": matches, "route": weighted,
-                "mirror": canary_destination, "mirrorPercentage": {"value": f64::from(*percentage)}})
-        }
-    }
-}
-
-/// The JSON Patch that makes the VirtualService's managed routes (`managedRoutes`) the wanted
-/// ones, first in `spec.http` in `managedRoutes` order, as Argo places them (empty when they are).
-///
-/// # Errors
-/// [`RouteError::NoDestinations`] when a route is wanted but no weighted route has a canary
-/// destination to send it to.
-pub fn managed_ops(
-    target: &RouteTarget,
-    rollout: &Rollout,
-    object: &Value,
-    split: &Split<'_>,
-) -> Result<Vec<Value>, RouteError> {
-    let names = super::managed::names(rollout);
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sides = Sides::of(rollout, split);
-    let mut wanted = Vec::new();
-    if !split.managed.is_empty() {
-        let Some((_, weighted)) = managed_routes(target, rollout, object)
-            .into_iter()
-            .find(|(at, _)| at.starts_with("/spec/http/"))
-        else {
-            return Err(RouteError::NoDestinations {
-                target: Box::new(target.clone()),
-                stable: sides.stable.to_owned(),
-                canary: sides.canary.to_owned(),
-            });
-        };
-        let canary = weighted
-            .iter()
-            .find(|d| sides.side(d) == Some(true))
-            .cloned()
-            .unwrap_or(Value::Null);
-        wanted = split
-            .managed
-            .iter()
-            .map(|w| managed_route(w, weighted, &canary))
-            .collect();
-    }
-    let http: Vec<&Value> = object
-        .pointer("/spec/http")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let existing: Vec<(usize, &Value)> = http
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(_, r)| names.contains(&r.get("name").and_then(Value::as_str).unwrap_or_default()))
-        .collect();
-    let in_place = existing.len() == wanted.len()
-        && existing.iter().zip(&wanted).enumerate().all(|(k, ((i, have), want))| {
-            *i == k && super::owned::covers(have, want) && super::owned::covers(want, have)
-        });
-    if in_place {
-        return Ok(Vec::new());
-    }
-    let mut ops = Vec::new();
-    for (i, route) in existing.iter().rev() {
-        ops.push(json!({"op": "test", "path": format!("/spec/http/{i}/name"), "value": route.get("name")}));
-        ops.push(json!({"op": "remove", "path": format!("/spec/http/{i}")}));
-    }
-    for (k, route) in wanted.into_iter().enumerate() {
-        ops.push(json!({"op": "add", "path": format!("/spec/http/{k}"), "value": route}));
-    }
-    Ok(ops)
 }
 
 #[cfg(test)]
