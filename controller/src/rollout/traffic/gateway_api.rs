@@ -259,6 +259,28 @@ pub fn managed_ops(
     ))
 }
 
+/// The Gateway API router.
+pub struct GatewayApi;
+
+impl super::TrafficRouter for GatewayApi {
+    fn write(
+        &self,
+        target: &RouteTarget,
+        rollout: &Rollout,
+        objects: &super::Objects,
+        split: &Split<'_>,
+    ) -> Result<Option<super::RouteWrite>, RouteError> {
+        let object = super::existing(target, objects)?;
+        let ops = patch(target, object, split)?;
+        let managed = managed_ops(target, rollout, &super::weighted(object, &ops), split)?;
+        Ok(super::patched(ops.into_iter().chain(managed).collect()))
+    }
+
+    fn canary_weight(&self, _: &RouteTarget, _: &Rollout, object: &Value, split: &Split<'_>) -> Option<i32> {
+        canary_weight(object, split)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -1,5 +1,6 @@
 //! Traffic routers: the objects a traffic-routed canary writes its weights to (Argo's
-//! `rollout/trafficrouting.go` and its `TrafficRoutingReconciler` interface), one file per router.
+//! `rollout/trafficrouting.go` and its `TrafficRoutingReconciler` interface), behind one trait,
+//! [`TrafficRouter`], one file (or folder) per router.
 //!
 //! Everything here is pure: the snapshot carries each router object as read, a router computes the
 //! write that gives it the wanted weights (none when it has them already) and reads back the
@@ -344,7 +345,8 @@ pub type Objects = BTreeMap<RouteTarget, Value>;
 
 /// `object` as the weight operations `ops` leave it: header and mirror routes are worked out on
 /// it, so their indices hold after the weights are patched.
-fn weighted(object: &Value, ops: &[Value]) -> Value {
+#[must_use]
+pub fn weighted(object: &Value, ops: &[Value]) -> Value {
     let mut doc = object.clone();
     if !ops.is_empty()
         && let Ok(patch) = serde_json::from_value::<json_patch::Patch>(Value::Array(ops.to_vec()))
@@ -352,6 +354,56 @@ fn weighted(object: &Value, ops: &[Value]) -> Value {
         let _ = json_patch::patch(&mut doc, &patch);
     }
     doc
+}
+
+/// What a router does, purely: a router is a file implementing this, plus its [`Router`] variant
+/// and one arm in [`Router::imp`] (the shape of the analysis providers).
+pub trait TrafficRouter: Sync {
+    /// The write giving `target` the split, `None` when it carries it already.
+    ///
+    /// # Errors
+    /// When the object (or the one it is built from) is missing or cannot carry the split.
+    fn write(
+        &self,
+        target: &RouteTarget,
+        rollout: &Rollout,
+        objects: &Objects,
+        split: &Split<'_>,
+    ) -> Result<Option<RouteWrite>, RouteError>;
+
+    /// The canary weight `object` carries now, as a share of `split.max_weight` (`None` when it
+    /// carries none).
+    fn canary_weight(&self, target: &RouteTarget, rollout: &Rollout, object: &Value, split: &Split<'_>) -> Option<i32>;
+}
+
+impl Router {
+    /// The router's implementation.
+    #[must_use]
+    pub fn imp(self) -> &'static dyn TrafficRouter {
+        match self {
+            Self::GatewayApi => &gateway_api::GatewayApi,
+            Self::Istio => &istio::Istio,
+            Self::IstioSubsets => &istio::IstioSubsets,
+            Self::Nginx => &nginx::Nginx,
+            Self::Smi => &smi::Smi,
+        }
+    }
+}
+
+/// The object of `target`, or [`RouteError::NotFound`].
+///
+/// # Errors
+/// When the object was not read (it does not exist).
+pub fn existing<'a>(target: &RouteTarget, objects: &'a Objects) -> Result<&'a Value, RouteError> {
+    objects
+        .get(target)
+        .ok_or_else(|| RouteError::NotFound(Box::new(target.clone())))
+}
+
+/// A JSON Patch write, `None` when there is nothing to patch.
+#[must_use]
+pub fn patched(ops: Vec<Value>) -> Option<RouteWrite> {
+    (!ops.is_empty()).then_some(RouteWrite::Patch(ops))
 }
 
 /// The write giving `target` the split, `None` when it carries it already.
@@ -365,36 +417,7 @@ pub fn write(
     objects: &Objects,
     split: &Split<'_>,
 ) -> Result<Option<RouteWrite>, RouteError> {
-    let object = objects.get(target);
-    let patched = |ops: Vec<Value>| (!ops.is_empty()).then_some(RouteWrite::Patch(ops));
-    let missing = |t: &RouteTarget| RouteError::NotFound(Box::new(t.clone()));
-    match target.router {
-        Router::GatewayApi => {
-            let object = object.ok_or_else(|| missing(target))?;
-            let ops = gateway_api::patch(target, object, split)?;
-            let managed = gateway_api::managed_ops(target, rollout, &weighted(object, &ops), split)?;
-            Ok(patched(ops.into_iter().chain(managed).collect()))
-        }
-        Router::Istio => {
-            let object = object.ok_or_else(|| missing(target))?;
-            let ops = istio::patch(target, rollout, object, split)?;
-            let managed = istio::managed_ops(target, rollout, &weighted(object, &ops), split)?;
-            Ok(patched(ops.into_iter().chain(managed).collect()))
-        }
-        Router::IstioSubsets => Ok(patched(istio::subset_patch(
-            target,
-            rollout,
-            object.ok_or_else(|| missing(target))?,
-            split,
-        )?)),
-        Router::Nginx => {
-            let source = target.source_target().unwrap_or_else(|| target.clone());
-            let stable = objects.get(&source).ok_or_else(|| missing(&source))?;
-            let wanted = nginx::desired(target, rollout, stable, split)?;
-            owned::write(target, rollout, object, wanted)
-        }
-        Router::Smi => owned::write(target, rollout, object, smi::desired(target, rollout, split)),
-    }
+    target.router.imp().write(target, rollout, objects, split)
 }
 
 /// The canary weight `target` carries now, as a share of `split.max_weight` (`None` when its
@@ -402,11 +425,5 @@ pub fn write(
 #[must_use]
 pub fn canary_weight(target: &RouteTarget, rollout: &Rollout, objects: &Objects, split: &Split<'_>) -> Option<i32> {
     let object = objects.get(target)?;
-    match target.router {
-        Router::GatewayApi => gateway_api::canary_weight(object, split),
-        Router::Istio => istio::canary_weight(target, rollout, object, split),
-        Router::IstioSubsets => None,
-        Router::Nginx => nginx::canary_weight(rollout, object, split),
-        Router::Smi => smi::canary_weight(object, split),
-    }
+    target.router.imp().canary_weight(target, rollout, object, split)
 }

@@ -151,6 +151,28 @@ pub fn canary_weight(rollout: &Rollout, object: &Value, split: &Split<'_>) -> Op
     i32::try_from(weight * i64::from(split.max_weight) / total).ok()
 }
 
+/// The NGINX router.
+pub struct Nginx;
+
+impl super::TrafficRouter for Nginx {
+    fn write(
+        &self,
+        target: &RouteTarget,
+        rollout: &Rollout,
+        objects: &super::Objects,
+        split: &Split<'_>,
+    ) -> Result<Option<super::RouteWrite>, RouteError> {
+        let source = target.source_target().unwrap_or_else(|| target.clone());
+        let stable = super::existing(&source, objects)?;
+        let wanted = desired(target, rollout, stable, split)?;
+        super::owned::write(target, rollout, objects.get(target), wanted)
+    }
+
+    fn canary_weight(&self, _: &RouteTarget, rollout: &Rollout, object: &Value, split: &Split<'_>) -> Option<i32> {
+        canary_weight(rollout, object, split)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

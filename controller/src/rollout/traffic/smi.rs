@@ -88,6 +88,25 @@ pub fn canary_weight(object: &Value, split: &Split<'_>) -> Option<i32> {
     i32::try_from(canary * i64::from(split.max_weight) / (canary + stable)).ok()
 }
 
+/// The SMI router.
+pub struct Smi;
+
+impl super::TrafficRouter for Smi {
+    fn write(
+        &self,
+        target: &RouteTarget,
+        rollout: &Rollout,
+        objects: &super::Objects,
+        split: &Split<'_>,
+    ) -> Result<Option<super::RouteWrite>, super::RouteError> {
+        super::owned::write(target, rollout, objects.get(target), desired(target, rollout, split))
+    }
+
+    fn canary_weight(&self, _: &RouteTarget, _: &Rollout, object: &Value, split: &Split<'_>) -> Option<i32> {
+        canary_weight(object, split)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -293,6 +293,48 @@ pub fn canary_weight(target: &RouteTarget, rollout: &Rollout, object: &Value, sp
     i32::try_from(canary * i64::from(split.max_weight) / (canary + stable)).ok()
 }
 
+/// Istio's VirtualService router.
+pub struct Istio;
+
+impl super::TrafficRouter for Istio {
+    fn write(
+        &self,
+        target: &RouteTarget,
+        rollout: &Rollout,
+        objects: &super::Objects,
+        split: &Split<'_>,
+    ) -> Result<Option<super::RouteWrite>, RouteError> {
+        let object = super::existing(target, objects)?;
+        let ops = patch(target, rollout, object, split)?;
+        let managed = managed_ops(target, rollout, &super::weighted(object, &ops), split)?;
+        Ok(super::patched(ops.into_iter().chain(managed).collect()))
+    }
+
+    fn canary_weight(&self, target: &RouteTarget, rollout: &Rollout, object: &Value, split: &Split<'_>) -> Option<i32> {
+        canary_weight(target, rollout, object, split)
+    }
+}
+
+/// Istio's DestinationRule (subset hashes, no weight).
+pub struct IstioSubsets;
+
+impl super::TrafficRouter for IstioSubsets {
+    fn write(
+        &self,
+        target: &RouteTarget,
+        rollout: &Rollout,
+        objects: &super::Objects,
+        split: &Split<'_>,
+    ) -> Result<Option<super::RouteWrite>, RouteError> {
+        let object = super::existing(target, objects)?;
+        Ok(super::patched(subset_patch(target, rollout, object, split)?))
+    }
+
+    fn canary_weight(&self, _: &RouteTarget, _: &Rollout, _: &Value, _: &Split<'_>) -> Option<i32> {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
