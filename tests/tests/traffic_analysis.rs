@@ -151,8 +151,9 @@ async fn check_canary_ingress(cluster: &Cluster) {
     assert_eq!(ingress["metadata"]["ownerReferences"][0]["kind"], "Rollout");
 }
 
-/// The AnalysisRun of the canary with pod hash `hash`, its first measurement.
-async fn first_measurement(cluster: &Cluster, hash: &str) -> crds::analysis::Measurement {
+/// The AnalysisRun of the canary with pod hash `hash`, its failed measurement (under load an
+/// earlier one may be an Error: Prometheus had no sample of the new pod yet).
+async fn failed_measurement(cluster: &Cluster, hash: &str) -> crds::analysis::Measurement {
     let runs: Api<crds::AnalysisRun> = Api::namespaced(cluster.client.clone(), NS);
     let run = runs
         .list(&Default::default())
@@ -162,7 +163,12 @@ async fn first_measurement(cluster: &Cluster, hash: &str) -> crds::analysis::Mea
         .into_iter()
         .find(|r| r.metadata.name.as_deref().is_some_and(|n| n.contains(hash)))
         .unwrap();
-    run.status.unwrap().metric_results[0].measurements[0].clone()
+    let measurements = run.status.unwrap().metric_results[0].measurements.clone();
+    measurements
+        .iter()
+        .find(|m| m.phase == Some(crds::analysis::AnalysisPhase::Failed))
+        .cloned()
+        .unwrap_or_else(|| panic!("no failed measurement in {measurements:?}"))
 }
 
 async fn scenario(router: Router) {
@@ -224,7 +230,7 @@ async fn scenario(router: Router) {
     );
 
     // Prometheus saw the canary fail 20% of its requests, but only ~4% of all requests failed.
-    let measurement = first_measurement(&cluster, &bad_hash).await;
+    let measurement = failed_measurement(&cluster, &bad_hash).await;
     assert!(
         measurement.value.as_deref().is_some_and(|v| v.starts_with("[0.8")),
         "{measurement:?}"
