@@ -101,6 +101,9 @@ pub struct ListGenerator {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "crate::schema::any_object_list")]
     pub elements: Vec<serde_json::Value>,
+    /// More elements, as a YAML (or JSON) list in a string (usually itself templated by a matrix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elements_yaml: Option<String>,
     /// Template overriding the set's template for these elements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "crate::schema::any_object")]
