@@ -102,12 +102,7 @@ pub fn canary_weight(object: &Value, split: &Split<'_>) -> Option<i32> {
             .map(|b| b.get("weight").and_then(Value::as_i64).unwrap_or(1))
             .sum::<i64>()
     };
-    let (canary, stable) = (weight(split.canary_service), weight(split.stable_service));
-    let total = canary + stable;
-    if total == 0 {
-        return Some(0);
-    }
-    i32::try_from(canary * i64::from(split.max_weight) / total).ok()
+    split.share(weight(split.canary_service), weight(split.stable_service))
 }
 
 /// Whether `setHeaderRoute` rules go to this route: a single `httpRoute`, or an `httpRoutes`

@@ -141,6 +141,19 @@ pub struct Split<'a> {
     pub managed: &'a [managed::Wanted<'a>],
 }
 
+impl Split<'_> {
+    /// The canary's share of `max_weight` when a router carries these two weights (all to stable
+    /// when both are 0).
+    #[must_use]
+    pub fn share(&self, canary: i64, stable: i64) -> Option<i32> {
+        let total = canary + stable;
+        if total == 0 {
+            return Some(0);
+        }
+        i32::try_from(canary * i64::from(self.max_weight) / total).ok()
+    }
+}
+
 /// The pod-template hashes of the two sides of a split.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PodHashes<'a> {

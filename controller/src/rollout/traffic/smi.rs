@@ -81,11 +81,7 @@ pub fn canary_weight(object: &Value, split: &Split<'_>) -> Option<i32> {
             .map(weight)
             .sum::<i64>()
     };
-    let (canary, stable) = (of(split.canary_service), of(split.stable_service));
-    if canary + stable == 0 {
-        return Some(0);
-    }
-    i32::try_from(canary * i64::from(split.max_weight) / (canary + stable)).ok()
+    split.share(of(split.canary_service), of(split.stable_service))
 }
 
 /// The SMI router.

@@ -286,11 +286,7 @@ pub fn canary_weight(target: &RouteTarget, rollout: &Rollout, object: &Value, sp
             .map(|d| d.get("weight").and_then(Value::as_i64).unwrap_or(0))
             .sum::<i64>()
     };
-    let (canary, stable) = (weight(sides.canary), weight(sides.stable));
-    if canary + stable == 0 {
-        return Some(0);
-    }
-    i32::try_from(canary * i64::from(split.max_weight) / (canary + stable)).ok()
+    split.share(weight(sides.canary), weight(sides.stable))
 }
 
 /// Istio's VirtualService router.
