@@ -8,6 +8,7 @@
 
 pub mod analysisrun;
 pub mod application;
+pub mod applicationset;
 pub mod clock;
 pub mod context;
 pub mod error;

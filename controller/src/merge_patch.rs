@@ -33,6 +33,17 @@ pub fn diff(old: &Value, new: &Value) -> Option<Value> {
     }
 }
 
+/// Whether every field of `wanted` is in `live` with the same value (lists item by item, of the
+/// same length); fields only `live` has (set by the server or others) do not matter.
+#[must_use]
+pub fn covers(live: &Value, wanted: &Value) -> bool {
+    match (live, wanted) {
+        (Value::Object(l), Value::Object(w)) => w.iter().all(|(k, v)| l.get(k).is_some_and(|lv| covers(lv, v))),
+        (Value::Array(l), Value::Array(w)) => l.len() == w.len() && l.iter().zip(w).all(|(a, b)| covers(a, b)),
+        _ => live == wanted,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

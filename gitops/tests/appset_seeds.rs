@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crds::gitops::ApplicationSetSpec;
-use gitops::appset::{Inputs, clusters::Cluster, parameters, template};
+use gitops::appset::{Inputs, Revision, clusters::Cluster, parameters, template};
 use serde_json::Value;
 
 fn seed(file: &str) -> ApplicationSetSpec {
@@ -83,10 +83,18 @@ fn the_cluster_seed_follows_the_production_label() {
 
 #[test]
 fn the_git_directories_seed_gives_one_application_per_app_directory() {
-    let inputs = Inputs {
+    let revision = Revision {
         directories: ["apps", "apps/api", "apps/web", "apps/web/base", "platform"]
             .map(str::to_owned)
             .to_vec(),
+        files: Vec::new(),
+    };
+    let key = (
+        "https://github.com/myorg/k8s-manifests.git".to_owned(),
+        "main".to_owned(),
+    );
+    let inputs = Inputs {
+        revisions: [(key, Ok(revision))].into(),
         ..Inputs::default()
     };
     let apps = expand(&seed("applicationset-git-directories.yaml"), &inputs);

@@ -223,6 +223,25 @@ impl RepoCache {
         })
     }
 
+    /// Every directory and file path of commit `sha` of `url` (what a Git generator of an
+    /// ApplicationSet matches), from the object database.
+    pub fn listing(&self, url: &str, sha: &str) -> Result<(Vec<String>, Vec<String>), GitError> {
+        let repo = self.open(url)?;
+        crate::checkout::listing(&repo, sha).map_err(|message| GitError::Cache {
+            path: repo.path().display().to_string(),
+            message,
+        })
+    }
+
+    /// The content of file `path` of commit `sha` of `url` (`None`: no such file).
+    pub fn read(&self, url: &str, sha: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let repo = self.open(url)?;
+        crate::checkout::read(&repo, sha, path).map_err(|message| GitError::Cache {
+            path: repo.path().display().to_string(),
+            message,
+        })
+    }
+
     /// What the Kustomize build of `path` at commit `sha` reads (paths from the root: the path,
     /// its local bases and components, files its kustomizations name); just `path` when it has no
     /// kustomization.

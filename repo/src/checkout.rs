@@ -156,6 +156,39 @@ pub(crate) fn files(repo: &Repository, sha: &str, path: &str) -> Result<Vec<(Str
     }
 }
 
+/// Every directory and every file path of commit `sha` (from the root, `/`-separated), without
+/// reading a file.
+pub(crate) fn listing(repo: &Repository, sha: &str) -> Result<(Vec<String>, Vec<String>), String> {
+    let tree = tree_of(repo, sha)?;
+    let (mut dirs, mut files) = (Vec::new(), Vec::new());
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        let Ok(name) = entry.name() else {
+            return git2::TreeWalkResult::Ok;
+        };
+        match entry.kind() {
+            Some(ObjectType::Tree) => dirs.push(format!("{dir}{name}")),
+            Some(ObjectType::Blob) if entry.filemode() != 0o120_000 => files.push(format!("{dir}{name}")),
+            _ => {}
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .map_err(|e| e.message().to_owned())?;
+    Ok((dirs, files))
+}
+
+/// The content of file `path` of commit `sha` (`None`: no such file).
+pub(crate) fn read(repo: &Repository, sha: &str, path: &str) -> Result<Option<Vec<u8>>, String> {
+    let tree = tree_of(repo, sha)?;
+    let Ok(entry) = tree.get_path(Path::new(path.trim_start_matches('/'))) else {
+        return Ok(None);
+    };
+    if entry.kind() != Some(ObjectType::Blob) {
+        return Ok(None);
+    }
+    let blob = repo.find_blob(entry.id()).map_err(|e| e.message().to_owned())?;
+    Ok(Some(blob.content().to_vec()))
+}
+
 /// Paths that differ between two commits.
 pub(crate) fn changed_paths(repo: &Repository, from: &str, to: &str) -> Result<Vec<String>, String> {
     let (old, new) = (tree_of(repo, from)?, tree_of(repo, to)?);

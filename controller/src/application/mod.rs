@@ -91,6 +91,7 @@ pub async fn run(
     });
     let poller = tokio::spawn(poll::run(context.clone(), apps.clone(), wake.clone()));
     let receiver = tokio::spawn(webhook::run(context.clone(), apps.clone(), pushes, wake));
+    let sets = tokio::spawn(crate::applicationset::run(context.clone(), shutdown.clone()));
     let (by_project, by_secret, by_hosts) = (apps.clone(), apps.clone(), apps);
     controller
         .watches_stream(project_stream, move |p: AppProject| {
@@ -105,6 +106,7 @@ pub async fn run(
         .await;
     poller.abort();
     receiver.abort();
+    let _ = sets.await;
 }
 
 fn in_project(store: &Store<StoredApplication>, project: &str) -> Vec<ObjectRef<StoredApplication>> {

@@ -27,17 +27,33 @@ pub fn substitute(text: &str, params: &Params) -> String {
     out
 }
 
-fn render_value(value: &Value, params: &Params) -> Value {
+/// `value` with [`substitute`] applied to every string and key in it.
+#[must_use]
+pub fn substitute_json(value: &Value, params: &Params) -> Value {
     match value {
         Value::String(s) => Value::String(substitute(s, params)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| render_value(v, params)).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| substitute_json(v, params)).collect()),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (substitute(k, params), render_value(v, params)))
+                .map(|(k, v)| (substitute(k, params), substitute_json(v, params)))
                 .collect::<Map<String, Value>>(),
         ),
         other => other.clone(),
     }
+}
+
+/// Whether Sluice renders this kind of template: `goTemplate: true` is refused.
+///
+/// # Errors
+/// `goTemplate: true` (not supported yet), naming the field.
+pub fn supported(go_template: bool) -> Result<(), GeneratorError> {
+    if go_template {
+        return Err(GeneratorError::new(
+            "spec.goTemplate",
+            "Go templates are not supported yet; use the {{param}} syntax",
+        ));
+    }
+    Ok(())
 }
 
 /// The Application `template` renders for `params`, in the ApplicationSet's `namespace`, as
@@ -53,14 +69,9 @@ pub fn render(
     namespace: &str,
     field: &str,
 ) -> Result<Value, GeneratorError> {
-    if go_template {
-        return Err(GeneratorError::new(
-            "spec.goTemplate",
-            "Go templates are not supported yet; use the {{param}} syntax",
-        ));
-    }
+    supported(go_template)?;
     let raw = serde_json::to_value(template).map_err(|e| GeneratorError::new("spec.template", e.to_string()))?;
-    let mut rendered = render_value(&raw, params);
+    let mut rendered = substitute_json(&raw, params);
     let name = rendered
         .pointer("/metadata/name")
         .and_then(Value::as_str)

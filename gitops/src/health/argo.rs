@@ -1,5 +1,6 @@
 //! Argo's own kinds, as Argo CD's `resource_customizations/argoproj.io/<Kind>/health.lua` judge
-//! them: Rollout, AnalysisRun, Experiment, ApplicationSet, and gitops-engine's Workflow check.
+//! them: Rollout, AnalysisRun, Experiment, ApplicationSet, and gitops-engine's Workflow check;
+//! and a child Application (app of apps), which Argo CD stopped judging in 1.8.
 
 use serde_json::Value;
 
@@ -158,6 +159,25 @@ pub fn application_set(s: &Value) -> Health {
         return Health::new(HealthStatus::Healthy, message);
     }
     progressing("Waiting for the status to be reported")
+}
+
+/// A child Application by its own health, as the check Argo CD documents for users to add back
+/// (`resource.customizations.health.argoproj.io_Application`) so that sync waves wait for the
+/// children: its `status.health`, Progressing while its own sync runs or before it reports one.
+pub fn application(a: &Value) -> Health {
+    if text(a, "/status/operationState/phase") == "Running" {
+        return progressing(text(a, "/status/operationState/message"));
+    }
+    let message = text(a, "/status/health/message");
+    match text(a, "/status/health/status") {
+        "Healthy" => Health::new(HealthStatus::Healthy, message),
+        "Suspended" => Health::new(HealthStatus::Suspended, message),
+        "Degraded" => Health::new(HealthStatus::Degraded, message),
+        "Missing" => Health::new(HealthStatus::Missing, message),
+        "Unknown" => Health::new(HealthStatus::Unknown, message),
+        "Progressing" => progressing(message),
+        _ => progressing("Waiting for the Application to report its health"),
+    }
 }
 
 /// gitops-engine's `getArgoWorkflowHealth`: by the workflow's phase.

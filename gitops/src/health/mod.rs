@@ -119,6 +119,7 @@ pub fn assess(object: &Value) -> Option<Health> {
         ("argoproj.io", "AnalysisRun") => argo::analysis_run,
         ("argoproj.io", "Experiment") => argo::experiment,
         ("argoproj.io", "ApplicationSet") => argo::application_set,
+        ("argoproj.io", "Application") => argo::application,
         ("argoproj.io", "Workflow") => argo::workflow,
         _ => return None,
     };
@@ -159,6 +160,30 @@ mod tests {
         assert!(Degraded.is_worse(Unknown));
         assert_eq!(worst([Healthy, Suspended, Progressing]), Progressing);
         assert_eq!(worst([]), Healthy);
+    }
+
+    #[test]
+    fn a_child_application_counts_by_its_own_health() {
+        let app = |status: serde_json::Value| json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "status": status});
+        let judged = |status| assess(&app(status)).map(|h| h.status);
+        assert_eq!(
+            judged(json!({"health": {"status": "Healthy"}})),
+            Some(HealthStatus::Healthy)
+        );
+        assert_eq!(
+            judged(json!({"health": {"status": "Degraded", "message": "canary failed"}})),
+            Some(HealthStatus::Degraded)
+        );
+        assert_eq!(
+            judged(json!({})),
+            Some(HealthStatus::Progressing),
+            "no health reported yet"
+        );
+        assert_eq!(
+            judged(json!({"health": {"status": "Healthy"}, "operationState": {"phase": "Running"}})),
+            Some(HealthStatus::Progressing),
+            "its own sync is running"
+        );
     }
 
     #[test]

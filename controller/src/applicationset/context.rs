@@ -1,0 +1,28 @@
+//! What the ApplicationSet reconciler gets: the Application reconciler's context (client, clock,
+//! repository cache and credentials, AppProjects), the cluster Secrets, and the Applications
+//! indexed by their controlling ApplicationSet.
+
+use std::sync::Arc;
+
+use crds::gitops::StoredApplication;
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::reflector::Store;
+
+use crate::application::AppContext;
+use crate::owner_index::OwnerIndex;
+
+/// The ApplicationSet reconciler's context.
+pub struct AppSetContext {
+    /// The Application reconciler's context, shared.
+    pub apps: Arc<AppContext>,
+    /// Cluster Secrets (`argocd.argoproj.io/secret-type: cluster`) in the namespace.
+    pub clusters: Store<Secret>,
+    /// Applications in the namespace, by controlling owner.
+    pub applications: OwnerIndex<StoredApplication>,
+}
+
+impl std::fmt::Debug for AppSetContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSetContext").finish_non_exhaustive()
+    }
+}
