@@ -216,7 +216,7 @@ async fn the_root_app_of_apps_manages_the_application_manifests_in_git() {
     let repo = GitRepo::create(&served, "k8s-config");
     let child = |name: &str| {
         format!(
-            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://github.com/myorg/k8s-config\n    targetRevision: main\n    path: apps/{name}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {name}\n  syncPolicy:\n    automated: {{prune: true}}\n    syncOptions: [CreateNamespace=true]\n"
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\n  finalizers: [resources-finalizer.argocd.argoproj.io]\nspec:\n  project: default\n  source:\n    repoURL: https://github.com/myorg/k8s-config\n    targetRevision: main\n    path: apps/{name}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {name}\n  syncPolicy:\n    automated: {{prune: true}}\n    syncOptions: [CreateNamespace=true]\n"
         )
     };
     repo.commit(
@@ -245,7 +245,17 @@ async fn the_root_app_of_apps_manages_the_application_manifests_in_git() {
         .await;
     }
     assert!(get(&client, "v1", "ConfigMap", "worker", "worker").await.is_some());
-    // Deleting a child's manifest prunes the child Application.
+    // The children count towards the root's health, each by its own.
+    let root = app(&client, "root").await;
+    let children: Vec<(&str, &str)> = root["status"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["health"]["status"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(children, [("web", "Healthy"), ("worker", "Healthy")]);
+    // Deleting a child's manifest prunes the child Application and, through its finalizer,
+    // its resources.
     repo.commit(&[("apps/applications/worker.yaml", "")], "retire the worker");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !app(&client, "worker").await.is_null() {
@@ -255,4 +265,9 @@ async fn the_root_app_of_apps_manages_the_application_manifests_in_git() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert!(
+        get(&client, "v1", "ConfigMap", "worker", "worker").await.is_none(),
+        "the child's resources go with it"
+    );
+    assert!(get(&client, "v1", "ConfigMap", "web", "web").await.is_some());
 }
