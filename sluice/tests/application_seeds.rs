@@ -251,7 +251,12 @@ async fn the_root_app_of_apps_manages_the_application_manifests_in_git() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["name"].as_str().unwrap(), r["health"]["status"].as_str().unwrap_or_default()))
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap(),
+                r["health"]["status"].as_str().unwrap_or_default(),
+            )
+        })
         .collect();
     assert_eq!(children, [("web", "Healthy"), ("worker", "Healthy")]);
     // Deleting a child's manifest prunes the child Application and, through its finalizer,

@@ -115,7 +115,11 @@ async fn the_founding_application_sets_generate_what_they_describe() {
     assert_eq!(billing["spec"]["destination"]["namespace"], "billing");
     let owner = &billing["metadata"]["ownerReferences"][0];
     assert_eq!(
-        (owner["kind"].as_str(), owner["name"].as_str(), owner["controller"].as_bool()),
+        (
+            owner["kind"].as_str(),
+            owner["name"].as_str(),
+            owner["controller"].as_bool()
+        ),
         (Some("ApplicationSet"), Some("cluster-apps"), Some(true))
     );
     assert_eq!(
@@ -145,7 +149,9 @@ async fn the_founding_application_sets_generate_what_they_describe() {
     until("the collision to be reported", Duration::from_secs(20), || async {
         condition(&appset(&client, "cluster-apps").await, "ErrorOccurred")["message"]
             .as_str()
-            .is_some_and(|m| m.contains("Application api already exists and is not owned by ApplicationSet cluster-apps"))
+            .is_some_and(|m| {
+                m.contains("Application api already exists and is not owned by ApplicationSet cluster-apps")
+            })
     })
     .await;
     assert_eq!(
@@ -164,7 +170,11 @@ async fn the_founding_application_sets_generate_what_they_describe() {
         &cluster_secret("prod-eu", "https://prod-eu.example:6443", Some("production")),
     )
     .await;
-    apply(&client, &cluster_secret("staging", "https://staging.example:6443", Some("staging"))).await;
+    apply(
+        &client,
+        &cluster_secret("staging", "https://staging.example:6443", Some("staging")),
+    )
+    .await;
     until_generated(&client, "monitoring", &["monitoring-prod-eu"]).await;
     let monitoring = app(&client, "monitoring-prod-eu").await;
     assert_eq!(
@@ -175,7 +185,11 @@ async fn the_founding_application_sets_generate_what_they_describe() {
         !serde_json::to_string(&monitoring).unwrap().contains("not-a-parameter"),
         "credentials are never parameters"
     );
-    apply(&client, &cluster_secret("prod-eu", "https://prod-eu.example:6443", None)).await;
+    apply(
+        &client,
+        &cluster_secret("prod-eu", "https://prod-eu.example:6443", None),
+    )
+    .await;
     until_generated(&client, "monitoring", &[]).await;
 
     // create-only: a removed element keeps its Application.

@@ -1,6 +1,6 @@
 //! What the Application reconciler gets: the shared context, its settings, the watch caches of
 //! AppProjects and repository Secrets, the repository cache, the render and comparison caches,
-//! and the live-state watches.
+//! and every destination cluster's client and live-state watches.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,8 +14,8 @@ use kube::runtime::reflector::Store;
 use parking_lot::Mutex;
 use repo::RepoCache;
 
+use super::clusters::Clusters;
 use super::compare::ComparisonCache;
-use super::live::LiveState;
 use super::render::RenderCache;
 use crate::Context;
 
@@ -96,8 +96,8 @@ pub struct AppContext {
     pub renders: RenderCache,
     /// Comparisons by (resource, desired hash, live resourceVersion).
     pub comparisons: ComparisonCache,
-    /// Watches of the managed kinds.
-    pub live: Arc<LiveState>,
+    /// Every cluster's client and watches of the managed kinds.
+    pub clusters: Clusters,
     /// Self-heal attempts by Application uid.
     pub self_heal: Mutex<HashMap<String, SelfHeal>>,
 }

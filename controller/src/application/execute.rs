@@ -16,6 +16,7 @@ use kube::{Api, ResourceExt as _};
 use serde_json::{Value, json};
 
 use super::context::{AppContext, SelfHeal};
+use super::live::LiveState;
 use super::plan::{Action, Outcome, Propagation};
 use super::snapshot::Snapshot;
 use crate::{Error, ObjectKey, Result, params};
@@ -56,6 +57,9 @@ fn app_key(snap: &Snapshot) -> ObjectKey {
 /// When the Application itself cannot be written (finalizer, annotation).
 pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action]) -> Result<Outcome> {
     let mut outcome = Outcome::default();
+    // The destination's live state, as observed (`None`: the cluster went since).
+    let cluster = snap.cluster.as_ref().ok().and_then(|c| ctx.clusters.cached(&c.server));
+    let cluster = cluster.as_deref();
     let requests = &ctx.base.metrics.app_requests;
     let mut rest = actions;
     while let Some(action) = rest.first() {
@@ -65,7 +69,7 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
         if batch > 1 {
             let applies: Vec<_> = rest[..batch]
                 .iter()
-                .map(|a| apply_owned(ctx.clone(), a.clone()))
+                .map(|a| apply_owned(ctx, cluster, a.clone()))
                 .collect();
             let results: Vec<(String, Result<(), String>)> = futures::stream::iter(applies)
                 .buffered(CONCURRENT_APPLIES)
@@ -88,14 +92,14 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
                 validate,
             } => {
                 requests.inc();
-                match apply(ctx, desired, *replace, *validate).await {
+                match apply(ctx, cluster, desired, *replace, *validate).await {
                     Ok(()) => outcome.writes += 1,
                     Err(reason) => outcome.failures.push((key(desired), reason)),
                 }
             }
             Action::CreateHook { hook } => {
                 requests.inc();
-                match create(ctx, hook).await {
+                match create(cluster, hook).await {
                     Ok(name) => {
                         outcome.writes += 1;
                         outcome.created_hooks.push((key(hook), name));
@@ -105,7 +109,7 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
             }
             Action::Delete { live, propagation } => {
                 requests.inc();
-                if let Err(reason) = delete(ctx, live, *propagation).await {
+                if let Err(reason) = delete(cluster, live, *propagation).await {
                     outcome.failures.push((key(live), reason));
                 } else {
                     outcome.writes += 1;
@@ -121,7 +125,7 @@ pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action])
                     "apiVersion": "v1", "kind": "Namespace",
                     "metadata": {"name": name, "labels": labels, "annotations": annotations},
                 });
-                if let Err(reason) = apply(ctx, &namespace, false, true).await {
+                if let Err(reason) = apply(ctx, cluster, &namespace, false, true).await {
                     outcome.failures.push((key(&namespace), reason));
                 }
             }
@@ -222,7 +226,7 @@ async fn revert(
 }
 
 /// One apply of a batch, owning what it needs.
-async fn apply_owned(ctx: Arc<AppContext>, action: Action) -> (String, Result<(), String>) {
+async fn apply_owned(ctx: &AppContext, cluster: Option<&LiveState>, action: Action) -> (String, Result<(), String>) {
     let Action::Apply {
         desired,
         replace,
@@ -232,7 +236,7 @@ async fn apply_owned(ctx: Arc<AppContext>, action: Action) -> (String, Result<()
         return (String::new(), Ok(()));
     };
     ctx.base.metrics.app_requests.inc();
-    let result = apply(&ctx, &desired, replace, validate).await;
+    let result = apply(ctx, cluster, &desired, replace, validate).await;
     (key(&desired), result)
 }
 
@@ -244,20 +248,26 @@ async fn patch_app(ctx: &AppContext, snap: &Snapshot, patch: &Value, verb: &'sta
     Ok(())
 }
 
-async fn api_for(ctx: &AppContext, object: &Value) -> Result<Api<DynamicObject>, String> {
+async fn api_for(cluster: Option<&LiveState>, object: &Value) -> Result<Api<DynamicObject>, String> {
+    let cluster = cluster.ok_or("the destination cluster is gone")?;
     let api_version = object["apiVersion"].as_str().unwrap_or_default();
     let kind_name = object["kind"].as_str().unwrap_or_default();
-    let kind = ctx
-        .live
+    let kind = cluster
         .kind(api_version, kind_name)
         .await
         .ok_or_else(|| format!("the server does not serve {kind_name} in {api_version}"))?;
     let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str);
-    Ok(ctx.live.api(&kind, namespace))
+    Ok(cluster.api(&kind, namespace))
 }
 
-async fn apply(ctx: &AppContext, desired: &Value, replace: bool, validate: bool) -> Result<(), String> {
-    let api = api_for(ctx, desired).await?;
+async fn apply(
+    ctx: &AppContext,
+    cluster: Option<&LiveState>,
+    desired: &Value,
+    replace: bool,
+    validate: bool,
+) -> Result<(), String> {
+    let api = api_for(cluster, desired).await?;
     let name = desired
         .pointer("/metadata/name")
         .and_then(Value::as_str)
@@ -282,8 +292,8 @@ async fn apply(ctx: &AppContext, desired: &Value, replace: bool, validate: bool)
     Ok(())
 }
 
-async fn create(ctx: &AppContext, hook: &Value) -> Result<String, String> {
-    let api = api_for(ctx, hook).await?;
+async fn create(cluster: Option<&LiveState>, hook: &Value) -> Result<String, String> {
+    let api = api_for(cluster, hook).await?;
     let object: DynamicObject = serde_json::from_value(hook.clone()).map_err(|e| e.to_string())?;
     match api.create(&params::create(), &object).await {
         Ok(created) => Ok(created.name_any()),
@@ -292,8 +302,8 @@ async fn create(ctx: &AppContext, hook: &Value) -> Result<String, String> {
     }
 }
 
-async fn delete(ctx: &AppContext, live: &Value, propagation: Propagation) -> Result<(), String> {
-    let api = api_for(ctx, live).await?;
+async fn delete(cluster: Option<&LiveState>, live: &Value, propagation: Propagation) -> Result<(), String> {
+    let api = api_for(cluster, live).await?;
     let name = live
         .pointer("/metadata/name")
         .and_then(Value::as_str)

@@ -3,6 +3,7 @@
 //! across restarts and replicas), this Application's reverts in the last hour, the branch the
 //! target revision names, and what the build reads (Kustomize bases included).
 
+use super::live::LiveState;
 use std::sync::Arc;
 
 use crds::AnalysisRun;
@@ -94,8 +95,8 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
 }
 
 /// What the failed AnalysisRuns of the Application's aborted Rollouts measured: one list request
-/// per aborted Rollout, and none while every Rollout is fine.
-pub async fn analysis(ctx: &AppContext, observed: &Observed) -> Vec<String> {
+/// per aborted Rollout (on the Application's cluster), and none while every Rollout is fine.
+pub async fn analysis(ctx: &AppContext, cluster: &LiveState, observed: &Observed) -> Vec<String> {
     let mut lines = Vec::new();
     for live in observed.resources.iter().filter_map(|r| r.live.as_ref()) {
         let aborted = live["apiVersion"]
@@ -114,7 +115,7 @@ pub async fn analysis(ctx: &AppContext, observed: &Observed) -> Vec<String> {
             continue;
         }
         ctx.base.metrics.app_requests.inc();
-        let api: Api<AnalysisRun> = Api::namespaced(ctx.base.client.clone(), namespace);
+        let api: Api<AnalysisRun> = Api::namespaced(cluster.client().clone(), namespace);
         let Ok(runs) = api.list(&ListParams::default()).await else {
             continue;
         };

@@ -82,6 +82,12 @@ impl LiveState {
         }
     }
 
+    /// The client of this cluster.
+    #[must_use]
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The served kind `apiVersion`/`kind`, or `None` when the API server does not serve it.
     pub async fn kind(&self, api_version: &str, kind: &str) -> Option<Kind> {
         let key = (api_version.to_owned(), kind.to_owned());

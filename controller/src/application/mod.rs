@@ -8,6 +8,8 @@
 //! ([`status`]) only when it changed. [`poll`] watches the repositories; this file wires the
 //! watches.
 
+pub mod cluster_config;
+pub mod clusters;
 pub mod compare;
 pub mod context;
 pub mod decide;
@@ -72,6 +74,7 @@ pub async fn run(
     let (known_hosts, hosts_stream) = reflect(Api::<ConfigMap>::namespaced(client.clone(), &namespace), hosts_config);
     let (wake, woken) = tokio::sync::mpsc::unbounded_channel();
     let live = Arc::new(live::LiveState::new(client.clone(), namespace.clone(), wake.clone()));
+    let clusters = clusters::Clusters::new(live, namespace.clone(), wake.clone());
     let controller = Controller::new(
         Api::<StoredApplication>::namespaced(client, &namespace),
         watcher::Config::default(),
@@ -86,7 +89,7 @@ pub async fn run(
         repos,
         renders: render::RenderCache::default(),
         comparisons: compare::ComparisonCache::default(),
-        live,
+        clusters,
         self_heal: parking_lot::Mutex::default(),
     });
     let poller = tokio::spawn(poll::run(context.clone(), apps.clone(), wake.clone()));

@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use super::compare::{self, Compared};
 use super::context::AppContext;
-use super::live::Kind;
+use super::live::{Kind, LiveState};
 use super::render::{self, Request};
-use super::snapshot::{Observed, Resource, Snapshot};
+use super::snapshot::{ClusterRef, Observed, Resource, Snapshot};
 use crds::keys::{MANIFEST_GENERATE_PATHS_ANNOTATION, REFRESH_ANNOTATION};
 
 /// How many dry runs one reconcile has in flight.
@@ -58,7 +58,30 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
         .get(&app.uid().unwrap_or_default())
         .cloned()
         .unwrap_or_default();
+    let destination = &app.spec.destination;
+    let resolved = ctx
+        .clusters
+        .resolve(
+            &ctx.secrets.state(),
+            destination.server.as_deref().unwrap_or_default(),
+            destination.name.as_deref().unwrap_or_default(),
+        )
+        .await;
+    let (cluster, live) = match resolved {
+        Ok(r) => {
+            let unreachable = ctx.clusters.reachable(&r.server, &name).await.err();
+            let live = unreachable.is_none().then_some(r.live);
+            let cluster = ClusterRef {
+                server: r.server,
+                name: r.name,
+                unreachable,
+            };
+            (Ok(cluster), live)
+        }
+        Err(message) => (Err(message), None),
+    };
     let mut snap = Snapshot {
+        cluster,
         app: app.clone(),
         now: ctx.base.clock.now(),
         project: project(ctx, app),
@@ -75,6 +98,15 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
         ) != gitops::revert::Mode::Off,
         revert: None,
     };
+    // Nothing more to see on a cluster that cannot be named or does not answer.
+    let Some(live) = live else {
+        snap.source = Err(match &snap.cluster {
+            Err(message) => message.clone(),
+            Ok(c) => c.unreachable.clone().unwrap_or_default(),
+        });
+        return snap;
+    };
+    let live = &*live;
     // Kinds the Application managed last time, so resources Git dropped are still seen.
     let mut watched: Vec<(Kind, Option<String>)> = Vec::new();
     for r in app.status.iter().flat_map(|s| &s.resources) {
@@ -83,17 +115,17 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
         } else {
             format!("{}/{}", r.group, r.version)
         };
-        if let Some(kind) = ctx.live.kind(&api_version, &r.kind).await {
+        if let Some(kind) = live.kind(&api_version, &r.kind).await {
             watched.push((kind, Some(r.namespace.clone()).filter(|n| !n.is_empty())));
         }
     }
     if app.metadata.deletion_timestamp.is_none() {
-        snap.source = observe_source(ctx, app, &name, &namespace, refresh.as_deref(), &mut watched).await;
+        snap.source = observe_source(ctx, live, app, &name, &namespace, refresh.as_deref(), &mut watched).await;
     }
     if let Ok(observed) = &snap.source {
         snap.revert = super::history::inputs(ctx, app, &observed.revision).await;
         if let Some(inputs) = snap.revert.as_mut() {
-            inputs.analysis = super::history::analysis(ctx, observed).await;
+            inputs.analysis = super::history::analysis(ctx, live, observed).await;
         }
     }
     let desired_keys: HashSet<String> = match &snap.source {
@@ -116,7 +148,7 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
         )) {
             continue;
         }
-        let store = ctx.live.store(kind, ns.as_deref()).await;
+        let store = live.store(kind, ns.as_deref()).await;
         for object in store.state() {
             // Only objects this Application tracks are turned into JSON.
             let id = object
@@ -165,6 +197,7 @@ fn key(object: &Value) -> String {
 
 async fn observe_source(
     ctx: &Arc<AppContext>,
+    cluster: &LiveState,
     app: &StoredApplication,
     name: &str,
     namespace: &str,
@@ -217,7 +250,7 @@ async fn observe_source(
     for object in &rendered.objects {
         let api_version = object["apiVersion"].as_str().unwrap_or_default();
         let kind_name = object["kind"].as_str().unwrap_or_default();
-        let kind = ctx.live.kind(api_version, kind_name).await;
+        let kind = cluster.kind(api_version, kind_name).await;
         let prepared = prepare(object, kind.as_ref(), namespace, name);
         if gitops::sync::annotations::hook_types(&prepared).is_some() {
             if let Some(kind) = &kind {
@@ -251,10 +284,10 @@ async fn observe_source(
         .map(|(kind, desired)| {
             let rules = &rules;
             async move {
-                let store = ctx.live.store(&kind, ns_of(&desired).as_deref()).await;
+                let store = cluster.store(&kind, ns_of(&desired).as_deref()).await;
                 let live = find(&store, &kind, &desired).map(|l| ctx.comparisons.freshest(&desired, l));
                 let compared = compare::compare(
-                    &ctx.live,
+                    cluster,
                     &ctx.comparisons,
                     &kind,
                     &desired,

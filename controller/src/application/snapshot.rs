@@ -54,10 +54,23 @@ pub struct Snapshot {
     pub self_heal: SelfHeal,
     /// The destination namespace.
     pub namespace: String,
+    /// The destination cluster (`Err`: it cannot be resolved, an InvalidSpecError message).
+    pub cluster: Result<ClusterRef, String>,
     /// Whether auto-revert is on for this Application (annotation, else the controller default).
     pub auto_revert: bool,
     /// What auto-revert needs, when it is on and the revision is not the known-good one.
     pub revert: Option<RevertInputs>,
+}
+
+/// The cluster an Application deploys to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterRef {
+    /// Its server URL.
+    pub server: String,
+    /// Its name.
+    pub name: String,
+    /// Why it does not answer, when it does not (its Applications are Unknown meanwhile).
+    pub unreachable: Option<String>,
 }
 
 /// History for the auto-revert decision (see `gitops::revert`).

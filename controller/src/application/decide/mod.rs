@@ -51,14 +51,16 @@ fn invalid_spec(snap: &Snapshot) -> Vec<String> {
     let spec = &snap.app.spec;
     let mut problems = Vec::new();
     let project_name = spec.project.as_deref().filter(|p| !p.is_empty()).unwrap_or("default");
-    let server = spec.destination.server.as_deref().unwrap_or_default();
-    let name = spec.destination.name.as_deref().unwrap_or_default();
-    if !(server == IN_CLUSTER || name == "in-cluster" || (server.is_empty() && name.is_empty())) {
-        problems.push(format!(
-            "spec.destination: cluster {:?} is not known (only the local cluster, {IN_CLUSTER} or in-cluster, is served)",
-            if server.is_empty() { name } else { server }
-        ));
-    }
+    let (server, name) = match &snap.cluster {
+        Ok(c) => (c.server.as_str(), c.name.as_str()),
+        Err(message) => {
+            problems.push(message.clone());
+            (
+                spec.destination.server.as_deref().unwrap_or_default(),
+                spec.destination.name.as_deref().unwrap_or_default(),
+            )
+        }
+    };
     if source_of(&snap.app).is_none() {
         problems.push("spec.source: the Application has no source".into());
     }
@@ -79,16 +81,8 @@ fn invalid_spec(snap: &Snapshot) -> Vec<String> {
                 );
             }
             let destination = Destination {
-                server: if server.is_empty() && name == "in-cluster" {
-                    IN_CLUSTER
-                } else {
-                    server
-                },
-                name: if name.is_empty() && server == IN_CLUSTER {
-                    "in-cluster"
-                } else {
-                    name
-                },
+                server,
+                name,
                 namespace: &snap.namespace,
             };
             if !project::destination_permitted(rules, &destination) {
@@ -176,8 +170,12 @@ pub fn decide(snap: &Snapshot) -> Decision {
     if refresh {
         d.actions.push(Action::ClearRefresh);
     }
+    let unreachable = snap.cluster.as_ref().ok().and_then(|c| c.unreachable.clone());
     if snap.app.metadata.deletion_timestamp.is_some() {
-        finalizer::decide(snap, &mut d);
+        // Its resources cannot be seen on a cluster that does not answer: wait for it.
+        if unreachable.is_none() {
+            finalizer::decide(snap, &mut d);
+        }
         return d;
     }
     let mut conditions: Vec<(&str, String)> = invalid_spec(snap)
@@ -189,6 +187,12 @@ pub fn decide(snap: &Snapshot) -> Decision {
         Err(message) => {
             conditions.push(("ComparisonError", message.clone()));
             unknown_sync(&mut d.status);
+            if unreachable.is_some() {
+                d.status.health = Some(crds::gitops::HealthStatus {
+                    status: Some("Unknown".into()),
+                    message: Some(message.clone()),
+                });
+            }
         }
         Ok(observed) => {
             resources::fill(snap, observed, &mut d.status);
@@ -327,5 +331,7 @@ pub fn settle(snap: &Snapshot, d: &mut Decision, outcome: &Outcome) -> Vec<Actio
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_clusters;
 #[cfg(test)]
 mod tests_revert;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::super::compare::Compared;
 use super::super::context::SelfHeal;
 use super::super::plan::{Action, Decision};
-use super::super::snapshot::{Observed, Resource, Snapshot};
+use super::super::snapshot::{ClusterRef, Observed, Resource, Snapshot};
 use super::*;
 
 pub(super) const REV: &str = "1111111111111111111111111111111111111111";
@@ -77,6 +77,11 @@ pub(super) fn snapshot(app: StoredApplication, resources: Vec<Resource>) -> Snap
         live_hooks: Vec::new(),
         self_heal: SelfHeal::default(),
         namespace: "shop".into(),
+        cluster: Ok(ClusterRef {
+            server: "https://kubernetes.default.svc".into(),
+            name: "in-cluster".into(),
+            unreachable: None,
+        }),
         auto_revert: false,
         revert: None,
     }
