@@ -152,6 +152,33 @@ impl Clusters {
         }
     }
 
+    /// The server URL the destination `server` or `name` stands for, without connecting (a name
+    /// no Secret declares stands for itself).
+    #[must_use]
+    pub fn server_for(&self, secrets: &[Arc<Secret>], server: &str, name: &str) -> String {
+        if !server.is_empty() {
+            return server.to_owned();
+        }
+        if name.is_empty() {
+            return IN_CLUSTER_SERVER.to_owned();
+        }
+        secrets
+            .iter()
+            .filter(|s| s.namespace().as_deref() == Some(self.app_namespace.as_str()))
+            .filter_map(|s| Cluster::from_secret(s))
+            .find(|c| c.name == name)
+            .map_or_else(
+                || {
+                    if name == IN_CLUSTER_NAME {
+                        IN_CLUSTER_SERVER.to_owned()
+                    } else {
+                        name.to_owned()
+                    }
+                },
+                |c| c.server,
+            )
+    }
+
     /// Whether the cluster at `server` answers (the local one always does), as last asked; `app`
     /// is woken when that changes.
     pub async fn reachable(&self, server: &str, app: &str) -> Result<(), String> {

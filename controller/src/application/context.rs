@@ -46,6 +46,8 @@ pub struct AppSettings {
     pub max_reverts_per_hour: u32,
     /// One revert commit for all the culprits instead of one each.
     pub revert_squash: bool,
+    /// This replica's shard of the Applications (`None`: it manages every Application).
+    pub shard: Option<gitops::shard::Shard>,
 }
 
 impl Default for AppSettings {
@@ -63,6 +65,7 @@ impl Default for AppSettings {
             git_author: ("Sluice".into(), "sluice@localhost".into()),
             max_reverts_per_hour: 3,
             revert_squash: false,
+            shard: None,
         }
     }
 }
@@ -100,6 +103,28 @@ pub struct AppContext {
     pub clusters: Clusters,
     /// Self-heal attempts by Application uid.
     pub self_heal: Mutex<HashMap<String, SelfHeal>>,
+}
+
+impl AppContext {
+    /// Whether this replica manages `app` (its shard's, by its destination cluster).
+    #[must_use]
+    pub fn owns(&self, app: &crds::gitops::StoredApplication) -> bool {
+        let Some(shard) = &self.settings.shard else { return true };
+        let destination = &app.spec.destination;
+        let server = self.clusters.server_for(
+            &self.secrets.state(),
+            destination.server.as_deref().unwrap_or_default(),
+            destination.name.as_deref().unwrap_or_default(),
+        );
+        let namespace = app.metadata.namespace.as_deref().unwrap_or_default();
+        shard.owns(&server, namespace, app.metadata.name.as_deref().unwrap_or_default())
+    }
+
+    /// Whether this replica runs the ApplicationSet reconciler: shard 0's, or the only one.
+    #[must_use]
+    pub fn generates(&self) -> bool {
+        self.settings.shard.is_none_or(|s| s.index == 0)
+    }
 }
 
 impl std::fmt::Debug for AppContext {

@@ -92,9 +92,15 @@ pub async fn run(
         clusters,
         self_heal: parking_lot::Mutex::default(),
     });
+    let shutdown_sets = shutdown.clone();
     let poller = tokio::spawn(poll::run(context.clone(), apps.clone(), wake.clone()));
     let receiver = tokio::spawn(webhook::run(context.clone(), apps.clone(), pushes, wake));
-    let sets = tokio::spawn(crate::applicationset::run(context.clone(), shutdown.clone()));
+    let generator = context.generates().then(|| context.clone());
+    let sets = tokio::spawn(async move {
+        if let Some(context) = generator {
+            crate::applicationset::run(context, shutdown_sets).await;
+        }
+    });
     let (by_project, by_secret, by_hosts) = (apps.clone(), apps.clone(), apps);
     controller
         .watches_stream(project_stream, move |p: AppProject| {

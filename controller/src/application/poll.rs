@@ -29,6 +29,7 @@ pub async fn run(
         let urls: BTreeSet<String> = apps
             .state()
             .iter()
+            .filter(|a| ctx.owns(a))
             .filter_map(|a| source_of(a).map(|s| s.repo_url.clone()))
             .collect();
         for url in urls {

@@ -30,6 +30,10 @@ const IDLE_RECHECK: Duration = Duration::from_secs(600);
 /// API failures writing the Application; it is retried by [`error_policy`].
 #[instrument(skip(app, ctx), fields(namespace = app.namespace().unwrap_or_default(), name = %app.name_any()))]
 pub async fn reconcile(app: Arc<StoredApplication>, ctx: Arc<AppContext>) -> Result<Requeue> {
+    if !ctx.owns(&app) {
+        // Another replica's shard: not a read or a write from this one.
+        return Ok(Requeue::await_change());
+    }
     let _timer = ctx.base.metrics.app_reconcile();
     let snap = observe::snapshot(&ctx, &app).await;
     let mut decision = decide::decide(&snap);

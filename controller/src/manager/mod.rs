@@ -134,6 +134,33 @@ impl Manager {
     /// # Errors
     /// Leader election or the endpoint failed, or the Lease was lost.
     pub async fn run(self, stop: impl Future<Output = ()>) -> Result<(), ManagerError> {
+        let sharded = self
+            .options
+            .applications
+            .as_ref()
+            .is_some_and(|s| s.shard.is_some_and(|shard| shard.count > 1));
+        if !sharded {
+            return self.lead(stop, true).await;
+        }
+        // Every replica manages its shard of the Applications at once; Rollouts and AnalysisRuns
+        // wait for the leader Lease as before.
+        let (trigger, shutdown) = shutdown::channel();
+        let applications = self.applications(shutdown);
+        tokio::pin!(applications);
+        let result = tokio::select! {
+            led = self.lead(stop, false) => led,
+            () = &mut applications => Ok(()),
+        };
+        trigger.stop();
+        if tokio::time::timeout(DRAIN, &mut applications).await.is_err() {
+            tracing::warn!("Application reconciles still running after {DRAIN:?}; stopping anyway");
+        }
+        result
+    }
+
+    /// Leads (after the Lease, when elected) until `stop`: every reconciler, the Application one
+    /// only when `applications`.
+    async fn lead(&self, stop: impl Future<Output = ()>, applications: bool) -> Result<(), ManagerError> {
         let server = self.serve();
         tokio::pin!(server);
         tokio::pin!(stop);
@@ -155,7 +182,7 @@ impl Manager {
         self.ready.store(true, Ordering::SeqCst);
         tracing::info!("leading: starting the reconcilers");
         let (trigger, shutdown) = shutdown::channel();
-        let reconcilers = self.reconcilers(shutdown);
+        let reconcilers = self.reconcilers(shutdown, applications);
         tokio::pin!(reconcilers);
         let lost = async {
             match candidate.as_mut() {
@@ -181,13 +208,21 @@ impl Manager {
         result
     }
 
-    /// Every reconciler, each stopping on `shutdown`.
-    async fn reconcilers(&self, shutdown: Shutdown) {
+    /// The Application reconciler (when configured), stopping on `shutdown`.
+    async fn applications(&self, shutdown: Shutdown) {
+        let pushes = self.pushes.lock().take();
+        if let (Some(settings), Some(pushes)) = (self.options.applications.clone(), pushes) {
+            crate::application::run(self.ctx.clone(), settings, pushes, shutdown).await;
+        }
+    }
+
+    /// Every reconciler (the Application one only when `applications`), each stopping on
+    /// `shutdown`.
+    async fn reconcilers(&self, shutdown: Shutdown, applications: bool) {
         let scope = &self.options.scope;
         let applications = async {
-            let pushes = self.pushes.lock().take();
-            if let (Some(settings), Some(pushes)) = (self.options.applications.clone(), pushes) {
-                crate::application::run(self.ctx.clone(), settings, pushes, shutdown.clone()).await;
+            if applications {
+                self.applications(shutdown.clone()).await;
             }
         };
         tokio::join!(

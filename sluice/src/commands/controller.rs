@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use controller::Context;
 use controller::application::AppSettings;
 use controller::manager::{self, LeaderElection, Manager, Options, Scope};
+use gitops::shard::{Shard, ShardBy};
 
 use super::CommandError;
 
@@ -72,6 +73,17 @@ pub struct ControllerArgs {
     /// One revert commit for all the commits reverted at once, instead of one each.
     #[arg(long)]
     pub revert_squash: bool,
+    /// How many replicas share the Applications (each manages its shard's; Rollouts and
+    /// AnalysisRuns stay with the leader).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub shards: u32,
+    /// This replica's shard, `0..shards` (default: the StatefulSet ordinal at the end of the
+    /// hostname).
+    #[arg(long)]
+    pub shard: Option<u32>,
+    /// Spread Applications by destination `cluster`, or by `application` (one big cluster).
+    #[arg(long, default_value = "cluster", value_parser = ["cluster", "application"])]
+    pub shard_by: String,
 }
 
 fn parse_author(text: &str) -> Result<(String, String), String> {
@@ -99,8 +111,36 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 impl ControllerArgs {
-    fn options(&self) -> Options {
-        Options {
+    /// This replica's shard, when the Applications are sharded.
+    fn shard(&self) -> Result<Option<Shard>, CommandError> {
+        if self.shards <= 1 {
+            return Ok(None);
+        }
+        let hostname = std::env::var("HOSTNAME").unwrap_or_default();
+        let index = self
+            .shard
+            .or_else(|| gitops::shard::ordinal(&hostname))
+            .ok_or(CommandError::Usage(
+                "--shards needs --shard, or a StatefulSet hostname ending in its ordinal",
+            ))?;
+        if index >= self.shards {
+            return Err(CommandError::Usage("--shard must be below --shards"));
+        }
+        let by = if self.shard_by == "application" {
+            ShardBy::Application
+        } else {
+            ShardBy::Cluster
+        };
+        Ok(Some(Shard {
+            index,
+            count: self.shards,
+            by,
+        }))
+    }
+
+    fn options(&self) -> Result<Options, CommandError> {
+        let shard = self.shard()?;
+        Ok(Options {
             scope: Scope {
                 namespace: self.namespace.clone(),
                 instance_id: self.instance_id.clone(),
@@ -122,9 +162,10 @@ impl ControllerArgs {
                 git_author: self.git_author.clone(),
                 max_reverts_per_hour: self.max_reverts_per_hour,
                 revert_squash: self.revert_squash,
+                shard,
                 ..AppSettings::default()
             }),
-        }
+        })
     }
 }
 
@@ -138,7 +179,7 @@ pub fn run(args: &ControllerArgs) -> Result<(), CommandError> {
         manager::init_tracing("info");
         let stop = super::stop_signal()?;
         let client = manager::client(args.kubeconfig.as_deref()).await?;
-        let manager = Manager::new(Context::new(client), args.options())?;
+        let manager = Manager::new(Context::new(client), args.options()?)?;
         manager.run(stop).await?;
         Ok(())
     })

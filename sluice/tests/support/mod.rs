@@ -21,10 +21,15 @@ impl SimProcess {
     }
 
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::start_at("127.0.0.1:0", extra)
+    }
+
+    /// [`Self::start_with`] on the address `addr`.
+    pub fn start_at(addr: &str, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(["sim", "--addr", "127.0.0.1:0"])
+            .args(["sim", "--addr", addr])
             .args(extra)
             .arg("--kubeconfig")
             .arg(&kubeconfig)
