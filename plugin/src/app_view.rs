@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use crds::gitops::{ResourceStatus, StoredApplication};
+use crds::gitops::{ApplicationSet, ResourceStatus, StoredApplication};
+
+use crate::app_tree::Node;
 
 fn short(revision: &str) -> &str {
     &revision[..revision.len().min(7)]
@@ -38,33 +40,60 @@ fn columns(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// The `app list` table.
+/// The `app list` table, drawn as a tree: each ApplicationSet with the Applications it
+/// generated, each parent Application with the Applications (and sets) it manages.
 #[must_use]
-pub fn list(apps: &[StoredApplication], all_namespaces: bool) -> String {
+pub fn list(apps: &[StoredApplication], sets: &[ApplicationSet], all_namespaces: bool) -> String {
     let mut rows = vec![];
     let mut header = vec!["NAME", "SYNC", "HEALTH", "REVISION", "PROJECT", "LAST SYNC"];
     if all_namespaces {
         header.insert(0, "NAMESPACE");
     }
     rows.push(header.into_iter().map(str::to_owned).collect::<Vec<_>>());
-    for app in apps {
-        let (sync, revision) = sync_of(app);
-        let (health, _) = health_of(app);
-        let op = app
-            .status
-            .as_ref()
-            .and_then(|s| s.operation_state.as_ref())
-            .map_or("-", |o| o.phase.as_str());
-        let mut row = vec![
-            app.metadata.name.clone().unwrap_or_default(),
-            sync.to_owned(),
-            health.to_owned(),
-            short(revision).to_owned(),
-            app.spec.project.clone().unwrap_or_else(|| "default".into()),
-            op.to_owned(),
-        ];
+    for (node, prefix) in crate::app_tree::order(apps, sets) {
+        let (namespace, mut row) = match node {
+            Node::App(i) => {
+                let app = &apps[i];
+                let (sync, revision) = sync_of(app);
+                let (health, _) = health_of(app);
+                let op = app
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.operation_state.as_ref())
+                    .map_or("-", |o| o.phase.as_str());
+                let row = vec![
+                    format!("{prefix}{}", app.metadata.name.clone().unwrap_or_default()),
+                    sync.to_owned(),
+                    health.to_owned(),
+                    short(revision).to_owned(),
+                    app.spec.project.clone().unwrap_or_else(|| "default".into()),
+                    op.to_owned(),
+                ];
+                (app.metadata.namespace.clone(), row)
+            }
+            Node::Set(i) => {
+                let set = &sets[i];
+                let health = serde_json::to_value(set)
+                    .ok()
+                    .and_then(|v| gitops::health::assess(&v))
+                    .map(|h| h.status.to_string())
+                    .unwrap_or_default();
+                let row = vec![
+                    format!(
+                        "{prefix}ApplicationSet/{}",
+                        set.metadata.name.clone().unwrap_or_default()
+                    ),
+                    "-".into(),
+                    health,
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ];
+                (set.metadata.namespace.clone(), row)
+            }
+        };
         if all_namespaces {
-            row.insert(0, app.metadata.namespace.clone().unwrap_or_default());
+            row.insert(0, namespace.unwrap_or_default());
         }
         rows.push(row);
     }
@@ -277,7 +306,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("OutOfSync (requires pruning)"), "{text}");
-        let table = list(std::slice::from_ref(&a), false);
+        let table = list(std::slice::from_ref(&a), &[], false);
         assert_eq!(
             table.lines().nth(1),
             Some("guestbook   OutOfSync   Progressing   0123456    default   Running")

@@ -148,12 +148,33 @@ pub enum Command {
         #[command(subcommand)]
         what: AppCommand,
     },
+    /// ApplicationSets (Argo CD's): what their generators give and what they own. Namespace
+    /// default: `argocd`.
+    Appset {
+        /// What to do.
+        #[command(subcommand)]
+        what: AppsetCommand,
+    },
     /// Print the version.
     Version,
     /// Print a shell completion script.
     Completion {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// `appset` commands.
+#[derive(Debug, Subcommand)]
+pub enum AppsetCommand {
+    /// The set's conditions, every parameter set its generators give now with the Application
+    /// each renders, and the Applications it owns.
+    Get {
+        /// ApplicationSet name.
+        name: String,
+        /// Print the ApplicationSet instead, for scripts.
+        #[arg(short = 'o', long)]
+        output: Option<Output>,
     },
 }
 

@@ -8,9 +8,9 @@ mod cli;
 mod cluster;
 mod commands;
 
-use cli::{AppCommand, Cli, Command, CreateWhat, GetWhat, ListWhat, RetryWhat, SetWhat, TerminateWhat};
+use cli::{AppCommand, AppsetCommand, Cli, Command, CreateWhat, GetWhat, ListWhat, RetryWhat, SetWhat, TerminateWhat};
 use cluster::CliError;
-use commands::{app, app_diff, app_revert, create, get, mutate, status};
+use commands::{app, app_diff, app_revert, appset, create, get, mutate, status};
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     let colour = cluster::colour(&cli.global);
@@ -41,6 +41,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let (client, ns) = (&client, ns.as_str());
     match command {
         Command::App { what } => run_app(client, &app_namespace, what).await,
+        Command::Appset {
+            what: AppsetCommand::Get { name, output },
+        } => appset::get(client, &app_namespace, &name, output).await,
         Command::Get {
             what: GetWhat::Rollout { name, watch, output },
         } => get::rollout(client, ns, &name, watch, output, colour).await,

@@ -228,3 +228,64 @@ async fn app_revert_reverts_in_git_and_prints_the_commit() {
     assert!(err.contains("is a Sluice revert: a revert is never reverted"), "{err}");
     drop(daemon);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_list_draws_the_sets_and_appset_get_shows_their_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = AppSettings {
+        repo_cache: Some(dir.path().join("cache")),
+        poll_interval: Duration::from_secs(1),
+        ..AppSettings::default()
+    };
+    let cluster = Cluster::start_with(None, Some(settings)).await;
+    cluster.sim.write_kubeconfig(&dir.path().join("kubeconfig")).unwrap();
+    cluster
+        .apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: argocd}\n", "")
+        .await;
+    let served = dir.path().join("git");
+    std::fs::create_dir_all(&served).unwrap();
+    let repo = GitRepo::create(&served, "apps");
+    repo.commit(
+        &[
+            ("teams/blue/settings.yaml", SETTINGS),
+            ("teams/green/settings.yaml", SETTINGS),
+        ],
+        "two teams",
+    );
+    let daemon = GitDaemon::start(&served);
+    let set = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {{name: teams}}\nspec:\n  generators:\n  - git:\n      repoURL: '{url}'\n      revision: main\n      directories: [{{path: 'teams/*'}}]\n  template:\n    metadata: {{name: 'team-{{{{path.basename}}}}'}}\n    spec:\n      source: {{repoURL: '{url}', path: '{{{{path}}}}', targetRevision: main}}\n      destination: {{server: 'https://kubernetes.default.svc', namespace: '{{{{path.basename}}}}'}}\n",
+        url = daemon.url("apps")
+    );
+    cluster.apply(&set, "argocd").await;
+    let env = Env { cluster, dir };
+
+    let mut listed = String::new();
+    for _ in 0..200 {
+        listed = env.sluice(&["app", "list"]).await.1;
+        if listed.contains("└── team-green") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows: Vec<&str> = listed.lines().skip(1).collect();
+    assert!(rows[0].starts_with("ApplicationSet/teams"), "{listed}");
+    assert!(rows[1].starts_with("├── team-blue"), "{listed}");
+    assert!(rows[2].starts_with("└── team-green"), "{listed}");
+
+    let (code, view, err) = env.sluice(&["appset", "get", "teams"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(view.contains("Generators:  git"), "{view}");
+    assert!(
+        view.contains("spec.generators[0][0] -> Application team-blue"),
+        "{view}"
+    );
+    assert!(view.contains("      path = teams/green"), "{view}");
+    assert!(view.contains("ResourcesUpToDate    True"), "{view}");
+    let (code, _, err) = env.sluice(&["appset", "get", "nope"]).await;
+    assert_eq!(
+        (code, err.trim()),
+        (1, "error: applicationset 'nope' not found in namespace 'argocd'")
+    );
+    drop(daemon);
+}

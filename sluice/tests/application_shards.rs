@@ -1,8 +1,8 @@
 //! Two controller replicas sharing the Applications (`--shards 2`), over two clusters: the hub
-//! (shard 0, as the local cluster always is) and a remote simulator whose server hashes to shard
-//! 1. Each Application is managed by exactly one replica: with the second replica stopped, the
-//! first keeps its own Application in sync and never touches the other one; restarted, the
-//! second catches up. Leader election still picks one replica for Rollouts.
+//! (shard 0, as the local cluster always is) and a remote simulator whose server hashes to the
+//! second shard. Each Application is managed by exactly one replica: with the second replica
+//! stopped, the first keeps its own Application in sync and never touches the other one;
+//! restarted, the second catches up. Leader election still picks one replica for Rollouts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,7 +1,8 @@
-//! `app list|get|sync|history|wait`: Applications as Argo CD's CLI shows and drives them, through
+//! `app list|get|sync|history|wait`: Applications as Argo CD's CLI shows and drives them (the
+//! list as a tree of ApplicationSets and parent Applications), through
 //! the Kubernetes API only (a sync is the `operation` field the controller acts on).
 
-use crds::gitops::StoredApplication;
+use crds::gitops::{ApplicationSet, StoredApplication};
 use futures::StreamExt as _;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::{WatchStreamExt as _, watcher};
@@ -50,7 +51,18 @@ pub async fn list(client: &Client, namespace: &str, all: bool, output: Option<Ou
     if let Some(output) = output {
         return print_as(&apps, output);
     }
-    print!("{}", app_view::list(&apps, all));
+    // ApplicationSets draw the tree; without them (not installed, not readable) it is flatter.
+    let sets: Api<ApplicationSet> = if all {
+        Api::all(client.clone())
+    } else {
+        Api::namespaced(client.clone(), namespace)
+    };
+    let sets = sets
+        .list(&ListParams::default())
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default();
+    print!("{}", app_view::list(&apps, &sets, all));
     Ok(())
 }
 

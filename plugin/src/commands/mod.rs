@@ -3,6 +3,7 @@
 pub mod app;
 pub mod app_diff;
 pub mod app_revert;
+pub mod appset;
 pub mod create;
 pub mod get;
 pub mod mutate;
