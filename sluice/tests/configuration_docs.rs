@@ -60,6 +60,7 @@ fn every_annotation_and_label_is_documented() {
         gitops::revert::keep_out::REVERTED_TEMPLATES_ANNOTATION,
         controller::application::decide::revert::HEALTHY_REVISION_ANNOTATION,
         controller::application::decide::revert::GRACE_ANNOTATION,
+        controller::applicationset::decide::APPSET_LABEL,
     ];
     let docs = reference();
     for key in keys {
