@@ -143,7 +143,7 @@ impl Default for Metrics {
         );
         registry.register(
             "app_api_requests",
-            "API requests made by the Application reconciler",
+            "API requests made by the Application and ApplicationSet reconcilers",
             app_requests.clone(),
         );
         registry.register("reconciles", "Reconciles started", reconciles.clone());

@@ -36,6 +36,7 @@ pub async fn actions(ctx: &AppSetContext, snap: &Snapshot, actions: &[Action]) -
     let api: Api<StoredApplication> = Api::namespaced(ctx.apps.base.client.clone(), &namespace);
     let mut outcome = Outcome::default();
     for action in actions {
+        ctx.apps.base.metrics.app_requests.inc();
         let (name, done, reason) = match action {
             Action::Apply { name, object, create } => {
                 let done = api.patch(name, &params::apply(), &Patch::Apply(object)).await.map(drop);

@@ -24,6 +24,7 @@ pub async fn write(ctx: &AppSetContext, snap: &Snapshot, status: &ApplicationSet
     let namespace = set.namespace().unwrap_or_default();
     let api: Api<ApplicationSet> = Api::namespaced(ctx.apps.base.client.clone(), &namespace);
     let patch = json!({"status": {"conditions": status.conditions, "resources": status.resources}});
+    ctx.apps.base.metrics.app_requests.inc();
     api.patch_status(&set.name_any(), &params::patch(), &Patch::Merge(&patch))
         .await
         .map_err(|e| {
