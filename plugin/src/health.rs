@@ -33,7 +33,7 @@ pub enum HealthError {
 /// One line for an object: `STATUS`, `STATUS - MESSAGE`, or `none - no health check for GROUP/KIND`.
 #[must_use]
 pub fn line(object: &Value) -> String {
-    match gitops::health::assess(object) {
+    match gitops::health::judge(object) {
         Some(h) if h.message.is_empty() => h.status.to_string(),
         Some(h) => format!("{} - {}", h.status, h.message),
         None => {

@@ -119,11 +119,19 @@ pub fn assess(object: &Value) -> Option<Health> {
         ("argoproj.io", "AnalysisRun") => argo::analysis_run,
         ("argoproj.io", "Experiment") => argo::experiment,
         ("argoproj.io", "ApplicationSet") => argo::application_set,
-        ("argoproj.io", "Application") => argo::application,
         ("argoproj.io", "Workflow") => argo::workflow,
         _ => return None,
     };
     Some(check(object))
+}
+
+/// The health Sluice gives a managed resource: [`assess`] (gitops-engine's and Argo CD's rules,
+/// which agree with every vector of Argo's), plus a check for a child Application (app of apps):
+/// its own health, the customization Argo CD users add back since 1.8 removed it, so sync waves
+/// wait for the children. Sluice applies it by default.
+#[must_use]
+pub fn judge(object: &Value) -> Option<Health> {
+    assess(object).or_else(|| (group_kind(object) == ("argoproj.io", "Application")).then(|| argo::application(object)))
 }
 
 /// Whether the object asks to be left out of its application's health.
@@ -165,7 +173,7 @@ mod tests {
     #[test]
     fn a_child_application_counts_by_its_own_health() {
         let app = |status: serde_json::Value| json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "status": status});
-        let judged = |status| assess(&app(status)).map(|h| h.status);
+        let judged = |status| judge(&app(status)).map(|h| h.status);
         assert_eq!(
             judged(json!({"health": {"status": "Healthy"}})),
             Some(HealthStatus::Healthy)
@@ -183,6 +191,11 @@ mod tests {
             judged(json!({"health": {"status": "Healthy"}, "operationState": {"phase": "Running"}})),
             Some(HealthStatus::Progressing),
             "its own sync is running"
+        );
+        assert_eq!(
+            assess(&app(json!({}))),
+            None,
+            "gitops-engine has no built-in check for it"
         );
     }
 

@@ -48,7 +48,7 @@ pub fn phase(live: &Value) -> (HookPhase, String) {
             Some("Failed") => (HookPhase::Failed, "pod failed".into()),
             _ => (HookPhase::Running, "pod running".into()),
         },
-        _ => match health::assess(live) {
+        _ => match health::judge(live) {
             None => (HookPhase::Succeeded, "created".into()),
             Some(h) if h.status == HealthStatus::Healthy => (HookPhase::Succeeded, h.message),
             Some(h) if h.status == HealthStatus::Degraded => (HookPhase::Failed, h.message),

@@ -29,7 +29,7 @@ pub fn resource_health(r: &Resource) -> Option<health::Health> {
     match &r.live {
         None => Some(health::Health::new(HealthStatus::Missing, "")),
         Some(live) if health::ignored(live) => None,
-        Some(live) => health::assess(live),
+        Some(live) => health::judge(live),
     }
 }
 
@@ -70,7 +70,7 @@ pub fn fill(snap: &Snapshot, observed: &Observed, status: &mut ApplicationStatus
     }
     for extra in &snap.extra {
         synced = false;
-        resources.push(entry(extra, "OutOfSync", health::assess(extra).as_ref(), true));
+        resources.push(entry(extra, "OutOfSync", health::judge(extra).as_ref(), true));
     }
     resources
         .sort_by(|a, b| (&a.group, &a.kind, &a.namespace, &a.name).cmp(&(&b.group, &b.kind, &b.namespace, &b.name)));
