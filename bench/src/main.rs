@@ -91,7 +91,8 @@ async fn main() -> std::process::ExitCode {
         scenarios::Sizes::FULL
     };
     let started = std::time::Instant::now();
-    let rows = scenarios::gitops::rows(sizes).await;
+    let mut rows = scenarios::gitops::rows(sizes).await;
+    rows.extend(scenarios::rollouts::rows(sizes).await);
     let table = table::render(&rows);
     let report = format!(
         "# Benchmarks\n\nMeasured by `cargo run --release -p bench{}` in {:.0} s on {}, commit `{}`. Each value is the median of {} run(s) (min–max when they differ); each floor is measured in the same run, so the ratio holds on a noisy machine.\n\n{table}",

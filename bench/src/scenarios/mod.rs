@@ -1,6 +1,7 @@
 //! The scenarios, each returning its rows; [`Sizes`] is what `--quick` shrinks.
 
 pub mod gitops;
+pub mod rollouts;
 
 /// How big each scenario is.
 #[derive(Clone, Copy, Debug)]
@@ -15,6 +16,8 @@ pub struct Sizes {
     pub idle_seconds: u64,
     /// Elements of the ApplicationSet.
     pub elements: usize,
+    /// Rollouts updated at once.
+    pub rollouts: usize,
 }
 
 impl Sizes {
@@ -25,6 +28,7 @@ impl Sizes {
         pushes: 20,
         idle_seconds: 10,
         elements: 500,
+        rollouts: 100,
     };
     /// `--quick`: small sizes, one run.
     pub const QUICK: Self = Self {
@@ -33,5 +37,6 @@ impl Sizes {
         pushes: 5,
         idle_seconds: 3,
         elements: 50,
+        rollouts: 20,
     };
 }
