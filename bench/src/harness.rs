@@ -4,13 +4,15 @@
 //! `kubectl apply --server-side` as the floor.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
+
+use crate::process::Process;
 
 /// A scratch folder, removed when dropped.
 pub struct Scratch(PathBuf);
@@ -175,50 +177,42 @@ impl Cluster {
 
 /// A Sluice controller process (this binary's `controller` command); killed when dropped.
 pub struct Controller {
-    child: Child,
+    process: Process,
     /// Its metrics port.
     pub port: u16,
 }
 
-impl Drop for Controller {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 impl Controller {
     /// Starts a controller for `cluster`, polling Git every `poll`.
-    ///
-    /// # Panics
-    /// When it cannot be started.
     #[must_use]
     pub fn start(cluster: &Cluster, poll: &str) -> Self {
+        Self::start_with(cluster, &["--repo-poll-interval", poll])
+    }
+
+    /// Starts a controller for `cluster` with these further flags of the `controller` command.
+    ///
+    /// # Panics
+    /// When no port is free.
+    #[must_use]
+    pub fn start_with(cluster: &Cluster, extra: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
-        let child = Command::new(std::env::current_exe().expect("this binary"))
-            .arg("controller")
-            .arg("--kubeconfig")
-            .arg(cluster.kubeconfig())
-            .arg("--metrics-addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--repo-cache")
-            .arg(cluster.dir.path().join("repo-cache"))
-            .arg("--repo-poll-interval")
-            .arg(poll)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the controller starts");
-        Self { child, port }
-    }
-
-    /// Its process id.
-    #[must_use]
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+        let mut args = vec![
+            "controller".to_owned(),
+            "--kubeconfig".to_owned(),
+            cluster.kubeconfig().display().to_string(),
+            "--metrics-addr".to_owned(),
+            format!("127.0.0.1:{port}"),
+            "--repo-cache".to_owned(),
+            cluster.dir.path().join("repo-cache").display().to_string(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        Self {
+            process: Process::spawn(&args),
+            port,
+        }
     }
 
     /// The sum of the samples of metric `name` (0 when it cannot be read).
@@ -249,20 +243,12 @@ impl Controller {
     /// CPU seconds it used so far.
     #[must_use]
     pub fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-        (ticks(11) + ticks(12)) / 100.0
+        self.process.cpu_seconds()
     }
 
     /// Its resident memory, MiB.
     #[must_use]
     pub fn rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
+        self.process.rss_mib()
     }
 }

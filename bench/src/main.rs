@@ -8,6 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod harness;
+mod process;
+mod reflector;
 mod scenarios;
 mod stats;
 mod table;
@@ -24,6 +26,9 @@ struct Cli {
     /// Small sizes, one run (under two minutes).
     #[arg(long)]
     quick: bool,
+    /// Only these scenario groups (`gitops`, `rollouts`, `reverts`, ...; all when absent).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Where to write the report.
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: PathBuf,
@@ -49,21 +54,53 @@ enum Internal {
         /// How often repositories are polled, e.g. `60s`.
         #[arg(long, default_value = "15s")]
         repo_poll_interval: String,
+        /// Prometheus for analysis.
+        #[arg(long)]
+        prometheus_address: Option<String>,
+        /// Reverts allowed per Application per hour.
+        #[arg(long, default_value_t = 3)]
+        max_reverts_per_hour: u32,
+    },
+    /// Runs bare kube-rs reflectors (no controller) over the kinds named, until killed: the
+    /// memory floor.
+    Reflector {
+        /// The cluster.
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        /// `group/version/Kind` (or `v1/Kind`) to reflect, all namespaces.
+        #[arg(long = "kind", required = true)]
+        kinds: Vec<String>,
+        /// Written once every reflector has listed.
+        #[arg(long)]
+        ready_file: PathBuf,
     },
 }
 
-async fn controller(kubeconfig: PathBuf, metrics_addr: std::net::SocketAddr, repo_cache: PathBuf, poll: &str) {
+async fn controller(command: Internal) {
     use controller::manager::{Manager, Options};
-    let poll = poll
+    let Internal::Controller {
+        kubeconfig,
+        metrics_addr,
+        repo_cache,
+        repo_poll_interval,
+        prometheus_address,
+        max_reverts_per_hour,
+    } = command
+    else {
+        return;
+    };
+    let poll = repo_poll_interval
         .trim_end_matches('s')
         .parse::<u64>()
         .map_or(Duration::from_secs(15), Duration::from_secs);
     let client = controller::manager::client(Some(&kubeconfig)).await.expect("a client");
     let options = Options {
         metrics_addr: Some(metrics_addr),
+        prometheus_address,
         applications: Some(controller::application::AppSettings {
             repo_cache: Some(repo_cache),
             poll_interval: poll,
+            max_reverts_per_hour,
             ..Default::default()
         }),
         ..Options::default()
@@ -72,18 +109,39 @@ async fn controller(kubeconfig: PathBuf, metrics_addr: std::net::SocketAddr, rep
     manager.run(std::future::pending()).await.expect("the controller runs");
 }
 
+/// The flags of this run as typed after `cargo run --release -p bench`.
+fn flags(quick: bool, only: &[String]) -> String {
+    let mut flags = Vec::new();
+    if quick {
+        flags.push("--quick".to_owned());
+    }
+    if !only.is_empty() {
+        flags.push(format!("--only {}", only.join(",")));
+    }
+    if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" -- {}", flags.join(" "))
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if let Some(Internal::Controller {
-        kubeconfig,
-        metrics_addr,
-        repo_cache,
-        repo_poll_interval,
-    }) = cli.command
-    {
-        controller(kubeconfig, metrics_addr, repo_cache, &repo_poll_interval).await;
-        return std::process::ExitCode::SUCCESS;
+    match cli.command {
+        Some(command @ Internal::Controller { .. }) => {
+            controller(command).await;
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some(Internal::Reflector {
+            kubeconfig,
+            kinds,
+            ready_file,
+        }) => {
+            reflector::run(&kubeconfig, &kinds, &ready_file).await;
+            return std::process::ExitCode::SUCCESS;
+        }
+        None => {}
     }
     let sizes = if cli.quick {
         scenarios::Sizes::QUICK
@@ -91,16 +149,16 @@ async fn main() -> std::process::ExitCode {
         scenarios::Sizes::FULL
     };
     let started = std::time::Instant::now();
-    let mut rows = scenarios::gitops::rows(sizes).await;
-    rows.extend(scenarios::rollouts::rows(sizes).await);
+    let rows = scenarios::run(sizes, &cli.only).await;
     let table = table::render(&rows);
     let report = format!(
-        "# Benchmarks\n\nMeasured by `cargo run --release -p bench{}` in {:.0} s on {}, commit `{}`. Each value is the median of {} run(s) (min–max when they differ); each floor is measured in the same run, so the ratio holds on a noisy machine.\n\n{table}",
-        if cli.quick { " -- --quick" } else { "" },
+        "# Benchmarks\n\nMeasured by `cargo run --release -p bench{}` in {:.0} s on {}, commit `{}`. Each value is the median of {} run(s) ({} for the scale, canary and idle rows; 1 where the figure says so), min–max when they differ; each floor is measured in the same run, so the ratio holds on a noisy machine.\n\n{table}",
+        flags(cli.quick, &cli.only),
         started.elapsed().as_secs_f64(),
         table::machine(),
         table::commit(),
         sizes.runs,
+        sizes.rollout_runs,
     );
     print!("{report}");
     if let Err(error) = std::fs::write(&cli.out, &report) {

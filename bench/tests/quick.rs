@@ -32,6 +32,12 @@ fn a_quick_run_writes_the_table_with_every_scenario() {
         "| re-sync |",
         "| appset |",
         "| memory |",
+        "| revert |",
+        "| scale |",
+        "| canary |",
+        "| idle |",
+        "| analysis |",
+        "| plugin |",
     ] {
         assert!(written.contains(scenario), "{scenario} missing: {written}");
     }

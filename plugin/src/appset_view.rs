@@ -13,20 +13,7 @@ fn generator_kinds(set: &ApplicationSet) -> String {
     set.spec
         .generators
         .iter()
-        .map(|g| {
-            let named = [
-                ("list", g.list.is_some()),
-                ("clusters", g.clusters.is_some()),
-                ("git", g.git.is_some()),
-                ("matrix", g.matrix.is_some()),
-                ("merge", g.merge.is_some()),
-                ("scmProvider", g.scm_provider.is_some()),
-                ("pullRequest", g.pull_request.is_some()),
-                ("clusterDecisionResource", g.cluster_decision_resource.is_some()),
-                ("plugin", g.plugin.is_some()),
-            ];
-            named.into_iter().find_map(|(n, on)| on.then_some(n)).unwrap_or("?")
-        })
+        .map(|g| g.kinds().first().copied().unwrap_or("?"))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::SimProcess;
-use support::gitops::{ControllerProcess, admin, apply, cluster, get, states, until_app};
+use support::gitops::{ControllerProcess, admin, apply, cluster, cluster_secret, get, states, until_app};
 use tests::git::{GitDaemon, GitRepo};
 
 fn application(name: &str, destination: Value) -> Value {
@@ -24,23 +24,6 @@ fn application(name: &str, destination: Value) -> Value {
         "destination": destination,
         "syncPolicy": {"automated": {"prune": true, "selfHeal": true}, "syncOptions": ["CreateNamespace=true"]}
     }})
-}
-
-/// The cluster Secret for `remote`, from its kubeconfig (server, CA, an administrator's token).
-fn cluster_secret(remote: &SimProcess, name: &str) -> (Value, String) {
-    let kubeconfig: Value = serde_yaml::from_str(&std::fs::read_to_string(remote.kubeconfig()).unwrap()).unwrap();
-    let server = kubeconfig["clusters"][0]["cluster"]["server"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let ca = kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"].clone();
-    let token = kubeconfig["users"][0]["user"]["token"].as_str().unwrap().to_owned();
-    let config = json!({"bearerToken": token, "tlsClientConfig": {"insecure": false, "caData": ca}});
-    let secret = json!({"apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": format!("cluster-{name}"), "namespace": "argocd",
-            "labels": {"argocd.argoproj.io/secret-type": "cluster", "env": "production"}},
-        "stringData": {"name": name, "server": server, "config": config.to_string()}});
-    (secret, token)
 }
 
 const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: monitoring}\ndata: {version: \"1\"}\n";
@@ -59,7 +42,7 @@ async fn applications_deploy_to_the_cluster_their_secret_declares_and_an_unreach
     let log = hub.dir.path().join("controller.log");
     let _controller =
         ControllerProcess::start_as(&hub, &hub.kubeconfig(), Some(&log), &["--repo-url-rewrite", &rewrite]);
-    let (secret, token) = cluster_secret(&remote, "prod-eu");
+    let (secret, token) = cluster_secret(&remote, "prod-eu", &[("env", "production")]);
     let server = secret["stringData"]["server"].as_str().unwrap().to_owned();
     apply(&client, &secret).await;
     apply(

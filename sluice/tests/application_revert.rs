@@ -11,19 +11,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::gitops::{ControllerProcess, apply, cluster, get, states, until, until_app};
-use support::revert::rollout;
 use tests::git::{Auth, GitDaemon, GitHttp, git};
+use tests::revert::rollout;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
     let (sim, client) = cluster().await;
     let served = sim.dir.path().join("git");
-    let (repo, good) = support::revert::first_commit(&served);
+    let (repo, good) = tests::revert::first_commit(&served);
     let daemon = GitDaemon::start(&served);
     let _controller = ControllerProcess::start(&sim, &["--git-author", "Sluice Bot <bot@sluice.test>"]);
     apply(
         &client,
-        &support::revert::application(&daemon.url("apps"), "true", json!({"prune": true})),
+        &tests::revert::application(&daemon.url("apps"), "true", json!({"prune": true})),
     )
     .await;
     until_app(
@@ -163,12 +163,12 @@ async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
 async fn dry_run_says_what_it_would_revert_and_pushes_nothing() {
     let (sim, client) = cluster().await;
     let served = sim.dir.path().join("git");
-    let (repo, good) = support::revert::first_commit(&served);
+    let (repo, good) = tests::revert::first_commit(&served);
     let daemon = GitDaemon::start(&served);
     let _controller = ControllerProcess::start(&sim, &[]);
     apply(
         &client,
-        &support::revert::application(&daemon.url("apps"), "dry-run", json!({})),
+        &tests::revert::application(&daemon.url("apps"), "dry-run", json!({})),
     )
     .await;
     until_app(
@@ -208,7 +208,7 @@ async fn dry_run_says_what_it_would_revert_and_pushes_nothing() {
 async fn the_revert_is_pushed_with_the_write_credentials() {
     let (sim, client) = cluster().await;
     let served = sim.dir.path().join("git");
-    let (repo, good) = support::revert::first_commit(&served);
+    let (repo, good) = tests::revert::first_commit(&served);
     let http = GitHttp::start_with_writer(
         &served,
         Auth::Basic("reader".into(), "read-only".into()),
@@ -228,7 +228,7 @@ async fn the_revert_is_pushed_with_the_write_credentials() {
         .await;
     }
     let _controller = ControllerProcess::start(&sim, &[]);
-    apply(&client, &support::revert::application(&url, "true", json!({}))).await;
+    apply(&client, &tests::revert::application(&url, "true", json!({}))).await;
     until_app(
         &client,
         "api",

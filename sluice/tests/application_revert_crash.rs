@@ -16,8 +16,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::SimProcess;
 use support::gitops::{ControllerProcess, apply, cluster, states, until, until_app};
-use support::revert::rollout;
 use tests::git::{GitDaemon, git};
+use tests::revert::rollout;
 
 /// A hook that, once armed, holds Sluice's push (a commit with the revert trailer) until the test
 /// says the controller is dead, then lets the push fail (`pre-receive`) or finish (`post-receive`).
@@ -96,7 +96,7 @@ async fn a_leader_killed_before_and_after_its_push_leaves_exactly_one_revert() {
     let served = sim.dir.path().join("git");
     let signals = sim.dir.path().join("signals");
     std::fs::create_dir_all(&signals).unwrap();
-    let (repo, good) = support::revert::first_commit(&served);
+    let (repo, good) = tests::revert::first_commit(&served);
     let daemon = GitDaemon::start(&served);
     let mut replicas: Vec<Replica> = ["cache-a", "cache-b"]
         .iter()
@@ -110,7 +110,7 @@ async fn a_leader_killed_before_and_after_its_push_leaves_exactly_one_revert() {
         .collect();
     apply(
         &client,
-        &support::revert::application(&daemon.url("apps"), "true", json!({"prune": true})),
+        &tests::revert::application(&daemon.url("apps"), "true", json!({"prune": true})),
     )
     .await;
     until_app(

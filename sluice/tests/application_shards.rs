@@ -13,7 +13,7 @@ use std::time::Duration;
 use gitops::shard::{Shard, ShardBy};
 use serde_json::{Value, json};
 use support::SimProcess;
-use support::gitops::{ControllerProcess, admin, apply, cluster, get, states, until, until_app};
+use support::gitops::{ControllerProcess, admin, apply, cluster, cluster_secret, get, states, until, until_app};
 use tests::git::{GitDaemon, GitRepo};
 
 const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {version: \"1\"}\n";
@@ -78,17 +78,7 @@ async fn each_application_is_managed_by_exactly_one_replica() {
     let (hub, client) = cluster().await;
     let remote = SimProcess::start_at(&address_in_shard(1), &["--authz"]);
     let remote_client = admin(&remote).await;
-    let kubeconfig: Value = serde_yaml::from_str(&std::fs::read_to_string(remote.kubeconfig()).unwrap()).unwrap();
-    let server = kubeconfig["clusters"][0]["cluster"]["server"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let config = json!({"bearerToken": kubeconfig["users"][0]["user"]["token"],
-        "tlsClientConfig": {"caData": kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"]}});
-    apply(&client, &json!({"apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": "cluster-remote", "namespace": "argocd", "labels": {"argocd.argoproj.io/secret-type": "cluster"}},
-        "stringData": {"name": "remote", "server": server, "config": config.to_string()}}))
-    .await;
+    apply(&client, &cluster_secret(&remote, "remote", &[]).0).await;
     let served = hub.dir.path().join("git");
     std::fs::create_dir_all(&served).unwrap();
     let repo = GitRepo::create(&served, "config");

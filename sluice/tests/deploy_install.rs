@@ -15,8 +15,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::SimProcess;
 use support::gitops::{ControllerProcess, admin, apply, states, until, until_app};
-use support::revert::rollout;
 use tests::git::git;
+use tests::revert::rollout;
 
 const ACCOUNT: &str = "system:serviceaccount:sluice-system:sluice";
 
@@ -143,9 +143,9 @@ async fn the_install_base_runs_the_controller_with_only_the_rights_it_needs() {
 
     // A canary through Git: synced, Healthy; a bad commit reverted in Git; the revert synced.
     let served = sim.dir.path().join("git");
-    let (repo, good) = support::revert::first_commit(&served);
+    let (repo, good) = tests::revert::first_commit(&served);
     let url = format!("file://{}", repo.bare.display());
-    let app = support::revert::application(&url, "true", json!({"prune": true}));
+    let app = tests::revert::application(&url, "true", json!({"prune": true}));
     apply(&client, &app).await;
     until_app(
         &client,

@@ -7,6 +7,7 @@
 pub mod cluster;
 pub mod git;
 pub mod recorder;
+pub mod revert;
 pub mod rollouts;
 pub mod series;
 pub mod serve;

@@ -1,5 +1,6 @@
 //! The GitOps scenarios on one cluster per run, a controller process and `git daemon`:
-//! - **push to applied** by webhook, p50/p95; floor: `kubectl apply --server-side` of the file.
+//! - **push to applied** by webhook and by polling, p50/p95; floor: `kubectl apply
+//!   --server-side` of the file.
 //! - **sync**: first sync of an Application of N resources, wall time and API requests; floor:
 //!   `kubectl apply --server-side` of the same files.
 //! - **re-sync**: the unchanged Application for a while: API requests (floor 0) and CPU.
@@ -17,6 +18,8 @@ use crate::stats::{Summary, percentile};
 use crate::table::Row;
 
 const REQUESTS: &str = "sluice_app_api_requests_total";
+/// The controller's Git poll interval.
+const POLL_SECONDS: u64 = 3;
 
 fn cm(name: &str, namespace: Option<&str>, value: &str) -> String {
     let namespace = namespace.map(|n| format!("\n  namespace: {n}")).unwrap_or_default();
@@ -56,6 +59,8 @@ struct Run {
     push_p50: f64,
     push_p95: f64,
     push_floor: f64,
+    poll_p50: f64,
+    poll_p95: f64,
     sync_seconds: f64,
     sync_requests: f64,
     floor_seconds: f64,
@@ -81,7 +86,7 @@ async fn run_once(sizes: Sizes) -> Run {
     let head = repo.commit(&borrowed, "benchmark data");
     let daemon = GitDaemon::start(git.path());
     let url = daemon.url("apps");
-    let controller = Controller::start(&cluster, "60s");
+    let controller = Controller::start(&cluster, &format!("{POLL_SECONDS}s"));
     controller.ready().await;
     let mut run = Run::default();
 
@@ -114,6 +119,23 @@ async fn run_once(sizes: Sizes) -> Run {
     run.push_p50 = percentile(&latencies, 0.5);
     run.push_p95 = percentile(&latencies, 0.95);
     run.push_floor = percentile(&floors, 0.5);
+
+    // Push to applied, by polling (no webhook), at a moment unrelated to the poll.
+    let mut polled = Vec::new();
+    for i in 1..=sizes.pushes.div_ceil(2) {
+        tokio::time::sleep(Duration::from_millis(
+            POLL_SECONDS * 700 * i as u64 % (POLL_SECONDS * 1000),
+        ))
+        .await;
+        let text = cm("latency", None, &format!("polled-{i}"));
+        let sha = repo.commit(&[("latency/cm.yaml", &text)], &format!("polled push {i}"));
+        let pushed = Instant::now();
+        if let Some(done) = synced(&cluster, "latency", &sha, Duration::from_secs(POLL_SECONDS * 3)).await {
+            polled.push(done.duration_since(pushed).as_secs_f64() * 1000.0);
+        }
+    }
+    run.poll_p50 = percentile(&polled, 0.5);
+    run.poll_p95 = percentile(&polled, 0.95);
 
     // First sync of the big Application, then the same files by kubectl.
     let head = tests::git::git(&repo.work, &["rev-parse", "HEAD"]);
@@ -213,6 +235,34 @@ pub async fn rows(sizes: Sizes) -> Vec<Row> {
                 "`kubectl apply --server-side` of the file (p50)".into(),
             )),
             goal: "<= 1 s",
+        },
+        Row {
+            scenario: "push to applied",
+            figure: format!(
+                "git push -> applied by polling every {POLL_SECONDS} s, p50 of {} pushes",
+                p.div_ceil(2)
+            ),
+            unit: "ms",
+            value: of(|r| r.poll_p50),
+            floor: Some((
+                of(|r| r.push_floor),
+                "`kubectl apply --server-side` of the file (p50)".into(),
+            )),
+            goal: "<= poll interval + 1 s",
+        },
+        Row {
+            scenario: "push to applied",
+            figure: format!(
+                "git push -> applied by polling every {POLL_SECONDS} s, p95 of {} pushes",
+                p.div_ceil(2)
+            ),
+            unit: "ms",
+            value: of(|r| r.poll_p95),
+            floor: Some((
+                of(|r| r.push_floor),
+                "`kubectl apply --server-side` of the file (p50)".into(),
+            )),
+            goal: "<= poll interval + 1 s",
         },
         Row {
             scenario: "sync",

@@ -1,16 +1,19 @@
 //! The Rollout scenarios on a simulated cluster and a controller process:
-//! - **canary**: N Rollouts updated at once through a 4-step canary (25%, pause 0, 75%, pause 0):
-//!   time until all are Healthy again, and the controller's writes per Rollout; floor: the writes
-//!   the steps imply (the new ReplicaSet, the revision, five scalings, six status updates: 13).
+//! - **scale**: N Rollouts updated at once through a 4-step canary (25%, pause 0, 75%, pause 0):
+//!   time until all are Healthy again; floor: with the controller stopped, the simulator making
+//!   the same number of pods of the same template ready from N ReplicaSets created at once.
+//! - **canary**: the controller's writes per Rollout through that update; floor: the writes the
+//!   steps imply (the new ReplicaSet, the revision, five scalings, six status updates: 13).
 //! - **idle**: the N Healthy Rollouts for a while: writes (floor 0) and controller CPU.
 
 use std::time::{Duration, Instant};
 
+use k8s_openapi::api::apps::v1::ReplicaSet;
 use kube::Api;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
-use super::Sizes;
+use super::{Sizes, poll_every};
 use crate::harness::{Cluster, Controller};
 use crate::stats::Summary;
 use crate::table::Row;
@@ -21,7 +24,9 @@ const REPLICAS: i64 = 4;
 const IMPLIED_WRITES: f64 = 13.0;
 const WRITES: &str = "sluice_rollout_writes_total";
 
-fn rollout(i: usize, image: &str) -> crds::Rollout {
+/// The Rollout `app-{i}` of `image`: 4 replicas, pods ready 200 ms after they start, a
+/// 4-step canary.
+pub fn rollout(i: usize, image: &str) -> crds::Rollout {
     serde_json::from_value(json!({
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
         "metadata": {"name": format!("app-{i}"), "namespace": "default"},
@@ -40,8 +45,8 @@ fn rollout(i: usize, image: &str) -> crds::Rollout {
     .expect("a valid Rollout")
 }
 
-/// Waits until all Rollouts run `image` and are Healthy on it.
-async fn all_healthy(api: &Api<crds::Rollout>, n: usize, image: &str) {
+/// Waits until `n` Rollouts run `image` and are Healthy on it.
+pub async fn all_healthy(api: &Api<crds::Rollout>, n: usize, image: &str) {
     let deadline = Instant::now() + Duration::from_secs(1200);
     while Instant::now() < deadline {
         let done = api
@@ -70,7 +75,7 @@ async fn all_healthy(api: &Api<crds::Rollout>, n: usize, image: &str) {
         if done >= n {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(poll_every(n)).await;
     }
 }
 
@@ -79,6 +84,7 @@ struct Run {
     writes_per_rollout: f64,
     idle_writes: f64,
     idle_cpu_percent: f64,
+    floor_seconds: f64,
 }
 
 async fn run_once(sizes: Sizes) -> Run {
@@ -106,31 +112,75 @@ async fn run_once(sizes: Sizes) -> Run {
     let writes_per_rollout = (controller.metric(WRITES).await - writes) / n.max(1) as f64;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (writes, cpu) = (controller.metric(WRITES).await, controller.cpu_seconds());
-    tokio::time::sleep(Duration::from_secs(sizes.idle_seconds)).await;
+    tokio::time::sleep(Duration::from_secs(sizes.rollout_idle_seconds)).await;
+    let (idle_writes, idle_cpu_percent) = (
+        controller.metric(WRITES).await - writes,
+        (controller.cpu_seconds() - cpu) * 100.0 / sizes.rollout_idle_seconds as f64,
+    );
+    drop(controller);
     Run {
         update_seconds,
         writes_per_rollout,
-        idle_writes: controller.metric(WRITES).await - writes,
-        idle_cpu_percent: (controller.cpu_seconds() - cpu) * 100.0 / sizes.idle_seconds as f64,
+        idle_writes,
+        idle_cpu_percent,
+        floor_seconds: pods_without_controller(&cluster, n).await,
     }
 }
 
-/// Every Rollout row, over `sizes.runs` runs.
+/// The scale floor: with no controller, `n` ReplicaSets of the same pods (the Rollouts'
+/// replicas, template and start delay) created at once in namespace `floor`; seconds until
+/// the simulator has made every pod ready.
+async fn pods_without_controller(cluster: &Cluster, n: usize) -> f64 {
+    cluster
+        .apply(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "floor"}}))
+        .await;
+    let sets: Api<ReplicaSet> = Api::namespaced(cluster.client.clone(), "floor");
+    let started = Instant::now();
+    for i in 0..n {
+        let template = rollout(i, "app:2").spec.template;
+        let set: ReplicaSet = serde_json::from_value(json!({
+            "apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": format!("app-{i}"), "namespace": "floor"},
+            "spec": {"replicas": REPLICAS, "selector": {"matchLabels": {"app": format!("app-{i}")}}, "template": template}
+        }))
+        .expect("a valid ReplicaSet");
+        sets.create(&PostParams::default(), &set).await.expect("created");
+    }
+    let deadline = Instant::now() + Duration::from_secs(1200);
+    while Instant::now() < deadline {
+        let ready = sets.list(&ListParams::default()).await.map_or(0, |l| {
+            l.items
+                .iter()
+                .filter(|s| s.status.as_ref().and_then(|s| s.ready_replicas) == Some(REPLICAS as i32))
+                .count()
+        });
+        if ready >= n {
+            break;
+        }
+        tokio::time::sleep(poll_every(n)).await;
+    }
+    started.elapsed().as_secs_f64()
+}
+
+/// Every Rollout row, over `sizes.rollout_runs` runs.
 pub async fn rows(sizes: Sizes) -> Vec<Row> {
     let mut runs = Vec::new();
-    for _ in 0..sizes.runs {
+    for _ in 0..sizes.rollout_runs {
         runs.push(run_once(sizes).await);
     }
     let of = |f: fn(&Run) -> f64| Summary::of(&runs.iter().map(f).collect::<Vec<_>>());
     let n = sizes.rollouts;
     vec![
         Row {
-            scenario: "canary",
+            scenario: "scale",
             figure: format!("{n} Rollouts updated at once through a 4-step canary: time to all Healthy"),
             unit: "s",
             value: of(|r| r.update_seconds),
-            floor: None,
-            goal: "-",
+            floor: Some((
+                of(|r| r.floor_seconds),
+                "the simulator readying the same pods with no controller".into(),
+            )),
+            goal: "<= 1.5x",
         },
         Row {
             scenario: "canary",
@@ -142,7 +192,7 @@ pub async fn rows(sizes: Sizes) -> Vec<Row> {
         },
         Row {
             scenario: "idle",
-            figure: format!("{n} Healthy Rollouts for {} s: writes", sizes.idle_seconds),
+            figure: format!("{n} Healthy Rollouts for {} s: writes", sizes.rollout_idle_seconds),
             unit: "",
             value: of(|r| r.idle_writes),
             floor: Some((Summary::of(&[0.0]), "none".into())),
@@ -150,7 +200,10 @@ pub async fn rows(sizes: Sizes) -> Vec<Row> {
         },
         Row {
             scenario: "idle",
-            figure: format!("{n} Healthy Rollouts for {} s: controller CPU", sizes.idle_seconds),
+            figure: format!(
+                "{n} Healthy Rollouts for {} s: controller CPU",
+                sizes.rollout_idle_seconds
+            ),
             unit: "% of a core",
             value: of(|r| r.idle_cpu_percent),
             floor: None,

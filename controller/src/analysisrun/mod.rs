@@ -19,7 +19,7 @@ use analysis::providers::job::RUN_UID_LABEL;
 use crds::AnalysisRun;
 use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
-use kube::runtime::{Controller, watcher};
+use kube::runtime::watcher;
 
 pub use context::{AnalysisRunContext, StartedRun};
 
@@ -33,7 +33,7 @@ pub async fn run(ctx: Context, providers: Providers, scope: &Scope, shutdown: Sh
     let runs = scope.api::<AnalysisRun>(&ctx.client);
     let jobs = scope.api::<Job>(&ctx.client);
     let context = Arc::new(AnalysisRunContext::new(ctx, providers));
-    Controller::new(runs, watcher::Config::default().labels(&scope.instance_selector()))
+    crate::watches::controller(runs, watcher::Config::default().labels(&scope.instance_selector()))
         .owns(jobs, watcher::Config::default().labels(RUN_UID_LABEL))
         .graceful_shutdown_on(shutdown.wait())
         .run(reconcile::reconcile, reconcile::error_policy, context)

@@ -115,11 +115,7 @@ impl Clusters {
     /// # Errors
     /// Both set, a cluster no Secret declares, or a Secret whose credentials cannot make a client.
     pub async fn resolve(&self, secrets: &[Arc<Secret>], server: &str, name: &str) -> Result<Resolved, String> {
-        let declared: Vec<(&Secret, Cluster)> = secrets
-            .iter()
-            .filter(|s| s.namespace().as_deref() == Some(self.app_namespace.as_str()))
-            .filter_map(|s| Cluster::from_secret(s).map(|c| (&**s, c)))
-            .collect();
+        let declared = self.declared(secrets);
         self.forget_gone(&declared);
         if !server.is_empty() && !name.is_empty() {
             return Err("spec.destination: set the server or the name of the cluster, not both".into());
@@ -152,6 +148,15 @@ impl Clusters {
         }
     }
 
+    /// The clusters the cluster Secrets of the Applications' namespace declare.
+    fn declared<'a>(&self, secrets: &'a [Arc<Secret>]) -> Vec<(&'a Secret, Cluster)> {
+        secrets
+            .iter()
+            .filter(|s| s.namespace().as_deref() == Some(self.app_namespace.as_str()))
+            .filter_map(|s| Cluster::from_secret(s).map(|c| (&**s, c)))
+            .collect()
+    }
+
     /// The server URL the destination `server` or `name` stands for, without connecting (a name
     /// no Secret declares stands for itself).
     #[must_use]
@@ -162,10 +167,9 @@ impl Clusters {
         if name.is_empty() {
             return IN_CLUSTER_SERVER.to_owned();
         }
-        secrets
-            .iter()
-            .filter(|s| s.namespace().as_deref() == Some(self.app_namespace.as_str()))
-            .filter_map(|s| Cluster::from_secret(s))
+        self.declared(secrets)
+            .into_iter()
+            .map(|(_, c)| c)
             .find(|c| c.name == name)
             .map_or_else(
                 || {

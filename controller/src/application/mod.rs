@@ -31,7 +31,7 @@ use crds::gitops::{AppProject, StoredApplication};
 use futures::StreamExt as _;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, watcher};
+use kube::runtime::watcher;
 use kube::{Api, ResourceExt as _};
 use repo::RepoCache;
 use repo::credentials::SECRET_TYPE_LABEL;
@@ -75,7 +75,7 @@ pub async fn run(
     let (wake, woken) = tokio::sync::mpsc::unbounded_channel();
     let live = Arc::new(live::LiveState::new(client.clone(), namespace.clone(), wake.clone()));
     let clusters = clusters::Clusters::new(live, namespace.clone(), wake.clone());
-    let controller = Controller::new(
+    let controller = crate::watches::controller(
         Api::<StoredApplication>::namespaced(client, &namespace),
         watcher::Config::default(),
     );

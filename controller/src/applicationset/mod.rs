@@ -22,7 +22,7 @@ use futures::StreamExt as _;
 use gitops::appset::clusters::SECRET_TYPE_LABEL;
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, watcher};
+use kube::runtime::watcher;
 use kube::{Api, ResourceExt as _};
 
 pub use context::AppSetContext;
@@ -43,7 +43,7 @@ pub async fn run(apps: Arc<AppContext>, shutdown: Shutdown) {
         Api::<StoredApplication>::namespaced(client.clone(), &namespace),
         watcher::Config::default(),
     );
-    let controller = Controller::new(
+    let controller = crate::watches::controller(
         Api::<ApplicationSet>::namespaced(client, &namespace),
         watcher::Config::default(),
     );

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use crds::gitops::{ApplicationSet, StoredApplication};
 use gitops::appset::{GitRead, Inputs, Revision, clusters::Cluster, git_reads, parameters};
-use globset::{GlobBuilder, GlobSetBuilder};
 use kube::ResourceExt as _;
 
 use super::context::AppSetContext;
@@ -85,25 +84,9 @@ async fn revision(ctx: &Arc<AppSetContext>, read: &GitRead) -> Result<Revision, 
             timer.done(fetched.is_ok());
             fetched.map_err(|e| e.to_string())?;
         }
-        let sha = repos.resolve(&url, &read.revision).map_err(|e| e.to_string())?;
-        let (directories, paths) = repos.listing(&url, &sha).map_err(|e| e.to_string())?;
-        let mut patterns = GlobSetBuilder::new();
-        for pattern in &read.file_patterns {
-            if let Ok(glob) = GlobBuilder::new(pattern.trim_start_matches('/'))
-                .literal_separator(true)
-                .build()
-            {
-                patterns.add(glob);
-            }
-        }
-        let patterns = patterns.build().map_err(|e| e.to_string())?;
-        let mut files = Vec::new();
-        for path in paths.iter().filter(|p| patterns.is_match(p.as_str())) {
-            if let Some(content) = repos.read(&url, &sha, path).map_err(|e| e.to_string())? {
-                files.push((path.clone(), String::from_utf8_lossy(&content).into_owned()));
-            }
-        }
-        Ok(Revision { directories, files })
+        repos
+            .generator_revision(&url, &read.revision, &read.file_patterns)
+            .map_err(|e| e.to_string())
     });
     task.await.map_err(|e| e.to_string())?
 }

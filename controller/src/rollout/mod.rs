@@ -28,7 +28,7 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Service;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, watcher};
+use kube::runtime::watcher;
 use kube::{Api, ResourceExt as _};
 
 pub use context::{RolloutContext, Stores};
@@ -58,7 +58,7 @@ pub async fn run(ctx: Context, scope: &Scope, shutdown: Shutdown) {
     };
     let readiness = stores.watch_readiness();
     let config = all().labels(&scope.instance_selector());
-    let controller = Controller::new(scope.api::<Rollout>(&client), config);
+    let controller = crate::watches::controller(scope.api::<Rollout>(&client), config);
     let rollouts = controller.store();
     let (by_service, by_template, by_cluster_template) = (rollouts.clone(), rollouts.clone(), rollouts.clone());
     let phases = tokio::spawn(count_phases(rollouts, ctx.metrics.clone()));

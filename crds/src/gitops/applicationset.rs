@@ -93,6 +93,28 @@ pub struct ApplicationSetGenerator {
     pub plugin: Option<serde_json::Value>,
 }
 
+impl ApplicationSetGenerator {
+    /// The generator kinds this element sets, by their field names (`list`, `git`, ...), in
+    /// declaration order: exactly one in a valid generator.
+    #[must_use]
+    pub fn kinds(&self) -> Vec<&'static str> {
+        [
+            ("list", self.list.is_some()),
+            ("clusters", self.clusters.is_some()),
+            ("git", self.git.is_some()),
+            ("matrix", self.matrix.is_some()),
+            ("merge", self.merge.is_some()),
+            ("scmProvider", self.scm_provider.is_some()),
+            ("pullRequest", self.pull_request.is_some()),
+            ("clusterDecisionResource", self.cluster_decision_resource.is_some()),
+            ("plugin", self.plugin.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect()
+    }
+}
+
 /// A literal list of parameter sets.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -11,21 +11,7 @@ impl Validate for ApplicationSet {
             p.add("spec.generators", "at least one generator is required");
         }
         for (i, g) in self.spec.generators.iter().enumerate() {
-            let kinds: Vec<&str> = [
-                ("list", g.list.is_some()),
-                ("clusters", g.clusters.is_some()),
-                ("git", g.git.is_some()),
-                ("matrix", g.matrix.is_some()),
-                ("merge", g.merge.is_some()),
-                ("scmProvider", g.scm_provider.is_some()),
-                ("pullRequest", g.pull_request.is_some()),
-                ("clusterDecisionResource", g.cluster_decision_resource.is_some()),
-                ("plugin", g.plugin.is_some()),
-            ]
-            .into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(name, _)| name)
-            .collect();
+            let kinds = g.kinds();
             if kinds.len() != 1 {
                 let found = if kinds.is_empty() {
                     "none".to_owned()

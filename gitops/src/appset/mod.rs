@@ -186,14 +186,7 @@ pub fn generate(g: &ApplicationSetGenerator, inputs: &Inputs, field: &str) -> Re
     } else if let Some(merge) = &g.merge {
         combine::merge(merge, inputs, &format!("{field}.merge"))
     } else {
-        let name = [
-            ("scmProvider", g.scm_provider.is_some()),
-            ("pullRequest", g.pull_request.is_some()),
-            ("clusterDecisionResource", g.cluster_decision_resource.is_some()),
-            ("plugin", g.plugin.is_some()),
-        ]
-        .into_iter()
-        .find_map(|(n, on)| on.then_some(n));
+        let name = g.kinds().first().copied();
         match name {
             Some(name) => Err(GeneratorError::new(format!("{field}.{name}"), "not supported yet")),
             None => Err(GeneratorError::new(field, "names no generator")),

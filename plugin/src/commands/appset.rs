@@ -63,28 +63,9 @@ async fn revision(read: GitRead, access: repo::remote::Access) -> Result<Revisio
         let result = (|| {
             let cache = repo::RepoCache::new(dir.join("cache")).map_err(|e| e.to_string())?;
             cache.fetch(&read.repo_url, &access, 0).map_err(|e| e.to_string())?;
-            let sha = cache
-                .resolve(&read.repo_url, &read.revision)
-                .map_err(|e| e.to_string())?;
-            let (directories, paths) = cache.listing(&read.repo_url, &sha).map_err(|e| e.to_string())?;
-            let patterns: Vec<globset::GlobMatcher> = read
-                .file_patterns
-                .iter()
-                .filter_map(|p| {
-                    globset::GlobBuilder::new(p.trim_start_matches('/'))
-                        .literal_separator(true)
-                        .build()
-                        .ok()
-                })
-                .map(|g| g.compile_matcher())
-                .collect();
-            let mut files = Vec::new();
-            for path in paths.iter().filter(|p| patterns.iter().any(|m| m.is_match(p.as_str()))) {
-                if let Some(content) = cache.read(&read.repo_url, &sha, path).map_err(|e| e.to_string())? {
-                    files.push((path.clone(), String::from_utf8_lossy(&content).into_owned()));
-                }
-            }
-            Ok(Revision { directories, files })
+            cache
+                .generator_revision(&read.repo_url, &read.revision, &read.file_patterns)
+                .map_err(|e| e.to_string())
         })();
         let _ = std::fs::remove_dir_all(&dir);
         result

@@ -213,3 +213,24 @@ pub fn states(app: &Value) -> (String, String, String) {
         s("/status/operationState/phase"),
     )
 }
+
+/// The Argo CD cluster Secret `cluster-{name}` (in `argocd`) for `remote`, from its kubeconfig:
+/// server, CA and an administrator's token, with `labels` beside the secret-type label.
+/// Returns it and the token (which must never show in a log).
+pub fn cluster_secret(remote: &SimProcess, name: &str, labels: &[(&str, &str)]) -> (Value, String) {
+    let kubeconfig: Value = serde_yaml::from_str(&std::fs::read_to_string(remote.kubeconfig()).unwrap()).unwrap();
+    let cluster = &kubeconfig["clusters"][0]["cluster"];
+    let server = cluster["server"].as_str().unwrap().to_owned();
+    let token = kubeconfig["users"][0]["user"]["token"].as_str().unwrap().to_owned();
+    let config = serde_json::json!({"bearerToken": token,
+        "tlsClientConfig": {"insecure": false, "caData": cluster["certificate-authority-data"]}});
+    let mut all = serde_json::Map::new();
+    all.insert("argocd.argoproj.io/secret-type".into(), "cluster".into());
+    for (key, value) in labels {
+        all.insert((*key).into(), (*value).into());
+    }
+    let secret = serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": format!("cluster-{name}"), "namespace": "argocd", "labels": all},
+        "stringData": {"name": name, "server": server, "config": config.to_string()}});
+    (secret, token)
+}

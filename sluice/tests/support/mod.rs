@@ -3,7 +3,6 @@
 #![allow(dead_code)] // each test file uses a part
 
 pub mod gitops;
-pub mod revert;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

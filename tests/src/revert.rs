@@ -1,10 +1,10 @@
-//! The auto-revert scenario shared by the revert tests and benchmark: a canary Rollout whose
+//! The auto-revert scenario shared by the revert tests and the bench: a canary Rollout whose
 //! analysis (a Job that exits 1) always fails, and an Application of its folder with auto-revert.
 
 use std::path::Path;
 
+use crate::git::GitRepo;
 use serde_json::{Value, json};
-use tests::git::GitRepo;
 
 /// The Rollout with `image`: a 50% canary step, then the failing analysis.
 pub fn rollout(image: &str) -> String {
