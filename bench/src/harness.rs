@@ -217,15 +217,7 @@ impl Controller {
 
     /// The sum of the samples of metric `name` (0 when it cannot be read).
     pub async fn metric(&self, name: &str) -> f64 {
-        let url = format!("http://127.0.0.1:{}/metrics", self.port);
-        let Ok(response) = reqwest::get(&url).await else {
-            return 0.0;
-        };
-        let text = response.text().await.unwrap_or_default();
-        text.lines()
-            .filter(|l| l.starts_with(name))
-            .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
-            .sum()
+        tests::metrics::sum(self.port, name).await
     }
 
     /// Waits until its endpoint answers.
@@ -250,5 +242,23 @@ impl Controller {
     #[must_use]
     pub fn rss_mib(&self) -> f64 {
         self.process.rss_mib()
+    }
+}
+
+/// Checks `check` every `every` until it holds: when it did, or `None` once `timeout` passed.
+pub async fn until<F: std::future::Future<Output = bool>>(
+    timeout: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> F,
+) -> Option<Instant> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if check().await {
+            return Some(Instant::now());
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(every).await;
     }
 }

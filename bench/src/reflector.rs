@@ -7,40 +7,31 @@
 use std::path::Path;
 
 use futures::StreamExt as _;
+use k8s_openapi::api::apps::v1::ReplicaSet;
 use kube::api::{DynamicObject, GroupVersionKind};
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::{self, store::Writer};
 use kube::runtime::{WatchStreamExt as _, watcher};
 use kube::{Api, Client};
 
-/// Spawns a reflector of `api`, returning its store.
-fn typed<K>(api: Api<K>) -> Store<K>
+/// Spawns a reflector of `api` into `writer` and waits until its store has listed.
+async fn reflect_into<K>(api: Api<K>, writer: reflector::store::Writer<K>)
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
-{
-    let (store, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff());
-    tokio::spawn(stream.for_each(|_| async {}));
-    store
-}
-
-/// Waits until the store has listed.
-async fn listed<K>(store: Store<K>)
-where
-    K: kube::Resource + Clone + 'static,
     K::DynamicType: Eq + std::hash::Hash + Clone,
 {
+    let store = writer.as_reader();
+    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff());
+    tokio::spawn(stream.for_each(|_| async {}));
     let _ = store.wait_until_ready().await;
 }
 
 async fn reflect(client: &Client, kind: &str) {
     match kind {
-        "argoproj.io/v1alpha1/Rollout" => listed(typed(Api::<crds::Rollout>::all(client.clone()))).await,
+        "argoproj.io/v1alpha1/Rollout" => {
+            reflect_into(Api::<crds::Rollout>::all(client.clone()), Writer::default()).await;
+        }
         "apps/v1/ReplicaSet" => {
-            listed(typed(Api::<k8s_openapi::api::apps::v1::ReplicaSet>::all(
-                client.clone(),
-            )))
-            .await;
+            reflect_into(Api::<ReplicaSet>::all(client.clone()), Writer::default()).await;
         }
         other => {
             let (group_version, kind) = other.rsplit_once('/').unwrap_or(("v1", other));
@@ -48,12 +39,7 @@ async fn reflect(client: &Client, kind: &str) {
             let gvk = GroupVersionKind::gvk(group, version, kind);
             let (resource, _) = kube::discovery::pinned_kind(client, &gvk).await.expect("a served kind");
             let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-            let writer = reflector::store::Writer::new(resource);
-            let store = writer.as_reader();
-            let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff())
-                .touched_objects();
-            tokio::spawn(stream.for_each(|_| async {}));
-            listed(store).await;
+            reflect_into(api, Writer::new(resource)).await;
         }
     }
 }

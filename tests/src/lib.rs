@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod git;
+pub mod metrics;
 pub mod recorder;
 pub mod revert;
 pub mod rollouts;

@@ -10,7 +10,8 @@ use tests::git::{GitDaemon, GitRepo};
 
 #[test]
 fn a_revision_lists_directories_and_reads_only_matching_files() {
-    let root = tempfile_dir("generator-reads");
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
     let served = root.join("served");
     std::fs::create_dir_all(&served).unwrap();
     let repo = GitRepo::create(&served, "fleet");
@@ -52,11 +53,4 @@ fn a_revision_lists_directories_and_reads_only_matching_files() {
         "{unknown:?}"
     );
     let _ = std::fs::remove_dir_all(&root);
-}
-
-fn tempfile_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sluice-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

@@ -12,16 +12,10 @@ use repo::render::{self, DirectoryOptions, KustomizeOptions, RenderError, Render
 use repo::{Credentials, GitError, RepoCache};
 use tests::git::{GitDaemon, GitHttp, GitRepo, http::Auth};
 
-fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sluice-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn revisions_resolve_as_argo_cd_resolves_them_over_git_daemon() {
-    let root = temp("git-daemon");
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
     let served = root.join("served");
     std::fs::create_dir_all(&served).unwrap();
     let repo = GitRepo::create(&served, "apps");
@@ -111,7 +105,8 @@ fn secret(data: &[(&str, &str)]) -> RepoSecret {
 
 #[test]
 fn smart_http_needs_the_right_credentials_and_errors_never_show_them() {
-    let root = temp("git-http");
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
     let served = root.join("served");
     std::fs::create_dir_all(&served).unwrap();
     let repo = GitRepo::create(&served, "private");
@@ -190,7 +185,8 @@ fn names(rendered: &render::Rendered) -> Vec<String> {
 
 #[test]
 fn directories_recurse_and_filter_with_go_globs() {
-    let root = temp("render-dir");
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
     let cm = |n: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}}}\n");
     for (path, text) in [
         ("app/a.yaml", cm("a")),
@@ -239,7 +235,8 @@ fn directories_recurse_and_filter_with_go_globs() {
 
 #[test]
 fn kustomize_overlays_build_with_the_application_options() {
-    let root = temp("render-kustomize");
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
     let files = [
         (
             "apps/payment-service/base/kustomization.yaml",
@@ -295,7 +292,8 @@ fn kustomize_overlays_build_with_the_application_options() {
 fn a_helm_chart_without_helm_says_so() {
     let has_helm =
         std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("helm").is_file()));
-    let root = temp("render-helm");
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
     std::fs::create_dir_all(root.join("chart")).unwrap();
     std::fs::write(
         root.join("chart/Chart.yaml"),
@@ -318,7 +316,8 @@ fn a_helm_chart_without_helm_says_so() {
 #[test]
 fn ssh_keys_and_host_keys_over_sshd() {
     use repo::credentials::Transport;
-    let root = temp("git-ssh");
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
     let served = root.join("served");
     std::fs::create_dir_all(&served).unwrap();
     let repo = GitRepo::create(&served, "apps");
@@ -376,7 +375,8 @@ fn ssh_keys_and_host_keys_over_sshd() {
 
 #[test]
 fn a_helm_chart_renders_with_helm_template() {
-    let root = temp("render-helm-real");
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
     let files = [
         ("chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n"),
         ("chart/values.yaml", "replicas: 1\nimage: web:1\n"),

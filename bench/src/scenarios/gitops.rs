@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tests::git::{GitDaemon, GitRepo};
 
 use super::Sizes;
-use crate::harness::{Cluster, Controller, Scratch};
+use crate::harness::{Cluster, Controller, Scratch, until};
 use crate::stats::{Summary, percentile};
 use crate::table::Row;
 
@@ -40,17 +40,13 @@ fn application(name: &str, url: &str, path: &str) -> Value {
 async fn synced(cluster: &Cluster, name: &str, sha: &str, timeout: Duration) -> Option<Instant> {
     let probe = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": name, "namespace": "argocd"}});
     let api = cluster.api(&probe).await;
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if let Ok(app) = api.get(name).await {
+    until(timeout, Duration::from_millis(5), || async {
+        api.get(name).await.is_ok_and(|app| {
             let status = &app.data["status"];
-            if status["sync"]["revision"] == sha && status["operationState"]["phase"] == "Succeeded" {
-                return Some(Instant::now());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    None
+            status["sync"]["revision"] == sha && status["operationState"]["phase"] == "Succeeded"
+        })
+    })
+    .await
 }
 
 /// One run's measurements.
@@ -175,20 +171,17 @@ async fn run_once(sizes: Sizes) -> Run {
     let before = controller.metric(REQUESTS).await;
     let started = Instant::now();
     cluster.apply(&set).await;
-    let deadline = started + Duration::from_secs(1200);
-    loop {
-        let done = cluster
+    let all_synced = || async {
+        cluster
             .applications()
             .await
             .iter()
             .filter(|a| a["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("fleet-")))
             .filter(|a| a["status"]["sync"]["status"] == "Synced" && a["status"]["health"]["status"] == "Healthy")
-            .count();
-        if done >= sizes.elements || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+            .count()
+            >= sizes.elements
+    };
+    let _ = until(Duration::from_secs(1200), Duration::from_millis(200), all_synced).await;
     run.set_seconds = started.elapsed().as_secs_f64();
     run.set_requests = controller.metric(REQUESTS).await - before;
     run.rss = controller.rss_mib();

@@ -6,7 +6,7 @@
 //! - **Applications**: A Applications, each syncing M ConfigMaps from one repository; floor: a
 //!   reflector over ConfigMaps.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt as _;
 use k8s_openapi::api::apps::v1::ReplicaSet;
@@ -16,7 +16,7 @@ use serde_json::json;
 use tests::git::{GitDaemon, GitRepo};
 
 use super::Sizes;
-use crate::harness::{Cluster, Controller, Scratch};
+use crate::harness::{Cluster, Controller, Scratch, until};
 use crate::process::Reflector;
 use crate::stats::Summary;
 use crate::table::Row;
@@ -70,12 +70,13 @@ fn previous(owner: &crds::Rollout) -> ReplicaSet {
     .expect("a valid ReplicaSet")
 }
 
-/// Polls `count` every 2 s until it reaches `n` or ten minutes pass.
+/// Waits, checking `count` every 2 s, until it reaches `n` or ten minutes pass.
 async fn until_count<F: std::future::Future<Output = usize>>(n: usize, mut count: impl FnMut() -> F) {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while Instant::now() < deadline && count().await < n {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
+    let _ = until(Duration::from_secs(600), Duration::from_secs(2), || {
+        let counted = count();
+        async move { counted.await >= n }
+    })
+    .await;
 }
 
 /// Controller and floor RSS, MiB, with `n` Rollouts and 2n ReplicaSets.

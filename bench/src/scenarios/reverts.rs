@@ -16,23 +16,18 @@ use tests::git::{GitDaemon, GitRepo, git};
 use tests::revert::{CHECK, application, first_commit, rollout};
 
 use super::Sizes;
-use crate::harness::{Cluster, Controller, Scratch};
+use crate::harness::{Cluster, Controller, Scratch, until};
 use crate::stats::{Summary, percentile};
 use crate::table::Row;
 
-/// Polls `check` every 5 ms until it holds; when it did.
+/// Checks `check` every 5 ms until it holds; when it did.
 ///
 /// # Panics
-/// After two minutes.
-async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) -> Instant {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if check().await {
-            return Instant::now();
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+/// After two minutes: a latency scenario has no figure without it.
+async fn waited<F: std::future::Future<Output = bool>>(what: &str, check: impl FnMut() -> F) -> Instant {
+    until(Duration::from_secs(120), Duration::from_millis(5), check)
+        .await
+        .unwrap_or_else(|| panic!("timed out waiting for {what}"))
 }
 
 async fn failed_runs(cluster: &Cluster, namespace: &str) -> usize {
@@ -70,7 +65,7 @@ async fn through_git(cluster: &Cluster, rounds: usize, run: &mut Run) {
         .await;
     let probe = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "api", "namespace": "argocd"}});
     let apps = cluster.api(&probe).await;
-    until("the known-good revision", || async {
+    waited("the known-good revision", || async {
         object(&apps, "api").await["metadata"]["annotations"]["sluice.dev/healthy-revision"] == good.as_str()
     })
     .await;
@@ -81,17 +76,17 @@ async fn through_git(cluster: &Cluster, rounds: usize, run: &mut Run) {
             &[("api/rollout.yaml", &rollout(&format!("api:2-bad-{i}")))],
             &format!("bad {i}"),
         );
-        let failed = until("the analysis to fail", || async {
+        let failed = waited("the analysis to fail", || async {
             failed_runs(cluster, "default").await > before
         })
         .await;
         let subject = format!("Revert \"bad {i}\"");
-        let on_remote = until("the revert on the remote", || async {
+        let on_remote = waited("the revert on the remote", || async {
             git(&repo.bare, &["log", "-1", "--format=%s", "main"]) == subject
         })
         .await;
         let revert = git(&repo.bare, &["rev-parse", "main"]);
-        let back = until("Healthy on the revert", || async {
+        let back = waited("Healthy on the revert", || async {
             let app = object(&apps, "api").await;
             app["status"]["sync"]["revision"] == revert.as_str() && app["status"]["health"]["status"] == "Healthy"
         })
@@ -137,6 +132,14 @@ fn floor_push(daemon: &GitDaemon, served: &std::path::Path, rounds: usize, run: 
     }
 }
 
+/// Whether the Rollout `api` runs `image` and is Healthy on it.
+async fn healthy_on(rollouts: &Api<DynamicObject>, image: &str) -> bool {
+    let r = object(rollouts, "api").await;
+    r["status"]["phase"] == "Healthy"
+        && r["spec"]["template"]["spec"]["containers"][0]["image"] == image
+        && r["status"]["stableRS"] == r["status"]["currentPodHash"]
+}
+
 /// The same Rollout outside Git in namespace `floor`: each round its image goes bad and, once
 /// its analysis failed, back to stable; until Healthy on stable.
 async fn floor_fast_track(cluster: &Cluster, rounds: usize, run: &mut Run) {
@@ -148,19 +151,7 @@ async fn floor_fast_track(cluster: &Cluster, rounds: usize, run: &mut Run) {
     let _ = cluster.kubectl_apply(&file, Some("floor"));
     let probe = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "api", "namespace": "floor"}});
     let rollouts = cluster.api(&probe).await;
-    let healthy_on = |image: &'static str| {
-        let rollouts = rollouts.clone();
-        move || {
-            let rollouts = rollouts.clone();
-            async move {
-                let r = object(&rollouts, "api").await;
-                r["status"]["phase"] == "Healthy"
-                    && r["spec"]["template"]["spec"]["containers"][0]["image"] == image
-                    && r["status"]["stableRS"] == r["status"]["currentPodHash"]
-            }
-        }
-    };
-    until("the floor Rollout Healthy", healthy_on("api:1")).await;
+    waited("the floor Rollout Healthy", || healthy_on(&rollouts, "api:1")).await;
     let image =
         |image: String| json!({"spec": {"template": {"spec": {"containers": [{"name": "api", "image": image}]}}}});
     for i in 0..rounds {
@@ -172,14 +163,14 @@ async fn floor_fast_track(cluster: &Cluster, rounds: usize, run: &mut Run) {
                 &Patch::Merge(image(format!("api:2-bad-{i}"))),
             )
             .await;
-        let failed = until("the floor analysis to fail", || async {
+        let failed = waited("the floor analysis to fail", || async {
             failed_runs(cluster, "floor").await > before
         })
         .await;
         let _ = rollouts
             .patch("api", &PatchParams::default(), &Patch::Merge(image("api:1".into())))
             .await;
-        let back = until("the floor Rollout back on stable", healthy_on("api:1")).await;
+        let back = waited("the floor Rollout back on stable", || healthy_on(&rollouts, "api:1")).await;
         run.floor_healthy
             .push(back.duration_since(failed).as_secs_f64() * 1000.0);
     }

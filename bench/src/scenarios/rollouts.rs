@@ -14,7 +14,7 @@ use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
 use super::{Sizes, poll_every};
-use crate::harness::{Cluster, Controller};
+use crate::harness::{Cluster, Controller, until};
 use crate::stats::Summary;
 use crate::table::Row;
 
@@ -23,6 +23,8 @@ const REPLICAS: i64 = 4;
 /// The writes the steps imply, as counted in the module header.
 const IMPLIED_WRITES: f64 = 13.0;
 const WRITES: &str = "sluice_rollout_writes_total";
+/// How long a scenario waits for the cluster to get where it goes.
+const LIMIT: Duration = Duration::from_secs(1200);
 
 /// The Rollout `app-{i}` of `image`: 4 replicas, pods ready 200 ms after they start, a
 /// 4-step canary.
@@ -45,12 +47,10 @@ pub fn rollout(i: usize, image: &str) -> crds::Rollout {
     .expect("a valid Rollout")
 }
 
-/// Waits until `n` Rollouts run `image` and are Healthy on it.
+/// Waits (at most 20 minutes) until `n` Rollouts run `image` and are Healthy on it.
 pub async fn all_healthy(api: &Api<crds::Rollout>, n: usize, image: &str) {
-    let deadline = Instant::now() + Duration::from_secs(1200);
-    while Instant::now() < deadline {
-        let done = api
-            .list(&ListParams::default())
+    let healthy = || async {
+        api.list(&ListParams::default())
             .await
             .map(|l| {
                 l.items
@@ -71,12 +71,10 @@ pub async fn all_healthy(api: &Api<crds::Rollout>, n: usize, image: &str) {
                     })
                     .count()
             })
-            .unwrap_or(0);
-        if done >= n {
-            return;
-        }
-        tokio::time::sleep(poll_every(n)).await;
-    }
+            .unwrap_or(0)
+            >= n
+    };
+    let _ = until(LIMIT, poll_every(n), healthy).await;
 }
 
 struct Run {
@@ -146,19 +144,15 @@ async fn pods_without_controller(cluster: &Cluster, n: usize) -> f64 {
         .expect("a valid ReplicaSet");
         sets.create(&PostParams::default(), &set).await.expect("created");
     }
-    let deadline = Instant::now() + Duration::from_secs(1200);
-    while Instant::now() < deadline {
-        let ready = sets.list(&ListParams::default()).await.map_or(0, |l| {
+    let ready = || async {
+        sets.list(&ListParams::default()).await.map_or(0, |l| {
             l.items
                 .iter()
                 .filter(|s| s.status.as_ref().and_then(|s| s.ready_replicas) == Some(REPLICAS as i32))
                 .count()
-        });
-        if ready >= n {
-            break;
-        }
-        tokio::time::sleep(poll_every(n)).await;
-    }
+        }) >= n
+    };
+    let _ = until(LIMIT, poll_every(n), ready).await;
     started.elapsed().as_secs_f64()
 }
 

@@ -63,4 +63,41 @@ pub struct RolloutContext {
     pub base: Context,
     /// Watch caches.
     pub stores: Stores,
+    /// Rollouts whose new replica counts are held back, and since when.
+    pub held: HeldCounts,
+}
+
+/// Rollouts (by `namespace/name`) whose status this controller holds back because only their
+/// replica counts moved, with the time it first did (see `decide::coalesce`). In memory only: a
+/// restarted controller writes the next status at once. An entry lives until the Rollout's next
+/// status write; one of a Rollout deleted while held stays (a few bytes) until a restart.
+#[derive(Clone, Debug, Default)]
+pub struct HeldCounts(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, jiff::Timestamp>>>);
+
+impl HeldCounts {
+    fn with<T>(&self, f: impl FnOnce(&mut std::collections::HashMap<String, jiff::Timestamp>) -> T) -> T {
+        let mut map = match self.0.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut map)
+    }
+
+    /// Since when the status of `key` has been held back.
+    #[must_use]
+    pub fn since(&self, key: &str) -> Option<jiff::Timestamp> {
+        self.with(|m| m.get(key).copied())
+    }
+
+    /// Records that the status of `key` is held back at `now` (keeping an earlier time).
+    pub fn hold(&self, key: &str, now: jiff::Timestamp) {
+        self.with(|m| {
+            m.entry(key.to_owned()).or_insert(now);
+        });
+    }
+
+    /// Forgets `key` (its status was written).
+    pub fn release(&self, key: &str) {
+        self.with(|m| m.remove(key));
+    }
 }

@@ -62,7 +62,11 @@ pub async fn run(ctx: Context, scope: &Scope, shutdown: Shutdown) {
     let rollouts = controller.store();
     let (by_service, by_template, by_cluster_template) = (rollouts.clone(), rollouts.clone(), rollouts.clone());
     let phases = tokio::spawn(count_phases(rollouts, ctx.metrics.clone()));
-    let context = Arc::new(RolloutContext { base: ctx, stores });
+    let context = Arc::new(RolloutContext {
+        base: ctx,
+        stores,
+        held: context::HeldCounts::default(),
+    });
     controller
         .owns_stream(rs_stream)
         .owns_stream(run_stream)

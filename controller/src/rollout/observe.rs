@@ -183,5 +183,7 @@ pub async fn snapshot(
         pods,
         routes,
         now,
+        // The reconcile's own memory, not the cluster's: it fills this in.
+        counts_held_since: None,
     })
 }

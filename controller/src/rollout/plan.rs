@@ -187,6 +187,9 @@ pub struct Plan {
     pub events: Vec<RolloutEvent>,
     /// When to reconcile again even if nothing changes (pause expiry, deadlines).
     pub requeue_at: Option<Timestamp>,
+    /// The status differs from the stored one only in replica counts that are still moving: it
+    /// is not written in this reconcile (see `decide::coalesce`).
+    pub hold_status: bool,
 }
 
 impl Plan {

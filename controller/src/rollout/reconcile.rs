@@ -28,7 +28,9 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<RolloutContext>) -> Resul
     if !ctx.stores.is_ready() {
         return Ok(Requeue::requeue(std::time::Duration::from_millis(100)));
     }
-    let snapshot = observe::snapshot(client, &ctx.stores, &rollout, ctx.base.clock.now()).await?;
+    let key = format!("{}/{}", rollout.namespace().unwrap_or_default(), rollout.name_any());
+    let mut snapshot = observe::snapshot(client, &ctx.stores, &rollout, ctx.base.clock.now()).await?;
+    snapshot.counts_held_since = ctx.held.since(&key);
     let plan = decide(&snapshot);
     // The Rollout's own metadata is written after its status, which is guarded by the
     // resourceVersion this decision was made on.
@@ -42,7 +44,14 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<RolloutContext>) -> Resul
         status::bump_collision_count(client, &snapshot).await?;
         return Ok(Requeue::requeue(Duration::from_millis(100)));
     }
-    let wrote = status::write(client, &snapshot, &plan.status).await?;
+    let wrote = if plan.hold_status {
+        ctx.held.hold(&key, snapshot.now);
+        false
+    } else {
+        let wrote = status::write(client, &snapshot, &plan.status).await?;
+        ctx.held.release(&key);
+        wrote
+    };
     outcome.writes += execute::actions(client, &snapshot, &own).await?.writes;
     let notes: Vec<Note<'_>> = plan
         .events

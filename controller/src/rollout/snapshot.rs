@@ -33,4 +33,7 @@ pub struct Snapshot {
     pub pods: Vec<Pod>,
     /// The time of the decision.
     pub now: Timestamp,
+    /// Since when this controller has held back a status with only moving replica counts (none
+    /// when it wrote the last one; see `decide::coalesce`).
+    pub counts_held_since: Option<Timestamp>,
 }

@@ -81,22 +81,9 @@ impl ControllerProcess {
         Self { child, port }
     }
 
-    /// The process id (for its CPU and memory in `/proc`).
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// The value of metric `name` (first sample whose line starts with it).
+    /// The sum of the samples of metric `name`.
     pub async fn metric(&self, name: &str) -> f64 {
-        let url = format!("http://127.0.0.1:{}/metrics", self.port);
-        let Ok(response) = reqwest::get(&url).await else {
-            return 0.0;
-        };
-        let text = response.text().await.unwrap_or_default();
-        text.lines()
-            .filter(|l| l.starts_with(name))
-            .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
-            .sum()
+        tests::metrics::sum(self.port, name).await
     }
 }
 

@@ -289,6 +289,10 @@ fn plan_pause_step(pass: &mut Pass<'_>, canary: &Canary<'_>) {
         return;
     };
     let seconds = pause_seconds(pause.duration.as_ref());
+    if seconds == Some(0) {
+        // Completed the moment it is reached (see `zero_pause`): nothing to pause.
+        return;
+    }
     match pass.pause.condition(PauseReason::CanaryPauseStep).cloned() {
         None if !pass.pause.controller_paused() => {
             pass.pause.add(PauseReason::CanaryPauseStep);
@@ -309,6 +313,16 @@ fn plan_pause_step(pass: &mut Pass<'_>, canary: &Canary<'_>) {
             }
         }
     }
+}
+
+/// Whether `step` is a pause of zero seconds. Argo's `reconcileCanaryPause` pauses for it and
+/// its `CompletedCanaryPauseStep` ends the pause on the next reconcile: two status writes and a
+/// `Paused` phase for a wait of nothing. Here such a step is completed the moment it is reached,
+/// in the same status write as the step before it.
+fn zero_pause(step: &CanaryStep) -> bool {
+    step.pause
+        .as_ref()
+        .is_some_and(|p| pause_seconds(p.duration.as_ref()) == Some(0))
 }
 
 /// A pause step's duration in seconds.
@@ -349,6 +363,9 @@ fn completed_current_step(pass: &Pass<'_>, canary: &Canary<'_>, weight: i32, rou
     let Some(CurrentStep { step, .. }) = canary.current else {
         return false;
     };
+    if zero_pause(step) {
+        return true;
+    }
     if let Some(pause) = &step.pause {
         let condition = pass.pause.condition(PauseReason::CanaryPauseStep);
         if pass.pause.controller_paused() && condition.is_none() {
@@ -450,14 +467,21 @@ fn step_status(
     } else if let (Some(current), Some(index)) = (canary.current, status.current_step_index)
         && completed_current_step(pass, canary, weight, routed)
     {
-        let next = index + 1;
-        status.current_step_index = Some(next);
+        let mut done = (index, current.step);
+        loop {
+            let next = done.0 + 1;
+            let text = step_text(done.1);
+            pass.event(RolloutEvent::normal(
+                reason::ROLLOUT_STEP_COMPLETED,
+                format!("Rollout step {next}/{count} completed ({text})"),
+            ));
+            match canary.steps.get(usize::try_from(next).unwrap_or(usize::MAX)) {
+                Some(step) if zero_pause(step) => done = (next, step),
+                _ => break,
+            }
+        }
+        status.current_step_index = Some(done.0 + 1);
         canary_status.current_step_analysis_run_status = None;
-        let text = step_text(current.step);
-        pass.event(RolloutEvent::normal(
-            reason::ROLLOUT_STEP_COMPLETED,
-            format!("Rollout step {next}/{count} completed ({text})"),
-        ));
         pass.pause.remove(PauseReason::CanaryPauseStep);
     }
     if canary_status != CanaryStatus::default() {

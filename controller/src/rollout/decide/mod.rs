@@ -8,6 +8,7 @@
 mod analysis;
 mod bluegreen;
 mod canary;
+mod coalesce;
 mod common;
 mod invalid;
 pub mod pause;
@@ -103,7 +104,13 @@ pub fn decide(snap: &Snapshot) -> Plan {
         bluegreen::plan(&mut pass);
     }
     common::create_pending(&mut pass);
-    pass.plan
+    let mut plan = pass.plan;
+    let stored = rollout.status.clone().unwrap_or_default();
+    if let Some(until) = coalesce::hold_until(snap, &stored, &plan.status) {
+        plan.hold_status = true;
+        plan.wake_at(until);
+    }
+    plan
 }
 
 #[cfg(test)]

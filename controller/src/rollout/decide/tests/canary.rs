@@ -290,6 +290,11 @@ fn the_progress_deadline_marks_the_rollout_degraded_and_can_abort() {
         for _ in 0..4 {
             w.step();
         }
+        // The new counts wait while the new ReplicaSet is short of pods, for at most the lag.
+        assert!(w.plans.last().unwrap().hold_status);
+        w.advance(5);
+        w.step();
+        assert!(!w.plans.last().unwrap().hold_status);
         let plan = decide(&w.snap);
         let last_progress = w
             .status()

@@ -10,6 +10,7 @@ mod shared;
 mod traffic;
 mod traffic_managed;
 mod traffic_owned;
+mod writes;
 
 use std::collections::BTreeMap;
 
@@ -205,7 +206,12 @@ impl World {
                 }
             }
         }
-        snap.rollout.status = Some(plan.status.clone());
+        if plan.hold_status {
+            snap.counts_held_since.get_or_insert(snap.now);
+        } else {
+            snap.rollout.status = Some(plan.status.clone());
+            snap.counts_held_since = None;
+        }
     }
 
     /// Every pod of every ReplicaSet becomes available.
