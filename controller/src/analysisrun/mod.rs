@@ -33,10 +33,14 @@ pub async fn run(ctx: Context, providers: Providers, scope: &Scope, shutdown: Sh
     let runs = scope.api::<AnalysisRun>(&ctx.client);
     let jobs = scope.api::<Job>(&ctx.client);
     let context = Arc::new(AnalysisRunContext::new(ctx, providers));
-    crate::watches::controller(runs, watcher::Config::default().labels(&scope.instance_selector()))
-        .owns(jobs, watcher::Config::default().labels(RUN_UID_LABEL))
-        .graceful_shutdown_on(shutdown.wait())
-        .run(reconcile::reconcile, reconcile::error_policy, context)
-        .for_each(|result| log_errors("analysisrun", result))
-        .await;
+    crate::watches::controller(
+        runs,
+        watcher::Config::default().labels(&scope.instance_selector()),
+        crate::watches::RECONCILES_IN_FLIGHT,
+    )
+    .owns(jobs, watcher::Config::default().labels(RUN_UID_LABEL))
+    .graceful_shutdown_on(shutdown.wait())
+    .run(reconcile::reconcile, reconcile::error_policy, context)
+    .for_each(|result| log_errors("analysisrun", result))
+    .await;
 }

@@ -78,6 +78,7 @@ pub async fn run(
     let controller = crate::watches::controller(
         Api::<StoredApplication>::namespaced(client, &namespace),
         watcher::Config::default(),
+        crate::watches::APPLICATION_RECONCILES_IN_FLIGHT,
     );
     let apps = controller.store();
     let context = Arc::new(AppContext {

@@ -46,6 +46,7 @@ pub async fn run(apps: Arc<AppContext>, shutdown: Shutdown) {
     let controller = crate::watches::controller(
         Api::<ApplicationSet>::namespaced(client, &namespace),
         watcher::Config::default(),
+        crate::watches::APPLICATION_RECONCILES_IN_FLIGHT,
     );
     let sets = controller.store();
     let context = Arc::new(AppSetContext {

@@ -58,7 +58,11 @@ pub async fn run(ctx: Context, scope: &Scope, shutdown: Shutdown) {
     };
     let readiness = stores.watch_readiness();
     let config = all().labels(&scope.instance_selector());
-    let controller = crate::watches::controller(scope.api::<Rollout>(&client), config);
+    let controller = crate::watches::controller(
+        scope.api::<Rollout>(&client),
+        config,
+        crate::watches::RECONCILES_IN_FLIGHT,
+    );
     let rollouts = controller.store();
     let (by_service, by_template, by_cluster_template) = (rollouts.clone(), rollouts.clone(), rollouts.clone());
     let phases = tokio::spawn(count_phases(rollouts, ctx.metrics.clone()));
