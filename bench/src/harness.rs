@@ -222,14 +222,11 @@ impl Controller {
 
     /// Waits until its endpoint answers.
     pub async fn ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while reqwest::get(format!("http://127.0.0.1:{}/healthz", self.port))
-            .await
-            .is_err()
-            && Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let url = format!("http://127.0.0.1:{}/healthz", self.port);
+        let _ = until(Duration::from_secs(30), Duration::from_millis(50), || async {
+            reqwest::get(&url).await.is_ok()
+        })
+        .await;
     }
 
     /// CPU seconds it used so far.
@@ -245,20 +242,4 @@ impl Controller {
     }
 }
 
-/// Checks `check` every `every` until it holds: when it did, or `None` once `timeout` passed.
-pub async fn until<F: std::future::Future<Output = bool>>(
-    timeout: Duration,
-    every: Duration,
-    mut check: impl FnMut() -> F,
-) -> Option<Instant> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check().await {
-            return Some(Instant::now());
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        tokio::time::sleep(every).await;
-    }
-}
+pub use tests::wait::until;

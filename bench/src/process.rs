@@ -2,9 +2,9 @@
 //! from `/proc`, and the bare reflector that is the memory floor.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::harness::Cluster;
+use crate::harness::{Cluster, until};
 
 /// A process of this binary's internal commands; killed when dropped.
 pub struct Process(Child);
@@ -76,11 +76,10 @@ impl Reflector {
             args.extend(["--kind".to_owned(), (*kind).to_owned()]);
         }
         let process = Process::spawn(&args);
-        let deadline = Instant::now() + Duration::from_secs(600);
-        while !ready.exists() {
-            assert!(Instant::now() < deadline, "the reflectors did not list");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let listed = until(Duration::from_secs(600), Duration::from_millis(100), || async {
+            ready.exists()
+        });
+        assert!(listed.await.is_some(), "the reflectors did not list");
         Self(process)
     }
 

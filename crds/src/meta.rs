@@ -91,3 +91,13 @@ pub fn selector_string(selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1
     }
     parts.join(",")
 }
+
+/// The JSON names of the fields that are set, in the order given, from `(name, is set)` pairs:
+/// what a one-of shape (a generator kind, a router, a step's action) reports and validates.
+#[must_use]
+pub fn set_fields<const N: usize>(fields: [(&'static str, bool); N]) -> Vec<&'static str> {
+    fields
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+}

@@ -13,3 +13,4 @@ pub mod rollouts;
 pub mod series;
 pub mod serve;
 pub mod traffic;
+pub mod wait;

@@ -4,14 +4,14 @@
 //! its own config and data folder, the series pushed by remote write) when one is installed,
 //! else to a local web metric serving the same value.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kube::Api;
 use kube::api::{ListParams, PostParams};
 use serde_json::json;
 
 use super::Sizes;
-use crate::harness::{Cluster, Controller};
+use crate::harness::{Cluster, Controller, until};
 use crate::stats::Summary;
 use crate::table::Row;
 
@@ -88,19 +88,15 @@ async fn run_once(runs: usize, source: &Source) -> f64 {
         .expect("a valid AnalysisRun");
         api.create(&PostParams::default(), &run).await.expect("created");
     }
-    let deadline = Instant::now() + Duration::from_secs(900);
-    while Instant::now() < deadline {
-        let done = api.list(&ListParams::default()).await.map_or(0, |l| {
+    let all_successful = || async {
+        api.list(&ListParams::default()).await.map_or(0, |l| {
             l.items
                 .iter()
                 .filter(|r| r.status.as_ref().and_then(|s| s.phase) == Some(crds::analysis::AnalysisPhase::Successful))
                 .count()
-        });
-        if done >= runs {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+        }) >= runs
+    };
+    let _ = until(Duration::from_secs(900), Duration::from_millis(250), all_successful).await;
     (controller.cpu_seconds() - cpu) * 1000.0 / (runs as f64 * f64::from(COUNT))
 }
 

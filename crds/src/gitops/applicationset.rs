@@ -98,7 +98,7 @@ impl ApplicationSetGenerator {
     /// declaration order: exactly one in a valid generator.
     #[must_use]
     pub fn kinds(&self) -> Vec<&'static str> {
-        [
+        crate::meta::set_fields([
             ("list", self.list.is_some()),
             ("clusters", self.clusters.is_some()),
             ("git", self.git.is_some()),
@@ -108,10 +108,7 @@ impl ApplicationSetGenerator {
             ("pullRequest", self.pull_request.is_some()),
             ("clusterDecisionResource", self.cluster_decision_resource.is_some()),
             ("plugin", self.plugin.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, on)| on.then_some(name))
-        .collect()
+        ])
     }
 }
 

@@ -50,7 +50,7 @@ impl RolloutTrafficRouting {
     /// JSON names of the routers configured (`plugins` counts as one).
     #[must_use]
     pub fn configured(&self) -> Vec<&'static str> {
-        [
+        crate::meta::set_fields([
             ("istio", self.istio.is_some()),
             ("nginx", self.nginx.is_some()),
             ("alb", self.alb.is_some()),
@@ -60,11 +60,7 @@ impl RolloutTrafficRouting {
             ("traefik", self.traefik.is_some()),
             ("apisix", self.apisix.is_some()),
             ("plugins", self.plugins.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, on)| *on)
-        .map(|(name, _)| name)
-        .collect()
+        ])
     }
 }
 

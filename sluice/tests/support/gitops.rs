@@ -183,12 +183,9 @@ pub async fn until_app(
 }
 
 /// Waits until `check` passes, panicking with `what` at the timeout.
-pub async fn until<F: std::future::Future<Output = bool>>(what: &str, timeout: Duration, mut check: impl FnMut() -> F) {
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+pub async fn until<F: std::future::Future<Output = bool>>(what: &str, timeout: Duration, check: impl FnMut() -> F) {
+    let waited = tests::wait::until(timeout, Duration::from_millis(100), check).await;
+    assert!(waited.is_some(), "timed out waiting for {what}");
 }
 
 /// `status.sync.status`, `status.health.status`, `status.operationState.phase`.

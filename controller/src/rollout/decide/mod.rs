@@ -105,8 +105,7 @@ pub fn decide(snap: &Snapshot) -> Plan {
     }
     common::create_pending(&mut pass);
     let mut plan = pass.plan;
-    let stored = rollout.status.clone().unwrap_or_default();
-    if let Some(until) = coalesce::hold_until(snap, &stored, &plan.status) {
+    if let Some(until) = coalesce::hold_until(snap, &pass.old, &plan.status) {
         plan.hold_status = true;
         plan.wake_at(until);
     }

@@ -158,7 +158,7 @@ fn traffic_routing(p: &mut Problems, routing: &RolloutTrafficRouting) {
 
 /// JSON names of the actions a step sets.
 fn actions(step: &CanaryStep) -> Vec<&'static str> {
-    [
+    crate::meta::set_fields([
         ("setWeight", step.set_weight.is_some()),
         ("pause", step.pause.is_some()),
         ("analysis", step.analysis.is_some()),
@@ -167,11 +167,7 @@ fn actions(step: &CanaryStep) -> Vec<&'static str> {
         ("setHeaderRoute", step.set_header_route.is_some()),
         ("setMirrorRoute", step.set_mirror_route.is_some()),
         ("plugin", step.plugin.is_some()),
-    ]
-    .into_iter()
-    .filter(|(_, on)| *on)
-    .map(|(name, _)| name)
-    .collect()
+    ])
 }
 
 fn step(p: &mut Problems, canary: &CanaryStrategy, path: &str, step: &CanaryStep) {
