@@ -109,7 +109,7 @@ fn drive(spec: &AnalysisRunSpec, outcomes: &[&[AnalysisPhase]], terminate_at: Op
 }
 
 fn spec(yaml: &str) -> AnalysisRunSpec {
-    serde_yaml::from_str(yaml).unwrap()
+    crds::yaml::from_str(yaml).unwrap()
 }
 
 struct Case {
@@ -369,10 +369,10 @@ fn ttl_strategy() {
         ..AnalysisRunStatus::default()
     };
     let ttl: crds::analysis::TtlStrategy =
-        serde_yaml::from_str("secondsAfterCompletion: 600\nsecondsAfterSuccess: 60\nsecondsAfterFailure: 300").unwrap();
+        crds::yaml::from_str("secondsAfterCompletion: 600\nsecondsAfterSuccess: 60\nsecondsAfterFailure: 300").unwrap();
     assert_eq!(expires_at(Some(&ttl), &completed(S)).map(secs), Some(60));
     assert_eq!(expires_at(Some(&ttl), &completed(F)).map(secs), Some(300));
-    let only_completion: crds::analysis::TtlStrategy = serde_yaml::from_str("secondsAfterCompletion: 600").unwrap();
+    let only_completion: crds::analysis::TtlStrategy = crds::yaml::from_str("secondsAfterCompletion: 600").unwrap();
     assert_eq!(expires_at(Some(&only_completion), &completed(E)).map(secs), Some(600));
     assert_eq!(expires_at(None, &completed(S)), None);
     assert_eq!(expires_at(Some(&ttl), &AnalysisRunStatus::default()), None);

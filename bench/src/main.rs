@@ -5,6 +5,8 @@
 //! `--quick` runs small sizes once. A separate package, so the product carries no benchmark code;
 //! its `controller` command is the controller process the scenarios start.
 
+// The benchmark measures wall time: it reads the machine's clocks by design.
+#![allow(clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod harness;

@@ -9,7 +9,6 @@
 pub mod analysisrun;
 pub mod application;
 pub mod applicationset;
-pub mod clock;
 pub mod context;
 pub mod error;
 pub mod events;
@@ -17,11 +16,14 @@ pub mod manager;
 pub mod merge_patch;
 pub mod metrics;
 pub mod owner_index;
-pub mod params;
 pub mod requeue;
 pub mod rollout;
 pub mod server;
 pub mod watches;
 
 pub use context::Context;
+/// The clock every reconciler reads (defined in `crds` so that every crate shares it).
+pub use crds::clock;
+/// The parameters of every write (each names the field manager `sluice`).
+pub use crds::params;
 pub use error::{Error, ErrorKind, ObjectKey, Result};

@@ -15,7 +15,7 @@ pub enum CrdError {
         name: String,
         /// The serialiser's error.
         #[source]
-        source: serde_yaml::Error,
+        source: crate::yaml::YamlError,
     },
 }
 
@@ -78,24 +78,29 @@ pub fn render(crd: &CustomResourceDefinition) -> Result<String, CrdError> {
         name: name_of(crd),
         source,
     };
-    let mut value = serde_yaml::to_value(crd).map_err(yaml_err)?;
+    let mut value = serde_json::to_value(crd).map_err(|e| {
+        yaml_err(crate::yaml::YamlError {
+            line: 0,
+            message: e.to_string(),
+        })
+    })?;
     unwrap_descriptions(&mut value);
-    serde_yaml::to_string(&value).map_err(yaml_err)
+    crate::yaml::to_string(&value).map_err(yaml_err)
 }
 
-fn unwrap_descriptions(value: &mut serde_yaml::Value) {
+fn unwrap_descriptions(value: &mut serde_json::Value) {
     match value {
-        serde_yaml::Value::Mapping(map) => {
+        serde_json::Value::Object(map) => {
             for (key, child) in map.iter_mut() {
                 match child {
-                    serde_yaml::Value::String(text) if key.as_str() == Some("description") => {
+                    serde_json::Value::String(text) if key == "description" => {
                         *text = join_paragraph_lines(text);
                     }
                     _ => unwrap_descriptions(child),
                 }
             }
         }
-        serde_yaml::Value::Sequence(items) => items.iter_mut().for_each(unwrap_descriptions),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
         _ => {}
     }
 }

@@ -6,6 +6,7 @@
 //! value in one place.
 
 pub mod analysis;
+pub mod clock;
 pub mod crdgen;
 pub mod defaults;
 pub mod duration;
@@ -13,9 +14,11 @@ pub mod gitops;
 pub mod hash;
 pub mod keys;
 pub mod meta;
+pub mod params;
 pub mod rollout;
 mod schema;
 pub mod validation;
+pub mod yaml;
 
 pub use analysis::{AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate};
 pub use gitops::{AppProject, Application, ApplicationSet};

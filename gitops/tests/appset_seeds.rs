@@ -10,7 +10,7 @@ use serde_json::Value;
 fn seed(file: &str) -> ApplicationSetSpec {
     let path = format!("{}/../../shared/conformance/seeds/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    let doc: Value = crds::yaml::from_str(&text).unwrap();
     serde_json::from_value(doc["spec"].clone()).unwrap()
 }
 

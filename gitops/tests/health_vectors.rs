@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use gitops::health::{HealthStatus, assess};
-use serde::Deserialize as _;
 use serde_json::Value;
 
 fn vectors() -> PathBuf {
@@ -23,16 +22,8 @@ fn vectors() -> PathBuf {
 /// the last value, and so does this.
 fn yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap();
-    let first = text.split("\n---\n").next().unwrap_or_default();
-    let mut options = serde_saphyr::Options::default();
-    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
-    match serde_saphyr::from_str_with_options::<serde_json::Value>(first, options) {
-        Ok(value) => value,
-        Err(_) => {
-            let doc = serde_yaml::Deserializer::from_str(&text).next().unwrap();
-            serde_json::to_value(serde_yaml::Value::deserialize(doc).unwrap()).unwrap()
-        }
-    }
+    let first = crds::yaml::documents(&text).into_iter().next().unwrap();
+    first.value.unwrap()
 }
 
 fn status(word: &str) -> Option<HealthStatus> {

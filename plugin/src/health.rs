@@ -4,7 +4,6 @@
 
 use std::io::{Read, Write};
 
-use serde::Deserialize;
 use serde_json::Value;
 
 /// Why the objects could not be read.
@@ -52,15 +51,10 @@ pub fn line(object: &Value) -> String {
 /// A document that is not YAML.
 pub fn objects(text: &str, file: &str) -> Result<Vec<Value>, HealthError> {
     let mut all = Vec::new();
-    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let value = serde_yaml::Value::deserialize(doc).map_err(|e| HealthError::Parse {
+    for doc in crds::yaml::documents(text) {
+        let value = doc.value.map_err(|e| HealthError::Parse {
             file: file.to_owned(),
-            index: i + 1,
-            message: e.to_string(),
-        })?;
-        let value = serde_json::to_value(value).map_err(|e| HealthError::Parse {
-            file: file.to_owned(),
-            index: i + 1,
+            index: doc.number,
             message: e.to_string(),
         })?;
         match value.get("items").and_then(Value::as_array) {

@@ -4,6 +4,7 @@
 pub mod app_tree;
 pub mod app_view;
 pub mod appset_view;
+pub mod expiry;
 pub mod family;
 pub mod health;
 pub mod lint;

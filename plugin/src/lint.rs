@@ -3,8 +3,6 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use serde::Deserialize;
-
 /// Lints every file and prints one line per problem; returns failure when any file has one.
 pub fn run(files: &[String], out: &mut impl Write) -> ExitCode {
     let mut problems = 0usize;
@@ -54,12 +52,11 @@ fn lint_file(file: &str, out: &mut impl Write) -> (usize, usize) {
     };
     let mut problems = 0;
     let mut checked = 0;
-    for (index, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
-        let value = match serde_json::Value::deserialize(doc) {
-            Ok(serde_json::Value::Null) => continue,
+    for doc in crds::yaml::documents(&text) {
+        let value = match doc.value {
             Ok(value) => value,
             Err(e) => {
-                report(format!("{file}: document {}: not valid YAML: {e}", index + 1));
+                report(format!("{file}: document {}: not valid YAML: {e}", doc.number));
                 problems += 1;
                 continue;
             }

@@ -76,7 +76,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 Some(d) => crds::duration::parse(d).map_err(|e| CliError::Other(e.to_string()))?,
                 None => crds::duration::Duration::from_secs(0),
             };
-            let at = jiff::Timestamp::now() + jiff::SignedDuration::from_nanos(offset.as_nanos());
+            let at = crds::clock::system().now() + jiff::SignedDuration::from_nanos(offset.as_nanos());
             mutate::run(client, ns, &name, |r| Ok(plugin::patches::restart(r, at))).await
         }
         Command::Set {

@@ -91,7 +91,7 @@ impl Watching {
 
     /// Waits until the output printed after byte `from` contains `text`; returns where it ends.
     async fn until(&self, from: usize, text: &str) -> usize {
-        let deadline = std::time::Instant::now() + WAIT;
+        let deadline = crds::clock::stopwatch() + WAIT;
         loop {
             {
                 let out = self.output.lock().unwrap();
@@ -99,7 +99,7 @@ impl Watching {
                     return from + at + text.len();
                 }
                 assert!(
-                    std::time::Instant::now() < deadline,
+                    crds::clock::stopwatch() < deadline,
                     "{text:?} never printed; got:\n{}",
                     out.get(from..).unwrap_or_default()
                 );

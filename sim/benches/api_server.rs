@@ -79,7 +79,7 @@ async fn main() {
 
     // creates/s, from 8 concurrent clients.
     let rss_before = rss_kib();
-    let started = Instant::now();
+    let started = crds::clock::stopwatch();
     let workers = (0..8).map(|w| {
         let api = api.clone();
         async move {
@@ -105,14 +105,14 @@ async fn main() {
     // list latency with 10,000 objects.
     let mut full = Vec::new();
     for _ in 0..10 {
-        let t = Instant::now();
+        let t = crds::clock::stopwatch();
         let list = api.list(&ListParams::default()).await.unwrap();
         assert_eq!(list.items.len(), OBJECTS);
         full.push(t.elapsed());
     }
     let mut selected = Vec::new();
     for _ in 0..10 {
-        let t = Instant::now();
+        let t = crds::clock::stopwatch();
         let list = api.list(&ListParams::default().labels("bucket=7")).await.unwrap();
         assert_eq!(list.items.len(), OBJECTS / 100);
         selected.push(t.elapsed());
@@ -142,12 +142,12 @@ async fn main() {
                 .unwrap()
                 .boxed();
             let mut seen = 0;
-            let mut last = Instant::now();
+            let mut last = crds::clock::stopwatch();
             while seen < WATCHED_EVENTS {
                 match stream.next().await {
                     Some(Ok(WatchEvent::Added(cm))) if cm.name_any().starts_with("w-") => {
                         seen += 1;
-                        last = Instant::now();
+                        last = crds::clock::stopwatch();
                     }
                     Some(Ok(_)) => {}
                     other => panic!("watch ended early: {other:?}"),
@@ -158,7 +158,7 @@ async fn main() {
     });
     let watchers: Vec<_> = watchers.collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let started = Instant::now();
+    let started = crds::clock::stopwatch();
     for i in 0..WATCHED_EVENTS {
         let mut cm = config_map(i);
         cm.metadata.name = Some(format!("w-{i:04}"));

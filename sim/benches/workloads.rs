@@ -5,7 +5,7 @@
 // A benchmark program: failing loudly on a broken setup is what it should do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use kube::Api;
@@ -47,7 +47,7 @@ async fn main() {
     let api: Api<ReplicaSet> = Api::namespaced(client, "default");
     let (cpu_before, _) = usage();
     let requests_before = sim.requests();
-    let started = Instant::now();
+    let started = crds::clock::stopwatch();
     for i in 0..sets {
         let rs: ReplicaSet = serde_json::from_value(serde_json::json!({
             "metadata": {"name": format!("rs-{i:04}")},

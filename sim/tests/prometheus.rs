@@ -73,7 +73,7 @@ async fn prometheus_with(pods: &[PodSeries]) -> Prometheus {
     let series = remote_write::history(
         pods,
         10.0,
-        jiff::Timestamp::now(),
+        crds::clock::system().now(),
         Duration::from_secs(600),
         Duration::from_secs(15),
     );

@@ -33,12 +33,9 @@ subjects:
 "#;
 
 async fn apply_all(client: &kube::Client, yaml: &str) {
-    use serde::Deserialize as _;
     let discovery = kube::Discovery::new(client.clone()).run().await.unwrap();
-    for doc in serde_yaml::Deserializer::from_str(yaml) {
-        let object: kube::api::DynamicObject =
-            serde_json::from_value(serde_json::to_value(serde_yaml::Value::deserialize(doc).unwrap()).unwrap())
-                .unwrap();
+    for doc in crds::yaml::values(yaml).unwrap() {
+        let object: kube::api::DynamicObject = serde_json::from_value(doc).unwrap();
         let gvk = kube::api::GroupVersionKind::try_from(object.types.as_ref().unwrap()).unwrap();
         let (resource, _) = discovery.resolve_gvk(&gvk).unwrap();
         let api: Api<kube::api::DynamicObject> = Api::namespaced_with(client.clone(), "default", &resource);

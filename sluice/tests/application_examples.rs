@@ -15,7 +15,7 @@ fn example(name: &str) -> serde_json::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples/gitops")
         .join(name);
-    serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    crds::yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -65,8 +65,7 @@ async fn the_gitops_example_syncs_as_its_readme_says() {
     }
     // The staging cluster's Applications, as the root's `staging` child applies them.
     let staging = std::fs::read_to_string(root.join("clusters/staging/apps.yaml")).unwrap();
-    for document in serde_yaml::Deserializer::from_str(&staging) {
-        let value: serde_json::Value = serde::Deserialize::deserialize(document).unwrap();
+    for value in crds::yaml::values(&staging).unwrap() {
         apply(&client, &value).await;
     }
     for app in [
@@ -135,8 +134,7 @@ fn every_example_manifest_loads_and_every_overlay_renders() {
             );
             continue;
         }
-        for document in serde_yaml::Deserializer::from_str(&text) {
-            let value: serde_json::Value = serde::Deserialize::deserialize(document).unwrap();
+        for value in crds::yaml::values(&text).unwrap() {
             let kind = value["kind"].as_str().unwrap_or_default().to_owned();
             let loaded = match kind.as_str() {
                 "Application" => serde_json::from_value::<crds::gitops::Application>(value).map(|_| ()),

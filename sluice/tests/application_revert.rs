@@ -7,7 +7,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 use support::gitops::{ControllerProcess, apply, cluster, get, states, until, until_app};
@@ -36,7 +36,7 @@ async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
     .await;
 
     let bad = repo.commit(&[("api/rollout.yaml", &rollout("api:2"))], "api 2");
-    let pushed = Instant::now();
+    let pushed = crds::clock::stopwatch();
     let bare = repo.bare.clone();
     until("the revert commit on the remote", Duration::from_secs(90), || {
         let bare = bare.clone();

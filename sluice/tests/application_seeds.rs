@@ -17,7 +17,7 @@ use tests::git::{GitDaemon, GitRepo};
 fn seed(name: &str) -> Value {
     let path = format!("{}/../../shared/conformance/seeds/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_yaml::from_str(&text).unwrap()
+    crds::yaml::from_str(&text).unwrap()
 }
 
 const BASE_DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api-service\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: api-service}\n  template:\n    metadata:\n      labels: {app: api-service}\n      annotations: {sim.sluice.dev/start-delay: 100ms}\n    spec:\n      containers:\n      - name: api\n        image: myorg/api-service:1.0\n";
@@ -262,10 +262,10 @@ async fn the_root_app_of_apps_manages_the_application_manifests_in_git() {
     // Deleting a child's manifest prunes the child Application and, through its finalizer,
     // its resources.
     repo.commit(&[("apps/applications/worker.yaml", "")], "retire the worker");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = crds::clock::stopwatch() + Duration::from_secs(30);
     while !app(&client, "worker").await.is_null() {
         assert!(
-            std::time::Instant::now() < deadline,
+            crds::clock::stopwatch() < deadline,
             "the worker Application was not pruned"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -20,7 +20,7 @@ use tests::git::{GitDaemon, GitRepo};
 fn seed(name: &str) -> Value {
     let path = format!("{}/../../shared/conformance/seeds/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_yaml::from_str(&text).unwrap()
+    crds::yaml::from_str(&text).unwrap()
 }
 
 const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config}\n";
@@ -54,16 +54,16 @@ async fn generated(client: &kube::Client, set: &str) -> Vec<String> {
 
 async fn until_generated(client: &kube::Client, set: &str, want: &[&str]) {
     let what = format!("ApplicationSet {set} to generate {want:?}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    let deadline = crds::clock::stopwatch() + Duration::from_secs(40);
     loop {
         let have = generated(client, set).await;
         if have == want {
             return;
         }
         assert!(
-            std::time::Instant::now() < deadline,
+            crds::clock::stopwatch() < deadline,
             "timed out waiting for {what}: have {have:?}; status:\n{}",
-            serde_yaml::to_string(&appset(client, set).await["status"]).unwrap_or_default()
+            crds::yaml::to_string(&appset(client, set).await["status"]).unwrap_or_default()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

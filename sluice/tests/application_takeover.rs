@@ -18,7 +18,7 @@ const WEB: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web
 
 /// The manifest as Argo CD applies it: its tracking annotation added.
 fn as_argo_cd_applies(manifest: &str, id: &str) -> String {
-    let mut object: Value = serde_yaml::from_str(manifest).unwrap();
+    let mut object: Value = crds::yaml::from_str(manifest).unwrap();
     object["metadata"]["annotations"] = json!({"argocd.argoproj.io/tracking-id": id});
     object["metadata"]["namespace"] = json!("shop");
     serde_json::to_string(&object).unwrap()

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
@@ -52,7 +52,7 @@ async fn automated_sync_prunes_and_self_heals_from_git_daemon() {
     )
     .await;
 
-    let started = Instant::now();
+    let started = crds::clock::stopwatch();
     let synced = until_app(&client, "guestbook", "the first sync", Duration::from_secs(60), |a| {
         states(a) == ("Synced".into(), "Healthy".into(), "Succeeded".into())
     })
@@ -72,7 +72,7 @@ async fn automated_sync_prunes_and_self_heals_from_git_daemon() {
     );
 
     // A commit that changes one file and deletes another: applied, and the deleted one pruned.
-    let pushed = Instant::now();
+    let pushed = crds::clock::stopwatch();
     let second = repo.commit(
         &[
             ("guestbook/settings.yaml", &CONFIGMAP.replace("blue", "green")),
@@ -97,7 +97,7 @@ async fn automated_sync_prunes_and_self_heals_from_git_daemon() {
     .await;
 
     // Someone edits a managed field: self-heal puts Git's value back.
-    let edited = Instant::now();
+    let edited = crds::clock::stopwatch();
     let api = dynamic(
         &client,
         &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": "guestbook"}}),
@@ -187,7 +187,7 @@ async fn a_signed_push_webhook_refreshes_at_once_and_a_bad_signature_does_nothin
         "a refused push changes nothing"
     );
 
-    let pushed = Instant::now();
+    let pushed = crds::clock::stopwatch();
     let signed = post(Some(github_signature("hook-secret", body.as_bytes())))
         .await
         .unwrap();

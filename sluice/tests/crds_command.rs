@@ -20,9 +20,10 @@ fn sluice_crds_prints_the_committed_yaml() {
 fn sluice_crds_output_is_seven_crd_documents() {
     let out = Command::new(env!("CARGO_BIN_EXE_sluice")).arg("crds").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    let kinds: Vec<String> = serde_yaml::Deserializer::from_str(&text)
-        .map(|d| {
-            let v: serde_yaml::Value = serde::Deserialize::deserialize(d).unwrap();
+    let kinds: Vec<String> = crds::yaml::values(&text)
+        .unwrap()
+        .into_iter()
+        .map(|v| {
             format!(
                 "{}/{}",
                 v["kind"].as_str().unwrap(),

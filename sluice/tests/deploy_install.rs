@@ -31,9 +31,7 @@ fn kustomize(dir: &str) -> String {
 }
 
 fn documents(yaml: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(yaml)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .collect()
+    crds::yaml::values(yaml).unwrap()
 }
 
 /// The arguments of the Deployment's container, with the cache moved to a test folder and the

@@ -12,7 +12,6 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{DynamicObject, GroupVersionKind, PostParams};
 use kube::discovery::{Discovery, Scope};
 use kube::{Api, Client};
-use serde::Deserialize as _;
 use sim::Sim;
 use tokio::task::JoinHandle;
 
@@ -82,11 +81,7 @@ impl Cluster {
     /// Creates every document of a YAML stream in `namespace` (cluster-scoped kinds ignore it).
     pub async fn apply(&self, yaml: &str, namespace: &str) {
         let discovery = Discovery::new(self.client.clone()).run().await.unwrap();
-        for document in serde_yaml::Deserializer::from_str(yaml) {
-            let value = serde_json::to_value(serde_yaml::Value::deserialize(document).unwrap()).unwrap();
-            if value.is_null() {
-                continue;
-            }
+        for value in crds::yaml::values(yaml).unwrap() {
             let object: DynamicObject = serde_json::from_value(value).unwrap();
             let types = object.types.clone().unwrap();
             let gvk = GroupVersionKind::try_from(&types).unwrap();
@@ -104,11 +99,11 @@ impl Cluster {
     /// index can be in the Rollout's status a moment before its run is created.
     pub async fn completed_run(&self, namespace: &str, name: &str, timeout: Duration) -> AnalysisRun {
         let api: Api<AnalysisRun> = Api::namespaced(self.client.clone(), namespace);
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + timeout;
         loop {
             let Some(run) = api.get_opt(name).await.unwrap() else {
                 assert!(
-                    tokio::time::Instant::now() < deadline,
+                    tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
                     "analysisrun {name} was not created in {timeout:?}"
                 );
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -127,7 +122,7 @@ impl Cluster {
                 return run;
             }
             assert!(
-                tokio::time::Instant::now() < deadline,
+                tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
                 "analysisrun {name} did not complete in {timeout:?}: {:?}",
                 run.status
             );

@@ -54,7 +54,7 @@ impl Probe {
     /// Waits until `check` holds for the Rollout (and its ReplicaSets), failing after `timeout`
     /// with the last state seen.
     pub async fn wait(&self, what: &str, timeout: Duration, check: impl Fn(&Rollout, &[RsView]) -> bool) -> Rollout {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + timeout;
         loop {
             let rollout = self.get().await;
             let sets = self.replicasets().await;
@@ -62,7 +62,7 @@ impl Probe {
                 return rollout;
             }
             assert!(
-                tokio::time::Instant::now() < deadline,
+                tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
                 "{}: timed out waiting for {what}\nstatus: {}\nreplicasets: {sets:?}",
                 self.name,
                 serde_json::to_string_pretty(&rollout.status).unwrap()

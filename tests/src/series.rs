@@ -7,7 +7,7 @@ use sim::workloads::remote_write::{self, Label, Sample, TimeSeries};
 /// Pushes `value` for the series `name{labels}` every 15 s over the last ten minutes.
 pub async fn push_constant(remote_write_url: &str, name: &str, labels: &[(&str, &str)], value: f64) {
     sim::tls::ensure_crypto_provider();
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = crds::clock::system().now().as_millisecond();
     let mut all: Vec<Label> = labels
         .iter()
         .map(|(n, v)| Label {
@@ -40,7 +40,7 @@ pub async fn push_constant(remote_write_url: &str, name: &str, labels: &[(&str, 
 pub async fn push_pod_history(client: &kube::Client, remote_write_url: &str, namespace: &str, hash: &str) {
     sim::tls::ensure_crypto_provider();
     let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(client.clone(), namespace);
-    let now = jiff::Timestamp::now();
+    let now = crds::clock::system().now();
     let series: Vec<_> = pods
         .list(&kube::api::ListParams::default())
         .await

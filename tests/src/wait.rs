@@ -8,12 +8,12 @@ pub async fn until<F: std::future::Future<Output = bool>>(
     every: Duration,
     mut check: impl FnMut() -> F,
 ) -> Option<Instant> {
-    let deadline = Instant::now() + timeout;
+    let deadline = crds::clock::stopwatch() + timeout;
     loop {
         if check().await {
-            return Some(Instant::now());
+            return Some(crds::clock::stopwatch());
         }
-        if Instant::now() >= deadline {
+        if crds::clock::stopwatch() >= deadline {
             return None;
         }
         tokio::time::sleep(every).await;

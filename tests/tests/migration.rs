@@ -98,14 +98,20 @@ async fn a_rollout_argo_was_running_is_taken_over_without_restarting_a_pod() {
         .patch_status("web", &PatchParams::default(), &Patch::Merge(&argo_status))
         .await
         .unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
     while pods(&cluster).await.len() != 3 {
-        assert!(tokio::time::Instant::now() < deadline, "Argo's three pods");
+        assert!(
+            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
+            "Argo's three pods"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let web = Probe::new(&cluster.client, NS, "web");
     while web.counts_of("web:1").await != (3, 3) {
-        assert!(tokio::time::Instant::now() < deadline, "Argo's three pods ready");
+        assert!(
+            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
+            "Argo's three pods ready"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let before = pods(&cluster).await;
@@ -124,9 +130,12 @@ async fn a_rollout_argo_was_running_is_taken_over_without_restarting_a_pod() {
         .patch("web", &PatchParams::default(), &Patch::Merge(&label))
         .await
         .unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
     while reconciles() == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "Sluice to take the Rollout");
+        assert!(
+            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
+            "Sluice to take the Rollout"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;

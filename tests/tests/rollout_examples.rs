@@ -126,10 +126,10 @@ async fn background_analysis_passes_a_good_version_and_aborts_a_bad_one() {
             r.status.as_ref().is_some_and(|s| s.abort == Some(true))
         })
         .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
     while rollout.counts_of("registry.example/search:1.1.0").await != (4, 4) {
         assert!(
-            tokio::time::Instant::now() < deadline,
+            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
             "the stable version back on every pod"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -126,19 +126,17 @@ async fn an_analysis_step_runs_argo_named_analysisruns_and_continues_when_they_p
 #[tokio::test(flavor = "multi_thread")]
 async fn the_conformance_random_fail_template_failing_aborts_the_analysis_step() {
     let cluster = Cluster::start(None).await;
-    let templates: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&conformance("analysis-templates.yaml"))
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .collect();
+    let templates = crds::yaml::values(&conformance("analysis-templates.yaml")).unwrap();
     for mut template in templates {
         if template["metadata"]["name"].as_str() == Some("random-fail") {
             let pod = &mut template["spec"]["metrics"][0]["provider"]["job"]["spec"]["template"];
-            pod["metadata"] = serde_yaml::from_str(
+            pod["metadata"] = crds::yaml::from_str(
                 "annotations: {sim.sluice.dev/exit-code: \"1\", sim.sluice.dev/start-delay: 100ms}",
             )
             .unwrap();
         }
         cluster
-            .apply(&serde_yaml::to_string(&template).unwrap(), "default")
+            .apply(&crds::yaml::to_string(&template).unwrap(), "default")
             .await;
     }
     cluster
@@ -168,10 +166,10 @@ async fn the_conformance_random_fail_template_failing_aborts_the_analysis_step()
             sets.iter().filter(|s| s.spec > 0).count() == 1
         })
         .await;
-    let deadline = std::time::Instant::now() + WAIT;
+    let deadline = crds::clock::stopwatch() + WAIT;
     while rollout.counts_of("argoproj/rollouts-demo:blue").await != (4, 4) {
         assert!(
-            std::time::Instant::now() < deadline,
+            crds::clock::stopwatch() < deadline,
             "the stable version back at four ready pods"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -341,10 +339,10 @@ async fn blue_green_conformance_previews_pauses_and_switches_on_promote() {
         crds::rollout::PauseReason::BlueGreenPause
     );
 
-    let promoted = jiff::Timestamp::now();
+    let promoted = crds::clock::system().now();
     bg.promote().await;
     let done = bg.wait_phase(RolloutPhase::Healthy, WAIT).await;
-    let seen = jiff::Timestamp::now();
+    let seen = crds::clock::system().now();
     assert_eq!(done.status.unwrap().stable_rs.as_deref(), Some(green.as_str()));
     assert_eq!(
         bg.service_hash("rollout-bluegreen-active").await.as_deref(),
@@ -587,7 +585,7 @@ async fn restart_recreates_every_pod_through_evictions() {
         .filter_map(|p| p.metadata.name)
         .collect();
     assert_eq!(before.len(), 2);
-    let at = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let at = crds::clock::system().now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     basic.patch(serde_json::json!({"spec": {"restartAt": at}})).await;
     basic
         .wait("the restart to be recorded", WAIT, |r, _| {
@@ -615,7 +613,7 @@ async fn restart_recreates_every_pod_through_evictions() {
 async fn a_name_taken_by_a_foreign_replicaset_bumps_the_collision_count() {
     let cluster = Cluster::start(None).await;
     let yaml = conformance("rollout-basic.yaml");
-    let rollout: crds::Rollout = serde_yaml::from_str(&yaml).unwrap();
+    let rollout: crds::Rollout = crds::yaml::from_str(&yaml).unwrap();
     let hash = controller::rollout::identity::desired_hash(&rollout);
     let squatter = format!(
         "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: basic-{hash}\nspec:\n  replicas: 0\n  selector:\n    matchLabels: {{app: squatter}}\n  template:\n    metadata:\n      labels: {{app: squatter}}\n    spec:\n      containers: [{{name: x, image: other:1}}]\n"

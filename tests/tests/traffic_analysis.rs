@@ -32,7 +32,7 @@ enum Router {
 fn yaml(objects: &[Value]) -> String {
     objects
         .iter()
-        .map(|v| serde_yaml::to_string(v).unwrap())
+        .map(|v| crds::yaml::to_string(v).unwrap())
         .collect::<Vec<_>>()
         .join("---\n")
 }
@@ -120,10 +120,10 @@ async fn weight(cluster: &Cluster, router: Router) -> Option<i64> {
 }
 
 async fn wait_weight(cluster: &Cluster, router: Router, want: i64) {
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
     while weight(cluster, router).await != Some(want) {
         assert!(
-            tokio::time::Instant::now() < deadline,
+            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
             "{router:?} canary weight {:?}, want {want}",
             weight(cluster, router).await
         );

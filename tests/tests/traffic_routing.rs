@@ -48,7 +48,7 @@ fn manifests() -> String {
                 "steps": [{"setWeight": 10}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}]}}}});
     [service("api-stable"), service("api-canary"), route, rollout]
         .iter()
-        .map(|v| serde_yaml::to_string(v).unwrap())
+        .map(|v| crds::yaml::to_string(v).unwrap())
         .collect::<Vec<_>>()
         .join("---\n")
 }
@@ -76,10 +76,10 @@ async fn weights(cluster: &Cluster) -> (i64, i64) {
 }
 
 async fn wait_weights(cluster: &Cluster, want: (i64, i64)) {
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
     while weights(cluster).await != want {
         assert!(
-            tokio::time::Instant::now() < deadline,
+            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
             "route weights {:?}, want {want:?}",
             weights(cluster).await
         );
@@ -148,15 +148,16 @@ async fn an_httproute_canary_walks_its_weights_and_an_abort_sends_everything_bac
         })
         .await;
 
-    // The route's weights were written by the router's own field manager, and only them.
+    // The route's weights were written by Sluice's field manager (an update beside the user's
+    // create), and only them.
     let route = serde_json::to_value(routes(&cluster).get("api").await.unwrap()).unwrap();
-    let managers: Vec<&str> = route["metadata"]["managedFields"]
+    let managers: Vec<(&str, &str)> = route["metadata"]["managedFields"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|m| m["manager"].as_str())
+        .filter_map(|m| Some((m["manager"].as_str()?, m["operation"].as_str()?)))
         .collect();
-    assert!(managers.contains(&"sluice-traffic-router"), "{managers:?}");
+    assert!(managers.contains(&("sluice", "Update")), "{managers:?}");
     assert_eq!(
         route["spec"]["parentRefs"][0]["name"],
         json!("edge"),
@@ -203,7 +204,7 @@ fn istio_manifests() -> String {
                 "steps": [{"setWeight": 50}, {"pause": {}}]}}}});
     [service("web-stable"), service("web-canary"), vs, rollout]
         .iter()
-        .map(|v| serde_yaml::to_string(v).unwrap())
+        .map(|v| crds::yaml::to_string(v).unwrap())
         .collect::<Vec<_>>()
         .join("---\n")
 }
@@ -262,10 +263,10 @@ async fn an_istio_virtual_service_canary_splits_requests_by_weight_not_by_pods()
             s.stable_rs.is_some() && s.stable_rs == s.current_pod_hash && phase_of(r) == Some(RolloutPhase::Healthy)
         })
         .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
     while vs_weights(&cluster).await != (100, 0) {
         assert!(
-            tokio::time::Instant::now() < deadline,
+            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
             "weights {:?}",
             vs_weights(&cluster).await
         );
@@ -306,7 +307,7 @@ fn istio_subset_manifests() -> String {
                 "steps": [{"setWeight": 10}, {"pause": {}}]}}}});
     [root, vs, dr, rollout]
         .iter()
-        .map(|v| serde_yaml::to_string(v).unwrap())
+        .map(|v| crds::yaml::to_string(v).unwrap())
         .collect::<Vec<_>>()
         .join("---\n")
 }
@@ -340,10 +341,10 @@ async fn an_istio_subset_canary_labels_the_destination_rule_and_splits_by_subset
     let probe = Probe::new(&cluster.client, NS, "shop");
     let first = probe.wait_phase(RolloutPhase::Healthy, WAIT).await;
     let stable = first.status.unwrap().stable_rs;
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
     while subset_hashes(&cluster).await != (stable.clone(), stable.clone()) {
         assert!(
-            tokio::time::Instant::now() < deadline,
+            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
             "{:?}",
             subset_hashes(&cluster).await
         );
@@ -375,10 +376,10 @@ async fn an_istio_subset_canary_labels_the_destination_rule_and_splits_by_subset
             s.stable_rs.is_some() && s.stable_rs == s.current_pod_hash && phase_of(r) == Some(RolloutPhase::Healthy)
         })
         .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
     while subset_hashes(&cluster).await != (canary.clone(), canary.clone()) {
         assert!(
-            tokio::time::Instant::now() < deadline,
+            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
             "{:?}",
             subset_hashes(&cluster).await
         );

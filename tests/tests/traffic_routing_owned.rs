@@ -21,7 +21,7 @@ const WAIT: Duration = Duration::from_secs(90);
 fn yaml(objects: &[Value]) -> String {
     objects
         .iter()
-        .map(|v| serde_yaml::to_string(v).unwrap())
+        .map(|v| crds::yaml::to_string(v).unwrap())
         .collect::<Vec<_>>()
         .join("---\n")
 }
@@ -75,10 +75,10 @@ async fn split_weights(cluster: &Cluster) -> Option<Value> {
 async fn wait_split(cluster: &Cluster, canary: i64, stable: i64) {
     let want = json!({"service": "web", "backends": [
         {"service": "web-canary", "weight": canary}, {"service": "web-stable", "weight": stable}]});
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
     while split_weights(cluster).await.as_ref() != Some(&want) {
         assert!(
-            tokio::time::Instant::now() < deadline,
+            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
             "TrafficSplit {:?}, want {want}",
             split_weights(cluster).await
         );

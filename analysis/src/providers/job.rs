@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use kube::Api;
-use kube::api::{DeleteParams, PostParams, PropagationPolicy};
+use kube::api::{DeleteParams, PropagationPolicy};
 
 use super::{Provider, RunRef, errored, started, terminated};
 use crate::run::CompiledMetric;
@@ -82,7 +82,7 @@ impl JobProvider {
             status: None,
         };
         let api: Api<Job> = Api::namespaced(self.client.clone(), &run.namespace);
-        match api.create(&PostParams::default(), &job).await {
+        match api.create(&crds::params::create(), &job).await {
             Ok(_) => {}
             // Created by an earlier attempt whose status write was lost: adopt it.
             Err(kube::Error::Api(status)) if status.code == 409 => {}

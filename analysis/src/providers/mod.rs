@@ -143,14 +143,16 @@ pub(crate) fn terminated(mut measurement: Measurement, now: Timestamp) -> Measur
 }
 
 /// Completes a measurement from what the provider got: judged by the metric's conditions, or an
-/// Error with the provider's message. It finishes now (or at `started`, if the clock went back).
+/// Error with the provider's message. It finishes at `finished` (or at `started`, if the clock
+/// went back).
 pub(crate) fn concluded(
     mut measurement: Measurement,
     metric: &CompiledMetric,
     outcome: Result<ResultValue, String>,
     started: Timestamp,
+    finished: Timestamp,
 ) -> Measurement {
-    let now = Timestamp::now().max(started);
+    let now = finished.max(started);
     let value = match outcome {
         Ok(value) => value,
         Err(message) => return errored(measurement, now, message),

@@ -1,15 +1,15 @@
 //! OAuth2 client-credentials tokens, cached until shortly before they expire.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 use crds::analysis::OAuth2Config;
+use jiff::{SignedDuration, Timestamp};
 use parking_lot::Mutex;
 
 /// A token cache keyed by token URL and client ID.
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
-    tokens: Mutex<HashMap<(String, String), (String, Instant)>>,
+    tokens: Mutex<HashMap<(String, String), (String, Timestamp)>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -24,12 +24,17 @@ impl TokenCache {
     ///
     /// # Errors
     /// A message with the token endpoint's answer.
-    pub(crate) async fn token(&self, http: &reqwest::Client, config: &OAuth2Config) -> Result<String, String> {
+    pub(crate) async fn token(
+        &self,
+        http: &reqwest::Client,
+        config: &OAuth2Config,
+        now: Timestamp,
+    ) -> Result<String, String> {
         let token_url = config.token_url.clone().unwrap_or_default();
         let client_id = config.client_id.clone().unwrap_or_default();
         let key = (token_url.clone(), client_id.clone());
         if let Some((token, expires)) = self.tokens.lock().get(&key)
-            && *expires > Instant::now()
+            && *expires > now
         {
             return Ok(token.clone());
         }
@@ -58,10 +63,12 @@ impl TokenCache {
         }
         let parsed: TokenResponse =
             serde_json::from_str(&body).map_err(|e| format!("oauth2 token endpoint {token_url}: {e}"))?;
-        let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(300).saturating_sub(30).max(1));
-        self.tokens
-            .lock()
-            .insert(key, (parsed.access_token.clone(), Instant::now() + lifetime));
+        let seconds = parsed.expires_in.unwrap_or(300).saturating_sub(30).max(1);
+        let lifetime = SignedDuration::from_secs(i64::try_from(seconds).unwrap_or(i64::MAX));
+        self.tokens.lock().insert(
+            key,
+            (parsed.access_token.clone(), now.saturating_add(lifetime).unwrap_or(now)),
+        );
         Ok(parsed.access_token)
     }
 }

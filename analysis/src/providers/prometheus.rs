@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use crds::analysis::{Measurement, PrometheusMetric};
+use crds::clock::SharedClock;
 use crds::defaults::PROMETHEUS_TIMEOUT_SECONDS;
 use futures::future::BoxFuture;
 use jiff::Timestamp;
@@ -21,6 +22,7 @@ use crate::run::CompiledMetric;
 #[derive(Debug)]
 pub struct PrometheusProvider {
     default_address: Option<String>,
+    clock: SharedClock,
     http: HttpClients,
     tokens: TokenCache,
 }
@@ -43,13 +45,14 @@ struct Envelope {
 
 impl PrometheusProvider {
     /// A provider using `default_address` for metrics without `address`
-    /// (Argo's `ARGO_ROLLOUTS_PROMETHEUS_ADDRESS`).
+    /// (Argo's `ARGO_ROLLOUTS_PROMETHEUS_ADDRESS`), reading the time from `clock`.
     ///
     /// # Errors
     /// When the HTTP clients cannot be built.
-    pub fn new(default_address: Option<String>) -> Result<Self, reqwest::Error> {
+    pub fn new(default_address: Option<String>, clock: SharedClock) -> Result<Self, reqwest::Error> {
         Ok(Self {
             default_address: default_address.filter(|a| !a.trim().is_empty()),
+            clock,
             http: HttpClients::new()?,
             tokens: TokenCache::default(),
         })
@@ -62,7 +65,7 @@ impl PrometheusProvider {
         };
         let mut metadata = BTreeMap::new();
         let outcome = self.query(spec, &mut metadata).await;
-        let mut measured = concluded(measurement, metric, outcome, now);
+        let mut measured = concluded(measurement, metric, outcome, now, self.clock.now());
         measured.metadata = metadata;
         measured
     }
@@ -160,7 +163,7 @@ impl PrometheusProvider {
             headers.push((AUTHORIZATION, bearer_or_basic("Basic", &encoded)?));
         }
         if let Some(oauth2) = auth.and_then(|a| a.oauth2.as_ref()).filter(|o| o.token_url.is_some()) {
-            let token = self.tokens.token(http, oauth2).await?;
+            let token = self.tokens.token(http, oauth2, self.clock.now()).await?;
             headers.push((AUTHORIZATION, bearer_or_basic("Bearer", &token)?));
         }
         Ok(headers)

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crds::analysis::{Measurement, WebMetric};
+use crds::clock::SharedClock;
 use crds::defaults::{WEB_JSON_PATH, WEB_METHOD, WEB_TIMEOUT_SECONDS};
 use futures::future::BoxFuture;
 use jiff::Timestamp;
@@ -17,17 +18,19 @@ use crate::run::CompiledMetric;
 /// Calls web endpoints.
 #[derive(Debug)]
 pub struct WebProvider {
+    clock: SharedClock,
     http: HttpClients,
     tokens: TokenCache,
 }
 
 impl WebProvider {
-    /// A web provider.
+    /// A web provider reading the time from `clock`.
     ///
     /// # Errors
     /// When the HTTP clients cannot be built.
-    pub fn new() -> Result<Self, reqwest::Error> {
+    pub fn new(clock: SharedClock) -> Result<Self, reqwest::Error> {
         Ok(Self {
+            clock,
             http: HttpClients::new()?,
             tokens: TokenCache::default(),
         })
@@ -38,7 +41,8 @@ impl WebProvider {
         let Some(spec) = metric.metric.provider.web.as_ref() else {
             return errored(measurement, now, "metric has no web provider");
         };
-        concluded(measurement, metric, self.call(spec).await, now)
+        let outcome = self.call(spec).await;
+        concluded(measurement, metric, outcome, now, self.clock.now())
     }
 
     async fn call(&self, spec: &WebMetric) -> Result<ResultValue, String> {
@@ -59,7 +63,7 @@ impl WebProvider {
             request = request.header(name, value);
         }
         if let Some(oauth2) = spec.authentication.as_ref().and_then(|a| a.oauth2.as_ref()) {
-            request = request.bearer_auth(self.tokens.token(http, oauth2).await?);
+            request = request.bearer_auth(self.tokens.token(http, oauth2, self.clock.now()).await?);
         }
         if let Some(json) = &spec.json_body {
             request = request.json(json);

@@ -9,12 +9,11 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crds::gitops::ResourceIgnoreDifferences;
 use gitops::diff::{self, Comparison};
-use kube::api::{DynamicObject, Patch, PatchParams};
+use kube::api::{DynamicObject, Patch};
 use parking_lot::Mutex;
 use serde_json::Value;
 
 use super::live::{Kind, LiveState};
-use crate::params::FIELD_MANAGER;
 
 /// How one resource compares.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,7 +138,7 @@ pub async fn compare(
         .unwrap_or_default();
     let namespace = desired.pointer("/metadata/namespace").and_then(Value::as_str);
     let api = live_state.api(kind, namespace);
-    let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
+    let params = crate::params::apply_dry_run();
     requests.inc();
     let compared = match api.patch(name, &params, &Patch::Apply(desired)).await {
         Ok(predicted) => match serde_json::to_value::<&DynamicObject>(&predicted) {

@@ -102,8 +102,12 @@ impl Manager {
     /// # Errors
     /// When the providers' HTTP clients cannot be built.
     pub fn new(ctx: Context, options: Options) -> Result<Self, ManagerError> {
-        let providers =
-            default_providers(ctx.client.clone(), options.prometheus_address.clone()).map_err(ManagerError::Http)?;
+        let providers = default_providers(
+            ctx.client.clone(),
+            options.prometheus_address.clone(),
+            ctx.clock.clone(),
+        )
+        .map_err(ManagerError::Http)?;
         let (pushed, pushes) = tokio::sync::mpsc::channel(crate::application::webhook::QUEUE);
         let webhook = options
             .applications
@@ -246,19 +250,20 @@ impl Manager {
 }
 
 /// The providers the controller offers: Prometheus (with `prometheus_address` for metrics that do
-/// not set one), web, and Job through `client`.
+/// not set one), web, and Job through `client`, all reading the time from `clock`.
 ///
 /// # Errors
 /// When the HTTP clients cannot be built.
 pub fn default_providers(
     client: kube::Client,
     prometheus_address: Option<String>,
+    clock: crate::clock::SharedClock,
 ) -> Result<Providers, reqwest::Error> {
     // reqwest's rustls backend needs a process-wide crypto provider before a client is built.
     let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(Providers::new(
-        PrometheusProvider::new(prometheus_address)?,
-        WebProvider::new()?,
+        PrometheusProvider::new(prometheus_address, clock.clone())?,
+        WebProvider::new(clock)?,
         Some(JobProvider::new(client)),
     ))
 }

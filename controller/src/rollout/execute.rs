@@ -5,7 +5,7 @@ use crds::keys::{DESIRED_REPLICAS_ANNOTATION, HASH_LABEL, MANAGED_BY_ANNOTATION,
 use crds::{AnalysisRun, Rollout};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Pod, Service};
-use kube::api::{DeleteParams, DynamicObject, EvictParams, Patch, PatchParams};
+use kube::api::{DeleteParams, DynamicObject, EvictParams, Patch};
 use kube::{Api, ResourceExt as _};
 use serde_json::{Value, json};
 
@@ -154,29 +154,21 @@ async fn one(apis: &Apis, snap: &Snapshot, action: &Action) -> Result<Written, k
     result.map(|()| Written::Yes)
 }
 
-/// Patches a router object's weight fields with the routers' own field manager.
+/// Patches a router object's weight fields.
 async fn set_route_weights(apis: &Apis, target: &RouteTarget, write: &RouteWrite) -> Result<(), kube::Error> {
     let resource = target.api_resource();
     let api: Api<DynamicObject> = Api::namespaced_with(apis.client.clone(), &target.namespace, &resource);
-    let manager = crate::rollout::traffic::FIELD_MANAGER;
     match write {
         RouteWrite::Patch(ops) => {
             let patch: json_patch::Patch =
                 serde_json::from_value(Value::Array(ops.clone())).map_err(kube::Error::SerdeError)?;
-            let params = PatchParams {
-                field_manager: Some(manager.into()),
-                ..PatchParams::default()
-            };
-            api.patch(&target.name, &params, &Patch::<()>::Json(patch)).await?;
+            api.patch(&target.name, &crate::params::patch(), &Patch::<()>::Json(patch))
+                .await?;
         }
         // The object is the Rollout's own: its router takes every field it writes.
         RouteWrite::Apply(object) => {
-            api.patch(
-                &target.name,
-                &PatchParams::apply(manager).force(),
-                &Patch::Apply(object),
-            )
-            .await?;
+            api.patch(&target.name, &crate::params::apply(), &Patch::Apply(object))
+                .await?;
         }
     }
     Ok(())

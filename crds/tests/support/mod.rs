@@ -4,8 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 /// `../shared/conformance`, beside the repository.
 pub fn conformance_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
@@ -38,10 +36,7 @@ pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 /// The non-empty documents of a multi-document YAML file, as JSON.
 pub fn documents(path: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).unwrap();
-    serde_yaml::Deserializer::from_str(&text)
-        .map(|doc| serde_json::Value::deserialize(doc).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-        .filter(|doc| !doc.is_null())
-        .collect()
+    crds::yaml::values(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Drops nulls and empty lists, which Kubernetes treats as absent (Go's `omitempty`).

@@ -120,7 +120,7 @@ pub fn files(generator: &GitGenerator, files: &[(String, String)], field: &str) 
     matching.sort_by(|a, b| a.0.cmp(&b.0));
     let mut sets = Vec::new();
     for (path, content) in matching {
-        let parsed: Value = serde_yaml::from_str(content)
+        let parsed: Value = crds::yaml::from_str(content)
             .map_err(|e| GeneratorError::new(&field, format!("{path} does not parse: {e}")))?;
         let objects = match parsed {
             Value::Array(items) => items,

@@ -19,7 +19,7 @@ pub fn generate(list: &ListGenerator, field: &str) -> Result<Vec<Params>, Genera
         .map(|(i, e)| (format!("{field}.elements[{i}]"), e.clone()))
         .collect();
     if let Some(text) = list.elements_yaml.as_deref().filter(|t| !t.trim().is_empty()) {
-        let parsed: Value = serde_yaml::from_str(text)
+        let parsed: Value = crds::yaml::from_str(text)
             .map_err(|e| GeneratorError::new(format!("{field}.elementsYaml"), format!("does not parse: {e}")))?;
         let Value::Array(items) = parsed else {
             return Err(GeneratorError::new(format!("{field}.elementsYaml"), "must be a list"));

@@ -8,7 +8,7 @@ use serde_json::Value;
 #[must_use]
 pub fn unified(name: &str, live: Option<&Value>, desired: Option<&Value>) -> String {
     let yaml = |v: Option<&Value>| {
-        v.map(|v| serde_yaml::to_string(v).unwrap_or_default())
+        v.map(|v| crds::yaml::to_string(v).unwrap_or_default())
             .unwrap_or_default()
     };
     let (old, new) = (yaml(live), yaml(desired));

@@ -3,7 +3,7 @@
 use super::*;
 
 fn project(yaml: &str) -> AppProjectSpec {
-    serde_yaml::from_str(yaml).unwrap()
+    crds::yaml::from_str(yaml).unwrap()
 }
 
 fn platform() -> AppProjectSpec {
@@ -12,7 +12,7 @@ fn platform() -> AppProjectSpec {
             .join("../../shared/conformance/seeds/appproject-platform.yaml"),
     )
     .unwrap();
-    let object: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+    let object: serde_json::Value = crds::yaml::from_str(&text).unwrap();
     serde_json::from_value(object["spec"].clone()).unwrap()
 }
 

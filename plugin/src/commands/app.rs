@@ -4,7 +4,7 @@
 
 use crds::gitops::{ApplicationSet, StoredApplication};
 use futures::StreamExt as _;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{ListParams, Patch};
 use kube::runtime::{WatchStreamExt as _, watcher};
 use kube::{Api, Client};
 use plugin::app_view::{self, Wait};
@@ -109,12 +109,13 @@ async fn until<T>(
     let api: Api<StoredApplication> = Api::namespaced(client.clone(), namespace);
     let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
     let mut stream = Box::pin(watcher(api, config).default_backoff().applied_objects());
-    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let expired = plugin::expiry::expiry(timeout);
+    tokio::pin!(expired);
     loop {
         let next = async {
-            match deadline {
-                Some(d) => tokio::time::timeout_at(d, stream.next()).await.ok(),
-                None => Some(stream.next().await),
+            tokio::select! {
+                () = &mut expired => None,
+                event = stream.next() => Some(event),
             }
         };
         let Some(event) = next.await else {
@@ -239,7 +240,7 @@ pub async fn sync(client: &Client, namespace: &str, name: &str, request: &SyncRe
         "initiatedBy": {"username": "kubectl-sluice"},
     }});
     let api: Api<StoredApplication> = Api::namespaced(client.clone(), namespace);
-    api.patch(name, &PatchParams::default(), &Patch::Merge(&operation))
+    api.patch(name, &crds::params::patch(), &Patch::Merge(&operation))
         .await
         .map_err(|e| call("patch", name, namespace).fail(e))?;
     if request.no_wait {

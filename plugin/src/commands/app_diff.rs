@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crds::gitops::StoredApplication;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
+use kube::api::{DynamicObject, GroupVersionKind, ListParams, Patch};
 use kube::core::discovery::Scope;
 use kube::{Api, Client, ResourceExt as _};
 use repo::credentials::{RepoSecret, SECRET_TYPE_LABEL, select};
@@ -161,7 +161,7 @@ pub async fn diff(client: &Client, namespace: &str, name: &str) -> Result<bool, 
         let predicted = match &live {
             None => desired.clone(),
             Some(_) => {
-                let params = PatchParams::apply("sluice").force().dry_run();
+                let params = crds::params::apply_dry_run();
                 match api.patch(object_name, &params, &Patch::Apply(&desired)).await {
                     Ok(p) => serde_json::to_value(p).unwrap_or(Value::Null),
                     Err(e) => {

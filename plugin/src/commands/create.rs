@@ -3,7 +3,6 @@
 use crds::AnalysisRun;
 use crds::analysis::{AnalysisTemplate, Argument, ClusterAnalysisTemplate};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::PostParams;
 use kube::{Api, Client};
 
 use crate::cluster::{Call, CliError};
@@ -66,7 +65,7 @@ pub async fn analysisrun(
         status: None,
     };
     let api: Api<AnalysisRun> = Api::namespaced(client.clone(), namespace);
-    let created = api.create(&PostParams::default(), &run).await.map_err(|e| {
+    let created = api.create(&crds::params::create(), &run).await.map_err(|e| {
         Call {
             verb: "create",
             resource: "analysisruns",

@@ -22,7 +22,7 @@ use crate::cluster::CliError;
 pub fn print_as<T: serde::Serialize>(value: &T, output: Output) -> Result<(), CliError> {
     let text = match output {
         Output::Json => serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))? + "\n",
-        Output::Yaml => serde_yaml::to_string(value).map_err(|e| CliError::Other(e.to_string()))?,
+        Output::Yaml => crds::yaml::to_string(value).map_err(|e| CliError::Other(e.to_string()))?,
     };
     print!("{text}");
     Ok(())
@@ -37,7 +37,7 @@ fn clear_and_print(text: &str) {
 /// Renders one Rollout from its objects.
 #[must_use]
 pub fn render_family(family: &Family, colour: bool) -> String {
-    render(&family.view(jiff::Timestamp::now()), colour)
+    render(&family.view(crds::clock::system().now()), colour)
 }
 
 /// `get rollout NAME [-w]`.
@@ -103,7 +103,7 @@ fn table(rollouts: &[std::sync::Arc<Rollout>], all: bool) -> String {
             replicasets: &[],
             pods: &[],
             runs: &[],
-            now: jiff::Timestamp::now(),
+            now: crds::clock::system().now(),
         });
         let h = view.header;
         let r = h.replicas;

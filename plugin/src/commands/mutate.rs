@@ -2,7 +2,7 @@
 //! says, through `/status` for status fields, and says what it did in one line.
 
 use crds::{AnalysisRun, Rollout};
-use kube::api::{Patch, PatchParams};
+use kube::api::Patch;
 use kube::{Api, Client};
 use plugin::patches::{Change, Target};
 use serde_json::json;
@@ -16,7 +16,7 @@ use crate::cluster::{Call, CliError};
 /// API failures, worded.
 pub async fn apply(client: &Client, namespace: &str, name: &str, change: &Change) -> Result<(), CliError> {
     let api: Api<Rollout> = Api::namespaced(client.clone(), namespace);
-    let params = PatchParams::default();
+    let params = crds::params::patch();
     for (target, body) in &change.patches {
         let (result, resource) = match target {
             Target::Spec => (
@@ -90,7 +90,7 @@ pub async fn terminate_run(client: &Client, namespace: &str, name: &str) -> Resu
     let api: Api<AnalysisRun> = Api::namespaced(client.clone(), namespace);
     api.patch(
         name,
-        &PatchParams::default(),
+        &crds::params::patch(),
         &Patch::Merge(json!({"spec": {"terminate": true}})),
     )
     .await

@@ -69,12 +69,13 @@ pub async fn run(
     let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
     let mut stream = Box::pin(watcher(api, config).default_backoff().applied_objects());
     let mut last = text;
-    let deadline = limit.map(|l| tokio::time::Instant::now() + l);
+    let expired = plugin::expiry::expiry(limit);
+    tokio::pin!(expired);
     loop {
         let next = async {
-            match deadline {
-                Some(d) => tokio::time::timeout_at(d, stream.next()).await.ok(),
-                None => Some(stream.next().await),
+            tokio::select! {
+                () = &mut expired => None,
+                event = stream.next() => Some(event),
             }
         };
         let Some(event) = next.await else {

@@ -1,4 +1,4 @@
-//! Reading manifests: multi-document YAML (split on `---` lines, so every error carries the line of
+//! Reading manifests: multi-document YAML (through `crds::yaml`, so every error carries the line of
 //! the file it comes from) and JSON, `kind: List` unwrapped, empty documents skipped, and every
 //! object checked for `apiVersion`, `kind` and a name.
 
@@ -34,35 +34,15 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Vec<Document>, RenderError
         return Ok(out);
     }
     let mut out = Vec::new();
-    for (start, chunk) in split_yaml(text) {
-        let value: Value = serde_yaml::from_str::<Option<Value>>(&chunk)
-            .map_err(|e| RenderError::Manifest {
-                file: file.to_owned(),
-                line: start + e.location().map_or(0, |l| l.line().saturating_sub(1)),
-                reason: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
-            })?
-            .unwrap_or(Value::Null);
-        push(file, start, value, &mut out)?;
+    for document in crds::yaml::documents(text) {
+        let value = document.value.map_err(|e| RenderError::Manifest {
+            file: file.to_owned(),
+            line: e.line,
+            reason: e.message,
+        })?;
+        push(file, document.line, value, &mut out)?;
     }
     Ok(out)
-}
-
-/// YAML documents with the 1-based line each starts on.
-fn split_yaml(text: &str) -> Vec<(usize, String)> {
-    let mut docs = Vec::new();
-    let mut current = String::new();
-    let mut start = 1;
-    for (i, line) in text.lines().enumerate() {
-        if line == "---" || line.starts_with("--- ") || line.starts_with("---\t") {
-            docs.push((start, std::mem::take(&mut current)));
-            start = i + 2;
-            continue;
-        }
-        current.push_str(line);
-        current.push('\n');
-    }
-    docs.push((start, current));
-    docs
 }
 
 fn push(file: &str, line: usize, value: Value, out: &mut Vec<Document>) -> Result<(), RenderError> {
@@ -160,8 +140,8 @@ mod tests {
         assert_eq!(docs[1].origin, "a.yaml:8");
         let broken = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: [unclosed\n";
         match parse("b.yaml", broken) {
-            // The parser notices the unclosed flow sequence at the end of the document: line 8.
-            Err(RenderError::Manifest { file, line, .. }) => assert_eq!((file.as_str(), line), ("b.yaml", 8)),
+            // The unclosed flow sequence is reported where it opens: line 7 of the file.
+            Err(RenderError::Manifest { file, line, .. }) => assert_eq!((file.as_str(), line), ("b.yaml", 7)),
             other => unreachable!("{other:?}"),
         }
         let nameless = "apiVersion: v1\nkind: ConfigMap\n";

@@ -95,7 +95,7 @@ pub(super) fn render(
         if let Some(n) = &options.namespace {
             k["namespace"] = json!(n);
         }
-        let text = serde_yaml::to_string(&k).map_err(|e| RenderError::Option(e.to_string()))?;
+        let text = crds::yaml::to_string(&k).map_err(|e| RenderError::Option(e.to_string()))?;
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(dir.join("kustomization.yaml"), text))
             .map_err(|e| RenderError::Tool {

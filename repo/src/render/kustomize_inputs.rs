@@ -5,21 +5,21 @@
 
 use std::collections::BTreeSet;
 
-use serde_yaml::Value;
+use serde_json::Value;
 
 /// The names a kustomization file may have, in Kustomize's order.
 pub const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 fn strings(value: Option<&Value>) -> impl Iterator<Item = &str> {
     value
-        .and_then(Value::as_sequence)
+        .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
 }
 
 fn objects(value: Option<&Value>) -> impl Iterator<Item = &Value> {
-    value.and_then(Value::as_sequence).into_iter().flatten()
+    value.and_then(Value::as_array).into_iter().flatten()
 }
 
 /// The local paths a kustomization names (relative to its folder): `resources`, `bases`,
@@ -27,7 +27,7 @@ fn objects(value: Option<&Value>) -> impl Iterator<Item = &Value> {
 /// `transformers` and `generators` given as files. Inline patches and URLs are left out.
 #[must_use]
 pub fn references(kustomization: &str) -> Vec<String> {
-    let Ok(doc) = serde_yaml::from_str::<Value>(kustomization) else {
+    let Ok(doc) = crds::yaml::from_str::<Value>(kustomization) else {
         return Vec::new();
     };
     let mut out: Vec<&str> = Vec::new();

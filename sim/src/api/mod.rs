@@ -137,7 +137,7 @@ impl Call {
         }
         serde_json::from_slice(&self.body).or_else(|json_err| {
             if self.header(header::CONTENT_TYPE).contains("yaml") {
-                serde_yaml::from_slice(&self.body)
+                crds::yaml::from_slice(&self.body)
                     .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))
             } else {
                 Err(ApiError::bad_request(format!(

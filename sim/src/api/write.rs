@@ -272,7 +272,7 @@ async fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) 
 /// The apply configuration of a server-side apply, completed with the name (and namespace) on
 /// the URL as kube-apiserver does.
 fn apply_configuration(call: &Call, target: &Target) -> Result<Value, ApiError> {
-    let mut applied: Value = serde_yaml::from_slice(&call.body)
+    let mut applied: Value = crds::yaml::from_slice(&call.body)
         .map_err(|e| ApiError::bad_request(format!("error decoding the apply configuration: {e}")))?;
     if !applied.is_object() {
         return Err(ApiError::bad_request("the apply configuration must be an object"));

@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each test file uses a part
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
@@ -167,16 +167,16 @@ pub async fn until_app(
     timeout: Duration,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = Instant::now() + timeout;
+    let deadline = crds::clock::stopwatch() + timeout;
     loop {
         let current = app(client, name).await;
         if check(&current) {
             return current;
         }
         assert!(
-            Instant::now() < deadline,
+            crds::clock::stopwatch() < deadline,
             "timed out waiting for {what}; Application {name} is:\n{}",
-            serde_yaml::to_string(&current["status"]).unwrap_or_default()
+            crds::yaml::to_string(&current["status"]).unwrap_or_default()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -202,7 +202,7 @@ pub fn states(app: &Value) -> (String, String, String) {
 /// server, CA and an administrator's token, with `labels` beside the secret-type label.
 /// Returns it and the token (which must never show in a log).
 pub fn cluster_secret(remote: &SimProcess, name: &str, labels: &[(&str, &str)]) -> (Value, String) {
-    let kubeconfig: Value = serde_yaml::from_str(&std::fs::read_to_string(remote.kubeconfig()).unwrap()).unwrap();
+    let kubeconfig: Value = crds::yaml::from_str(&std::fs::read_to_string(remote.kubeconfig()).unwrap()).unwrap();
     let cluster = &kubeconfig["clusters"][0]["cluster"];
     let server = cluster["server"].as_str().unwrap().to_owned();
     let token = kubeconfig["users"][0]["user"]["token"].as_str().unwrap().to_owned();

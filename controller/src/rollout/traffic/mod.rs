@@ -22,10 +22,6 @@ use std::collections::BTreeMap;
 use crds::Rollout;
 use serde_json::Value;
 
-/// Field manager of the routers' writes: their fields are told apart from those the user's own
-/// tool (Argo CD, `kubectl apply`) owns, so diffs can ignore exactly them.
-pub const FIELD_MANAGER: &str = "sluice-traffic-router";
-
 /// Which router an object belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Router {

@@ -113,7 +113,7 @@ impl AppFollower {
                         if now.synced_to(&now.revision) {
                             let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
                             if !seen.iter().any(|(r, _)| *r == now.revision) {
-                                seen.push((now.revision.clone(), std::time::Instant::now()));
+                                seen.push((now.revision.clone(), crds::clock::stopwatch()));
                             }
                         }
                         *last = now;
@@ -146,13 +146,13 @@ impl AppFollower {
 
     /// Waits until `done` holds, or `limit` passes.
     pub async fn until(&self, limit: Duration, done: impl Fn(&AppState) -> bool) -> Option<AppState> {
-        let deadline = tokio::time::Instant::now() + limit;
+        let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + limit;
         loop {
             let now = self.now();
             if done(&now) {
                 return Some(now);
             }
-            if tokio::time::Instant::now() >= deadline {
+            if tokio::time::Instant::from_std(crds::clock::stopwatch()) >= deadline {
                 return None;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

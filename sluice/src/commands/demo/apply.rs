@@ -1,9 +1,8 @@
 //! Creating the objects of a YAML stream, whatever their kinds, through API discovery.
 
-use kube::api::{DynamicObject, GroupVersionKind, PostParams};
+use kube::api::{DynamicObject, GroupVersionKind};
 use kube::discovery::{Discovery, Scope};
 use kube::{Api, Client};
-use serde::Deserialize as _;
 
 use crate::commands::CommandError;
 
@@ -17,12 +16,7 @@ pub async fn create_all(client: &Client, yaml: &str, namespace: &str) -> Result<
         .run()
         .await
         .map_err(|e| fail(format!("API discovery: {e}")))?;
-    for document in serde_yaml::Deserializer::from_str(yaml) {
-        let value = serde_yaml::Value::deserialize(document).map_err(|e| fail(format!("YAML: {e}")))?;
-        let value = serde_json::to_value(value).map_err(|e| fail(format!("YAML: {e}")))?;
-        if value.is_null() {
-            continue;
-        }
+    for value in crds::yaml::values(yaml).map_err(|e| fail(format!("YAML: {e}")))? {
         let object: DynamicObject = serde_json::from_value(value).map_err(|e| fail(format!("object: {e}")))?;
         let types = object
             .types
@@ -37,7 +31,7 @@ pub async fn create_all(client: &Client, yaml: &str, namespace: &str) -> Result<
         } else {
             Api::all_with(client.clone(), &resource)
         };
-        api.create(&PostParams::default(), &object).await.map_err(|e| {
+        api.create(&crds::params::create(), &object).await.map_err(|e| {
             fail(format!(
                 "creating {} {}: {e}",
                 gvk.kind,

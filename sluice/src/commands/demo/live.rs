@@ -49,7 +49,7 @@ impl Live {
         let Some(family) = self.watched.family(name) else {
             return;
         };
-        let view = family.view(jiff::Timestamp::now());
+        let view = family.view(crds::clock::system().now());
         let text = if self.tty {
             let footer = self
                 .footer
@@ -94,7 +94,7 @@ impl Live {
         limit: std::time::Duration,
         done: impl Fn(&Rollout) -> bool,
     ) -> Option<Rollout> {
-        let deadline = tokio::time::Instant::now() + limit;
+        let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + limit;
         loop {
             match tokio::time::timeout_at(deadline, self.watched.changed()).await {
                 Ok(true) => {}

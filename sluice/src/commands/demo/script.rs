@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use crds::rollout::RolloutPhase;
 use crds::{AnalysisRun, Rollout};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::PostParams;
 use kube::{Api, Client};
 
 use controller::application::AppSettings;
@@ -101,7 +100,7 @@ impl Stage {
         let client = sim.client()?;
         let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
         for crd in crds::crdgen::all() {
-            crds.create(&PostParams::default(), &crd)
+            crds.create(&crds::params::create(), &crd)
                 .await
                 .map_err(|e| demo_error(format!("installing the CRDs: {e}")))?;
         }
@@ -188,7 +187,7 @@ impl Stage {
 /// Runs the demo.
 pub async fn run(args: &DemoArgs) -> Result<(), CommandError> {
     controller::manager::init_tracing("error");
-    let begun = Instant::now();
+    let begun = crds::clock::stopwatch();
     let stage = Stage::start(args).await?;
     // Whatever happens, everything started is stopped and the temporary folder removed.
     let result = tell(&stage, args, begun).await;
@@ -282,13 +281,13 @@ impl Story<'_> {
             .until(STEP_LIMIT, |a| a.synced_to(sha))
             .await
             .ok_or_else(|| demo_error(format!("the Application did not sync {}", &sha[..7])))?;
-        let at = self.app.synced_at(sha).unwrap_or_else(Instant::now);
+        let at = self.app.synced_at(sha).unwrap_or_else(crds::clock::stopwatch);
         Ok(at.saturating_duration_since(since).as_secs_f64())
     }
 
     async fn play(&self, live: &mut Live, first: &super::git::Shown) -> Result<Vec<String>, CommandError> {
         let mut timeline = Vec::new();
-        let step = Instant::now();
+        let step = crds::clock::stopwatch();
         live.until(NAME, STEP_LIMIT, |r| healthy_on(r, FIRST))
             .await
             .ok_or_else(|| demo_error("the first deploy did not become Healthy"))?;
@@ -300,7 +299,7 @@ impl Story<'_> {
         ));
 
         let good = self.commit(GOOD, "api 1.1.0")?;
-        let step = Instant::now();
+        let step = crds::clock::stopwatch();
         live.until(NAME, STEP_LIMIT, |r| healthy_on(r, GOOD))
             .await
             .ok_or_else(|| demo_error("the good version did not become stable"))?;
@@ -324,22 +323,22 @@ impl Story<'_> {
 
     /// The bad commit: aborted, reverted in Git by Sluice, the revert synced back to good.
     async fn bad_one(&self, live: &mut Live, bad: &super::git::Shown) -> Result<String, CommandError> {
-        let step = Instant::now();
+        let step = crds::clock::stopwatch();
         let aborted = live
             .until(NAME, STEP_LIMIT, |r| settled_in(r, RolloutPhase::Degraded))
             .await
             .ok_or_else(|| demo_error("the bad version was not aborted"))?;
-        let failed_at = Instant::now();
+        let failed_at = crds::clock::stopwatch();
         let message = aborted.status.and_then(|s| s.message).unwrap_or_default();
         let aborted_after = step.elapsed().as_secs_f64();
-        let deadline = tokio::time::Instant::now() + STEP_LIMIT;
+        let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + STEP_LIMIT;
         let revert = loop {
             if let Some(tip) = self.repo.tip()
                 && tip.to_string() != bad.sha
             {
                 break self.repo.show(tip)?;
             }
-            if tokio::time::Instant::now() >= deadline {
+            if tokio::time::Instant::from_std(crds::clock::stopwatch()) >= deadline {
                 return Err(demo_error("Sluice did not revert the bad commit"));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -350,7 +349,7 @@ impl Story<'_> {
         for line in revert.message.lines().filter(|l| l.starts_with("Sluice-")) {
             println!("    {line}");
         }
-        let since_revert = Instant::now();
+        let since_revert = crds::clock::stopwatch();
         live.until(NAME, STEP_LIMIT, |r| healthy_on(r, GOOD))
             .await
             .ok_or_else(|| demo_error("the revert did not bring the Rollout back to Healthy"))?;

@@ -1,12 +1,13 @@
-//! The controller's only source of time. Reconcilers read the time from the [`Clock`] in their
-//! context, so a test can run a reconcile at any instant; `clippy.toml` forbids reading the system
-//! clock anywhere else in this crate.
+//! Sluice's only source of time. Reconcilers, analysis providers and the plugin read the time from
+//! a [`Clock`] handed to them, so a test can run any decision at any instant; the workspace's
+//! `clippy.toml` forbids reading the system clock anywhere else. (The one exception to this
+//! crate's "no IO": [`SystemClock`] and [`stopwatch`] read the machine's clocks.)
 
 use std::fmt::Debug;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use parking_lot::Mutex;
+use std::sync::Mutex;
 
 /// Where the time comes from.
 pub trait Clock: Debug + Send + Sync {
@@ -16,6 +17,12 @@ pub trait Clock: Debug + Send + Sync {
 
 /// A shared clock.
 pub type SharedClock = Arc<dyn Clock>;
+
+/// A shared handle on the system's wall clock.
+#[must_use]
+pub fn system() -> SharedClock {
+    Arc::new(SystemClock)
+}
 
 /// The system's wall clock.
 #[derive(Clone, Copy, Debug, Default)]
@@ -41,13 +48,13 @@ impl ManualClock {
 
     /// Moves the clock to `at`.
     pub fn set(&self, at: Timestamp) {
-        *self.0.lock() = at;
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock()
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
