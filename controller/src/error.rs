@@ -59,6 +59,15 @@ pub enum Error {
         /// The field, e.g. `metadata.namespace`.
         field: &'static str,
     },
+    /// Something the decision needed could not be read (only a 404 is absent): nothing was
+    /// decided, and the object is retried with backoff.
+    #[error("{object}: nothing decided: {}", .unreadable.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Undecided {
+        /// The object whose reconcile was held.
+        object: Box<ObjectKey>,
+        /// What could not be read, and why.
+        unreadable: Vec<crate::read::Unreadable>,
+    },
     /// A value could not be serialized.
     #[error("cannot serialize {what} of {object}")]
     Serialize {
@@ -109,14 +118,7 @@ impl Error {
     /// The error with all its causes, joined by `: `.
     #[must_use]
     pub fn chain(&self) -> String {
-        let mut chain = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            chain.push_str(": ");
-            chain.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        chain
+        chain(self)
     }
 
     /// The kind of error.
@@ -127,11 +129,13 @@ impl Error {
                 source: kube::Error::Api(status),
                 ..
             } if status.code == 409 => ErrorKind::Conflict,
-            Self::Kube { .. } => ErrorKind::Transient,
+            Self::Kube { .. } | Self::Undecided { .. } => ErrorKind::Transient,
             Self::MissingField { .. } | Self::Serialize { .. } => ErrorKind::Invalid,
         }
     }
 }
+
+pub use crds::errors::chain;
 
 /// Result with the controller's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -16,6 +16,7 @@ pub mod manager;
 pub mod merge_patch;
 pub mod metrics;
 pub mod owner_index;
+pub mod read;
 pub mod requeue;
 pub mod rollout;
 pub mod server;

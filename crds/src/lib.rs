@@ -10,6 +10,7 @@ pub mod clock;
 pub mod crdgen;
 pub mod defaults;
 pub mod duration;
+pub mod errors;
 pub mod gitops;
 pub mod hash;
 pub mod keys;

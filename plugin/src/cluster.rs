@@ -100,20 +100,9 @@ impl Call<'_> {
                 "cannot {} {} '{}': {} ({})",
                 self.verb, self.resource, self.name, status.message, status.code
             )),
-            other => CliError::Unreachable(chain(&other)),
+            other => CliError::Unreachable(crds::errors::chain(&other)),
         }
     }
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// A client and the namespace to work in, from kubectl's flags.
@@ -127,17 +116,19 @@ pub async fn connect(global: &Global) -> Result<(kube::Client, String), CliError
         ..kube::config::KubeConfigOptions::default()
     };
     let kubeconfig = match &global.kubeconfig {
-        Some(path) => kube::config::Kubeconfig::read_from(path).map_err(|e| CliError::Config(chain(&e)))?,
-        None => kube::config::Kubeconfig::read().map_err(|e| CliError::Config(chain(&e)))?,
+        Some(path) => {
+            kube::config::Kubeconfig::read_from(path).map_err(|e| CliError::Config(crds::errors::chain(&e)))?
+        }
+        None => kube::config::Kubeconfig::read().map_err(|e| CliError::Config(crds::errors::chain(&e)))?,
     };
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
-        .map_err(|e| CliError::Config(chain(&e)))?;
+        .map_err(|e| CliError::Config(crds::errors::chain(&e)))?;
     let namespace = global
         .namespace
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
-    let client = kube::Client::try_from(config).map_err(|e| CliError::Config(chain(&e)))?;
+    let client = kube::Client::try_from(config).map_err(|e| CliError::Config(crds::errors::chain(&e)))?;
     Ok((client, namespace))
 }
 

@@ -45,11 +45,5 @@ pub(crate) fn header(key: &str, value: &str) -> Result<(HeaderName, HeaderValue)
 
 /// `context: error: cause: cause...`, so a connection failure says what actually failed.
 pub(crate) fn error_chain(context: &str, error: &dyn std::error::Error) -> String {
-    let mut message = format!("{context}: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    message
+    format!("{context}: {}", crds::errors::chain(error))
 }

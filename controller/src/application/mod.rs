@@ -135,8 +135,11 @@ fn every(store: &Store<StoredApplication>) -> Vec<ObjectRef<StoredApplication>> 
 /// Creates the `default` AppProject (everything allowed) when the namespace has none, as Argo CD.
 async fn ensure_default_project(client: &kube::Client, namespace: &str) {
     let api: Api<AppProject> = Api::namespaced(client.clone(), namespace);
-    if api.get_opt("default").await.ok().flatten().is_some() {
-        return;
+    match crate::read::get(&api, "default", || format!("AppProject {namespace}/default")).await {
+        crate::read::Read::Found(_) => return,
+        crate::read::Read::Absent => {}
+        // Create it anyway: an existing project answers 409, which is as good as reading it.
+        crate::read::Read::Unknown(why) => tracing::warn!(%why, "creating the default AppProject blind"),
     }
     let project = AppProject::new("default", gitops::project::default_project());
     match api.create(&crate::params::create(), &project).await {

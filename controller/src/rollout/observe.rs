@@ -14,6 +14,7 @@ use kube::{Api, ResourceExt as _};
 
 use super::context::Stores;
 use super::snapshot::Snapshot;
+use crate::read::{self, Read, Unreadable};
 use crate::{Error, ObjectKey, Result};
 
 fn missing(rollout: &Rollout, field: &'static str) -> Error {
@@ -87,31 +88,31 @@ async fn pods_to_restart(
         .collect())
 }
 
-/// A template read from the API server (`None` when it does not exist or cannot be read).
+/// A template read from the API server: only a 404 is absent.
 async fn template_from_api(
     client: &kube::Client,
     reference: &crds::rollout::TemplateRef,
     namespace: &str,
-) -> Option<crds::analysis::AnalysisTemplateSpec> {
+) -> Read<crds::analysis::AnalysisTemplateSpec> {
     if reference.cluster {
         let api: kube::Api<crds::ClusterAnalysisTemplate> = kube::Api::all(client.clone());
-        api.get_opt(&reference.name)
-            .await
-            .ok()
-            .flatten()
-            .map(|t| t.spec.template)
+        let what = || format!("ClusterAnalysisTemplate {}", reference.name);
+        read::get(&api, &reference.name, what).await.map(|t| t.spec.template)
     } else {
         let api: kube::Api<crds::AnalysisTemplate> = kube::Api::namespaced(client.clone(), namespace);
-        api.get_opt(&reference.name).await.ok().flatten().map(|t| t.spec)
+        let what = || format!("AnalysisTemplate {namespace}/{}", reference.name);
+        read::get(&api, &reference.name, what).await.map(|t| t.spec)
     }
 }
 
 /// The router objects the Rollout drives, read from the API server (routers are not watched: a
 /// traffic-routed Rollout reads its few routes on each reconcile, and a cluster without the
-/// router's CRDs costs nothing). A route that is missing or unreadable is absent.
+/// router's CRDs costs nothing). A route that is missing (404) is absent; one that cannot be
+/// read is added to `unreadable`.
 async fn routes(
     client: &kube::Client,
     rollout: &Rollout,
+    unreadable: &mut Vec<Unreadable>,
 ) -> BTreeMap<crate::rollout::traffic::RouteTarget, serde_json::Value> {
     let mut found = BTreeMap::new();
     let targets = crate::rollout::traffic::targets(rollout).unwrap_or_default();
@@ -120,10 +121,20 @@ async fn routes(
     for target in targets.into_iter().chain(sources) {
         let resource = target.api_resource();
         let api: Api<kube::api::DynamicObject> = Api::namespaced_with(client.clone(), &target.namespace, &resource);
-        if let Ok(Some(object)) = api.get_opt(&target.name).await
-            && let Ok(value) = serde_json::to_value(&object)
-        {
-            found.insert(target, value);
+        let what = || format!("{} {}/{}", resource.kind, target.namespace, target.name);
+        let read = read::get(&api, &target.name, what)
+            .await
+            .map(|object| serde_json::to_value(&object));
+        match read {
+            Read::Found(Ok(value)) => {
+                found.insert(target, value);
+            }
+            Read::Found(Err(e)) => unreadable.push(Unreadable {
+                what: format!("{} {}/{}", resource.kind, target.namespace, target.name),
+                reason: e.to_string(),
+            }),
+            Read::Absent => {}
+            Read::Unknown(why) => unreadable.push(why),
         }
     }
     found
@@ -153,6 +164,7 @@ pub async fn snapshot(
         })
         .collect();
     let mut templates = BTreeMap::new();
+    let mut unreadable = Vec::new();
     for reference in rollout.template_refs() {
         let spec = if reference.cluster {
             let key = ObjectRef::new(&reference.name);
@@ -164,15 +176,19 @@ pub async fn snapshot(
         // A template applied together with the Rollout (one `kubectl apply`, one Argo CD sync) may
         // not have reached the watch cache yet: ask the API server before calling the spec invalid.
         let spec = match spec {
-            Some(spec) => Some(spec),
+            Some(spec) => Read::Found(spec),
             None => template_from_api(client, &reference, &namespace).await,
         };
-        if let Some(spec) = spec {
-            templates.insert(reference, spec);
+        match spec {
+            Read::Found(spec) => {
+                templates.insert(reference, spec);
+            }
+            Read::Absent => {}
+            Read::Unknown(why) => unreadable.push(why),
         }
     }
     let pods = pods_to_restart(client, rollout, &namespace, &replicasets).await?;
-    let routes = routes(client, rollout).await;
+    let routes = routes(client, rollout, &mut unreadable).await;
     Ok(Snapshot {
         rollout: (**rollout).clone(),
         runs: runs(stores, &namespace, &uid),
@@ -183,6 +199,7 @@ pub async fn snapshot(
         pods,
         routes,
         now,
+        unreadable,
         // The reconcile's own memory, not the cluster's: it fills this in.
         counts_held_since: None,
     })

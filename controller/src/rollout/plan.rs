@@ -190,9 +190,22 @@ pub struct Plan {
     /// The status differs from the stored one only in replica counts that are still moving: it
     /// is not written in this reconcile (see `decide::coalesce`).
     pub hold_status: bool,
+    /// Nothing was decided because these could not be read: no action, the stored status kept,
+    /// the reconcile retried with backoff.
+    pub undecided: Vec<crate::read::Unreadable>,
 }
 
 impl Plan {
+    /// The plan of a reconcile that could not read all it needs: nothing done, nothing written.
+    #[must_use]
+    pub fn undecided(stored: RolloutStatus, unreadable: Vec<crate::read::Unreadable>) -> Self {
+        Self {
+            status: stored,
+            undecided: unreadable,
+            ..Self::default()
+        }
+    }
+
     /// Asks to be woken at `at` (the earliest of all requests wins).
     pub fn wake_at(&mut self, at: Timestamp) {
         self.requeue_at = Some(self.requeue_at.map_or(at, |t| t.min(at)));

@@ -13,7 +13,7 @@ use super::context::RolloutContext;
 use super::plan::Action;
 use super::{decide, execute, observe, status};
 use crate::events::Note;
-use crate::{Error, Result};
+use crate::{Error, ObjectKey, Result};
 
 const CONTROLLER: &str = "rollout";
 
@@ -32,6 +32,16 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<RolloutContext>) -> Resul
     let mut snapshot = observe::snapshot(client, &ctx.stores, &rollout, ctx.base.clock.now()).await?;
     snapshot.counts_held_since = ctx.held.since(&key);
     let plan = decide(&snapshot);
+    if !plan.undecided.is_empty() {
+        return Err(Error::Undecided {
+            object: Box::new(ObjectKey::namespaced(
+                "Rollout",
+                &snapshot.namespace,
+                &rollout.name_any(),
+            )),
+            unreadable: plan.undecided,
+        });
+    }
     // The Rollout's own metadata is written after its status, which is guarded by the
     // resourceVersion this decision was made on.
     let (own, others): (Vec<_>, Vec<_>) = plan

@@ -29,6 +29,8 @@ pub struct Snapshot {
     /// The traffic router objects it drives, as read from the API server (absent when they do
     /// not exist).
     pub routes: crate::rollout::traffic::Objects,
+    /// What could not be read (an answer other than 404): while any is here, nothing is decided.
+    pub unreadable: Vec<crate::read::Unreadable>,
     /// Its pods; only read while a restart is pending.
     pub pods: Vec<Pod>,
     /// The time of the decision.

@@ -74,6 +74,10 @@ pub fn decide(snap: &Snapshot) -> Plan {
     let rollout = &snap.rollout;
     let old = rollout.status.clone().unwrap_or_default();
     let now = Time(snap.now);
+    // "Could not read" is never a verdict on the spec (a missing template would be InvalidSpec).
+    if !snap.unreadable.is_empty() {
+        return Plan::undecided(old, snap.unreadable.clone());
+    }
     if let Some(message) = invalid::problems(snap) {
         return invalid::plan(rollout, &old, &now, &message);
     }

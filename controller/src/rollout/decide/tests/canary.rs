@@ -378,3 +378,29 @@ fn a_revision_within_the_rollback_window_is_fast_tracked() {
     w.settle();
     assert_eq!(w.phase().0, Some(RolloutPhase::Paused));
 }
+
+/// A template (or route) that could not be read (403, 5xx, timeout) is not a missing one: nothing
+/// is decided, the stored status stays as it is, and no InvalidSpec is written. The same template
+/// absent (404) is an InvalidSpec, as the case above shows.
+#[test]
+fn a_template_that_cannot_be_read_decides_nothing() {
+    let mut w = with_analysis();
+    let before = w.status();
+    w.snap.templates.clear();
+    w.snap.unreadable.push(crate::read::Unreadable {
+        what: "AnalysisTemplate default/rate".into(),
+        reason: "the server answered 503".into(),
+    });
+    let plan = w.step();
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+    assert_eq!(plan.status, before);
+    assert_eq!(plan.undecided.len(), 1);
+    // Read again: the same world decides as before, without the template it is an InvalidSpec.
+    w.snap.unreadable.clear();
+    w.step();
+    assert!(
+        w.phase().1.contains("AnalysisTemplate \"rate\" not found"),
+        "{:?}",
+        w.phase()
+    );
+}
