@@ -99,7 +99,7 @@ async fn controller(command: Internal) {
     let options = Options {
         metrics_addr: Some(metrics_addr),
         prometheus_address,
-        applications: Some(controller::application::AppSettings {
+        applications: Some(controller::runtime::AppSettings {
             repo_cache: Some(repo_cache),
             poll_interval: poll,
             max_reverts_per_hour,

@@ -1,6 +1,10 @@
-//! Sluice's reconcilers as a library: Rollouts ([`rollout`]) and AnalysisRuns ([`analysisrun`]),
-//! what they share (context, clock, errors, metrics, the HTTP endpoint, write parameters), and the
-//! [`manager`] that runs them under leader election with one stop signal.
+//! Sluice's reconcilers as a library: Rollouts ([`rollout`]), AnalysisRuns ([`analysisrun`]),
+//! Applications ([`application`]) and ApplicationSets ([`applicationset`]); the GitOps runtime the
+//! last two share ([`runtime`]: repositories, credentials, clusters, live state, polling,
+//! webhooks); what every reconciler shares (context, clock, errors, metrics, reads, the HTTP
+//! endpoint, write parameters, [`scope`], [`shutdown`]); and the [`manager`] that starts them all
+//! under leader election with one stop signal. Reconcilers import only the leaf modules, never the
+//! manager, and the manager imports them: no cycle.
 //!
 //! Every reconciler folder has the same shape: `mod.rs` (watches and wiring), `context.rs`,
 //! `reconcile.rs` (observe → decide → execute → status), `observe.rs`, `decide` (pure),
@@ -19,7 +23,10 @@ pub mod owner_index;
 pub mod read;
 pub mod requeue;
 pub mod rollout;
+pub mod runtime;
+pub mod scope;
 pub mod server;
+pub mod shutdown;
 pub mod watches;
 
 pub use context::Context;

@@ -23,7 +23,7 @@ pub async fn serve(
     addr: SocketAddr,
     metrics: Arc<Metrics>,
     ready: Arc<AtomicBool>,
-    webhook: Option<crate::application::webhook::Receiver>,
+    webhook: Option<crate::runtime::webhook::Receiver>,
 ) -> std::io::Result<()> {
     let readyz = get(move || {
         let ready = ready.load(Ordering::SeqCst);
@@ -43,7 +43,7 @@ pub async fn serve(
     if let Some(receiver) = webhook {
         // Argo CD's default payload cap is 50 MB; pushes are far smaller.
         let hooks = Router::new()
-            .route("/api/webhook", axum::routing::post(crate::application::webhook::handle))
+            .route("/api/webhook", axum::routing::post(crate::runtime::webhook::handle))
             .layer(axum::extract::DefaultBodyLimit::max(10 << 20))
             .with_state(Arc::new(receiver));
         app = app.merge(hooks);

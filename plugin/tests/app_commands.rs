@@ -7,7 +7,7 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use controller::application::AppSettings;
+use controller::runtime::AppSettings;
 use kube::api::{Patch, PatchParams};
 use tests::cluster::Cluster;
 use tests::git::{GitDaemon, GitRepo, git};

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod commands;
+mod logging;
 
 /// Sluice: progressive delivery for Kubernetes, driven by Git.
 #[derive(Debug, Parser)]

@@ -34,18 +34,15 @@ impl Cluster {
     }
 
     /// [`Self::start`], with the Application reconciler too when `applications` is given.
-    pub async fn start_with(
-        prometheus: Option<&str>,
-        applications: Option<controller::application::AppSettings>,
-    ) -> Self {
-        Self::start_scoped(prometheus, applications, controller::manager::Scope::cluster()).await
+    pub async fn start_with(prometheus: Option<&str>, applications: Option<controller::runtime::AppSettings>) -> Self {
+        Self::start_scoped(prometheus, applications, controller::scope::Scope::cluster()).await
     }
 
     /// [`Self::start_with`], handling only what `scope` names (a namespace, an instance id).
     pub async fn start_scoped(
         prometheus: Option<&str>,
-        applications: Option<controller::application::AppSettings>,
-        scope: controller::manager::Scope,
+        applications: Option<controller::runtime::AppSettings>,
+        scope: controller::scope::Scope,
     ) -> Self {
         sim::tls::ensure_crypto_provider();
         let _ = tracing_subscriber::fmt()

@@ -53,7 +53,7 @@ async fn pods(cluster: &Cluster) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rollout_argo_was_running_is_taken_over_without_restarting_a_pod() {
-    let scope = controller::manager::Scope {
+    let scope = controller::scope::Scope {
         namespace: None,
         instance_id: Some("sluice".into()),
     };

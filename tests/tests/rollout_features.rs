@@ -405,7 +405,7 @@ async fn status_writes_guarded_by_resource_version_survive_concurrent_writers() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_instance_handles_the_rollouts_labelled_with_its_id_only() {
-    let scope = controller::manager::Scope {
+    let scope = controller::scope::Scope {
         namespace: None,
         instance_id: Some("blue".into()),
     };

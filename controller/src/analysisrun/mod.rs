@@ -24,7 +24,8 @@ use kube::runtime::watcher;
 pub use context::{AnalysisRunContext, StartedRun};
 
 use crate::Context;
-use crate::manager::{Scope, Shutdown};
+use crate::scope::Scope;
+use crate::shutdown::Shutdown;
 use crate::watches::log_errors;
 
 /// Runs the AnalysisRun reconciler until `shutdown` (in-flight reconciles finish first). It

@@ -13,7 +13,7 @@ use kube::api::{DynamicObject, Patch};
 use parking_lot::Mutex;
 use serde_json::Value;
 
-use super::live::{Kind, LiveState};
+use crate::runtime::live::{Kind, LiveState};
 
 /// How one resource compares.
 #[derive(Clone, Debug, PartialEq, Eq)]

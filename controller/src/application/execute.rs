@@ -16,9 +16,9 @@ use kube::{Api, ResourceExt as _};
 use serde_json::{Value, json};
 
 use super::context::{AppContext, SelfHeal};
-use super::live::LiveState;
 use super::plan::{Action, Outcome, Propagation};
 use super::snapshot::Snapshot;
+use crate::runtime::live::LiveState;
 use crate::{Error, ObjectKey, Result, params};
 
 /// How many applies of one step are in flight at once.
@@ -58,7 +58,11 @@ fn app_key(snap: &Snapshot) -> ObjectKey {
 pub async fn actions(ctx: &Arc<AppContext>, snap: &Snapshot, actions: &[Action]) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     // The destination's live state, as observed (`None`: the cluster went since).
-    let cluster = snap.cluster.as_ref().ok().and_then(|c| ctx.clusters.cached(&c.server));
+    let cluster = snap
+        .cluster
+        .as_ref()
+        .ok()
+        .and_then(|c| ctx.runtime.clusters.cached(&c.server));
     let cluster = cluster.as_deref();
     let requests = &ctx.base.metrics.app_requests;
     let mut rest = actions;
@@ -182,7 +186,10 @@ async fn revert(
         return (false, "no source".into());
     };
     // Pushing prefers write credentials (`repository-write`); the fetch afterwards reads.
-    let (access, read) = match (super::render::write_access(ctx, &url), super::render::access(ctx, &url)) {
+    let (access, read) = match (
+        crate::runtime::render::write_access(&ctx.runtime, &url),
+        crate::runtime::render::access(&ctx.runtime, &url),
+    ) {
         (Ok(write), Ok(read)) => (write, read),
         (Err(e), _) | (_, Err(e)) => return (false, e.0),
     };
@@ -190,7 +197,7 @@ async fn revert(
     let started = ctx.base.clock.now();
     let (shared, branch, squash) = (ctx.clone(), branch.to_owned(), squash.map(str::to_owned));
     let task = tokio::task::spawn_blocking(move || {
-        let (name, email) = &shared.settings.git_author;
+        let (name, email) = &shared.runtime.settings.git_author;
         let request = repo::revert::Request {
             url: &url,
             access: &access,
@@ -201,8 +208,11 @@ async fn revert(
             attempts: 10,
             squash: squash.as_deref(),
         };
-        let result = repo::revert::revert_and_push(&shared.repos, &request);
-        let _ = shared.repos.fetch(&url, &read, shared.repos.fetch_count(&url));
+        let result = repo::revert::revert_and_push(&shared.runtime.repos, &request);
+        let _ = shared
+            .runtime
+            .repos
+            .fetch(&url, &read, shared.runtime.repos.fetch_count(&url));
         match result {
             Ok(repo::revert::Pushed::Branch(tip)) => (true, format!("pushed {} to {branch}", &tip[..tip.len().min(7)])),
             Ok(repo::revert::Pushed::Aside { branch: aside, reason }) if aside.is_empty() => (false, reason),
@@ -241,7 +251,7 @@ async fn apply_owned(ctx: &AppContext, cluster: Option<&LiveState>, action: Acti
 }
 
 async fn patch_app(ctx: &AppContext, snap: &Snapshot, patch: &Value, verb: &'static str) -> Result<()> {
-    let api: Api<StoredApplication> = Api::namespaced(ctx.base.client.clone(), &ctx.settings.namespace);
+    let api: Api<StoredApplication> = Api::namespaced(ctx.base.client.clone(), &ctx.runtime.settings.namespace);
     api.patch(snap.name(), &params::patch(), &Patch::Merge(patch))
         .await
         .map_err(|e| Error::kube(verb, app_key(snap), e))?;

@@ -3,7 +3,7 @@
 //! across restarts and replicas), this Application's reverts in the last hour, the branch the
 //! target revision names, and what the build reads (Kustomize bases included).
 
-use super::live::LiveState;
+use crate::runtime::live::LiveState;
 use std::sync::Arc;
 
 use crds::AnalysisRun;
@@ -27,7 +27,7 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
         app.annotations()
             .get(gitops::revert::AUTO_REVERT_ANNOTATION)
             .map(String::as_str),
-        ctx.settings.auto_revert,
+        ctx.runtime.settings.auto_revert,
     );
     if mode == gitops::revert::Mode::Off {
         return None;
@@ -45,9 +45,12 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
     let application = format!("{}/{}", app.namespace().unwrap_or_default(), app.name_any());
     let (shared, revision) = (ctx.clone(), revision.to_owned());
     let now = ctx.base.clock.now().as_second();
-    let (limit, squash) = (ctx.settings.max_reverts_per_hour, ctx.settings.revert_squash);
+    let (limit, squash) = (
+        ctx.runtime.settings.max_reverts_per_hour,
+        ctx.runtime.settings.revert_squash,
+    );
     let task = tokio::task::spawn_blocking(move || {
-        let repos = &shared.repos;
+        let repos = &shared.runtime.repos;
         let commits = match &known_good {
             Some(good) => repos.commits_between(&url, good, &revision).unwrap_or_default(),
             None => Vec::new(),

@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use super::compare::{self, Compared};
 use super::context::AppContext;
-use super::live::{Kind, LiveState};
-use super::render::{self, Request};
 use super::snapshot::{ClusterRef, Observed, Resource, Snapshot};
+use crate::runtime::live::{Kind, LiveState};
+use crate::runtime::render::{self, Request};
 use crds::keys::{MANIFEST_GENERATE_PATHS_ANNOTATION, REFRESH_ANNOTATION};
 
 /// How many dry runs one reconcile has in flight.
@@ -22,7 +22,7 @@ const CONCURRENT_DRY_RUNS: usize = 16;
 /// The source an Application syncs (the first of `sources` when `source` is absent).
 #[must_use]
 pub fn source_of(app: &StoredApplication) -> Option<&ApplicationSource> {
-    app.spec.source.as_ref().or_else(|| app.spec.sources.first())
+    app.spec.primary_source()
 }
 
 fn project(ctx: &AppContext, app: &StoredApplication) -> Result<AppProjectSpec, String> {
@@ -32,17 +32,16 @@ fn project(ctx: &AppContext, app: &StoredApplication) -> Result<AppProjectSpec, 
         .as_deref()
         .filter(|p| !p.is_empty())
         .unwrap_or("default");
-    let found = ctx
-        .projects
-        .state()
-        .into_iter()
-        .find(|p| p.name_any() == name && p.namespace().as_deref() == Some(ctx.settings.namespace.as_str()));
+    let found =
+        ctx.runtime.projects.state().into_iter().find(|p| {
+            p.name_any() == name && p.namespace().as_deref() == Some(ctx.runtime.settings.namespace.as_str())
+        });
     match found {
         Some(p) => Ok(p.spec.clone()),
         None if name == "default" => Ok(gitops::project::default_project()),
         None => Err(format!(
             "AppProject {name:?} does not exist in namespace {}",
-            ctx.settings.namespace
+            ctx.runtime.settings.namespace
         )),
     }
 }
@@ -60,16 +59,17 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
         .unwrap_or_default();
     let destination = &app.spec.destination;
     let resolved = ctx
+        .runtime
         .clusters
         .resolve(
-            &ctx.secrets.state(),
+            &ctx.runtime.secrets.state(),
             destination.server.as_deref().unwrap_or_default(),
             destination.name.as_deref().unwrap_or_default(),
         )
         .await;
     let (cluster, live) = match resolved {
         Ok(r) => {
-            let unreachable = ctx.clusters.reachable(&r.server, &name).await.err();
+            let unreachable = ctx.runtime.clusters.reachable(&r.server, &name).await.err();
             let live = unreachable.is_none().then_some(r.live);
             let cluster = ClusterRef {
                 server: r.server,
@@ -94,7 +94,7 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
             app.annotations()
                 .get(gitops::revert::AUTO_REVERT_ANNOTATION)
                 .map(String::as_str),
-            ctx.settings.auto_revert,
+            ctx.runtime.settings.auto_revert,
         ) != gitops::revert::Mode::Off,
         revert: None,
     };
@@ -226,7 +226,7 @@ async fn observe_source(
         .or(source.target_revision.as_deref())
         .unwrap_or("HEAD");
     let got = render::observe(
-        ctx,
+        &ctx.runtime,
         Request {
             source,
             revision,
@@ -274,6 +274,7 @@ async fn observe_source(
         }
     }
     let rules: Vec<_> = ctx
+        .runtime
         .settings
         .ignore_differences
         .iter()

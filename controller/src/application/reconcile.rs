@@ -30,7 +30,7 @@ const IDLE_RECHECK: Duration = Duration::from_secs(600);
 /// API failures writing the Application; it is retried by [`error_policy`].
 #[instrument(skip(app, ctx), fields(namespace = app.namespace().unwrap_or_default(), name = %app.name_any()))]
 pub async fn reconcile(app: Arc<StoredApplication>, ctx: Arc<AppContext>) -> Result<Requeue> {
-    if !ctx.owns(&app) {
+    if !ctx.runtime.owns(&app) {
         // Another replica's shard: not a read or a write from this one.
         return Ok(Requeue::await_change());
     }

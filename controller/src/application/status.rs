@@ -31,11 +31,11 @@ pub struct Written {
 }
 
 fn key(ctx: &AppContext, snap: &Snapshot) -> ObjectKey {
-    ObjectKey::namespaced("Application", &ctx.settings.namespace, snap.name())
+    ObjectKey::namespaced("Application", &ctx.runtime.settings.namespace, snap.name())
 }
 
 fn api(ctx: &AppContext) -> Api<StoredApplication> {
-    Api::namespaced(ctx.base.client.clone(), &ctx.settings.namespace)
+    Api::namespaced(ctx.base.client.clone(), &ctx.runtime.settings.namespace)
 }
 
 fn serialize(ctx: &AppContext, snap: &Snapshot, status: Option<&ApplicationStatus>) -> Result<Value> {

@@ -1,6 +1,6 @@
-//! What the ApplicationSet reconciler gets: the Application reconciler's context (client, clock,
-//! repository cache and credentials, AppProjects), the cluster Secrets, and the Applications
-//! indexed by their controlling ApplicationSet.
+//! What the ApplicationSet reconciler gets: the GitOps runtime (client, clock, repository cache
+//! and credentials, AppProjects), the cluster Secrets, and the Applications indexed by their
+//! controlling ApplicationSet.
 
 use std::sync::Arc;
 
@@ -8,13 +8,13 @@ use crds::gitops::StoredApplication;
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::reflector::Store;
 
-use crate::application::AppContext;
 use crate::owner_index::OwnerIndex;
+use crate::runtime::GitOps;
 
 /// The ApplicationSet reconciler's context.
 pub struct AppSetContext {
-    /// The Application reconciler's context, shared.
-    pub apps: Arc<AppContext>,
+    /// The GitOps runtime, shared with the Application reconciler.
+    pub runtime: Arc<GitOps>,
     /// Cluster Secrets (`argocd.argoproj.io/secret-type: cluster`) in the namespace.
     pub clusters: Store<Secret>,
     /// Applications in the namespace, by controlling owner.

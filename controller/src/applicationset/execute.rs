@@ -33,10 +33,10 @@ fn key(snap: &Snapshot, name: &str) -> ObjectKey {
 /// A conflict (the Application changed since it was observed), retried at once.
 pub async fn actions(ctx: &AppSetContext, snap: &Snapshot, actions: &[Action]) -> Result<Outcome> {
     let namespace = snap.appset.namespace().unwrap_or_default();
-    let api: Api<StoredApplication> = Api::namespaced(ctx.apps.base.client.clone(), &namespace);
+    let api: Api<StoredApplication> = Api::namespaced(ctx.runtime.base.client.clone(), &namespace);
     let mut outcome = Outcome::default();
     for action in actions {
-        ctx.apps.base.metrics.app_requests.inc();
+        ctx.runtime.base.metrics.app_requests.inc();
         let (name, done, reason) = match action {
             Action::Apply { name, object, create } => {
                 let done = api.patch(name, &params::apply(), &Patch::Apply(object)).await.map(drop);

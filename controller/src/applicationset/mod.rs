@@ -4,7 +4,8 @@
 //! Reconcile ([`reconcile`]) = observe ([`observe`]: clusters, Git revisions, the parameter
 //! sets, the Applications of the namespace) → decide ([`decide`], pure) → execute ([`execute`]:
 //! server-side apply or delete each Application) → write the status ([`status`]) when it changed.
-//! It runs beside the Application reconciler and shares its repository cache and credentials;
+//! It runs beside the Application reconciler and shares the GitOps runtime (repositories,
+//! credentials, clusters) with it;
 //! this file wires the watches.
 
 pub mod context;
@@ -28,15 +29,15 @@ use kube::{Api, ResourceExt as _};
 pub use context::AppSetContext;
 pub use decide::decide;
 
-use crate::application::AppContext;
-use crate::manager::Shutdown;
+use crate::runtime::GitOps;
+use crate::shutdown::Shutdown;
 use crate::watches::{log_errors, reflect, reflect_indexed};
 
 /// Runs the ApplicationSet reconciler until `shutdown`, over the ApplicationSets in the
 /// Application namespace.
-pub async fn run(apps: Arc<AppContext>, shutdown: Shutdown) {
-    let client = apps.base.client.clone();
-    let namespace = apps.settings.namespace.clone();
+pub async fn run(runtime: Arc<GitOps>, shutdown: Shutdown) {
+    let client = runtime.base.client.clone();
+    let namespace = runtime.settings.namespace.clone();
     let clusters_config = watcher::Config::default().labels(&format!("{SECRET_TYPE_LABEL}=cluster"));
     let (clusters, cluster_stream) = reflect(Api::<Secret>::namespaced(client.clone(), &namespace), clusters_config);
     let (applications, app_stream) = reflect_indexed(
@@ -50,7 +51,7 @@ pub async fn run(apps: Arc<AppContext>, shutdown: Shutdown) {
     );
     let sets = controller.store();
     let context = Arc::new(AppSetContext {
-        apps,
+        runtime,
         clusters,
         applications,
     });

@@ -11,7 +11,7 @@ use kube::ResourceExt as _;
 
 use super::context::AppSetContext;
 use super::snapshot::Snapshot;
-use crate::application::{poll, render};
+use crate::runtime::{poll, render};
 
 /// Takes the snapshot of `set` at the context clock's now.
 pub async fn snapshot(ctx: &Arc<AppSetContext>, set: &ApplicationSet) -> Snapshot {
@@ -48,7 +48,7 @@ pub async fn snapshot(ctx: &Arc<AppSetContext>, set: &ApplicationSet) -> Snapsho
         .map(|a| a.name_any())
         .collect();
     let projects = ctx
-        .apps
+        .runtime
         .projects
         .state()
         .iter()
@@ -58,7 +58,7 @@ pub async fn snapshot(ctx: &Arc<AppSetContext>, set: &ApplicationSet) -> Snapsho
         .collect();
     Snapshot {
         appset: set.clone(),
-        now: ctx.apps.base.clock.now(),
+        now: ctx.runtime.base.clock.now(),
         generated: parameters(&set.spec, &inputs),
         owned,
         foreign,
@@ -70,11 +70,11 @@ pub async fn snapshot(ctx: &Arc<AppSetContext>, set: &ApplicationSet) -> Snapsho
 /// from the cache (directories, and the files its patterns match).
 async fn revision(ctx: &Arc<AppSetContext>, read: &GitRead) -> Result<Revision, String> {
     let url = read.repo_url.clone();
-    let access = render::access(&ctx.apps, &url).map_err(|e| e.0)?;
-    if ctx.apps.repos.fetch_count(&url) > 0 {
-        poll::changed(&ctx.apps, &url).await;
+    let access = render::access(&ctx.runtime, &url).map_err(|e| e.0)?;
+    if ctx.runtime.repos.fetch_count(&url) > 0 {
+        poll::changed(&ctx.runtime, &url).await;
     }
-    let (shared, read) = (ctx.apps.clone(), read.clone());
+    let (shared, read) = (ctx.runtime.clone(), read.clone());
     let task = tokio::task::spawn_blocking(move || {
         let repos = &shared.repos;
         let seen = repos.fetch_count(&url);

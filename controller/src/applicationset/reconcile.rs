@@ -24,7 +24,7 @@ const IDLE_RECHECK: Duration = Duration::from_secs(600);
 /// API failures; retried by [`error_policy`].
 #[instrument(skip(set, ctx), fields(namespace = set.namespace().unwrap_or_default(), name = %set.name_any()))]
 pub async fn reconcile(set: Arc<ApplicationSet>, ctx: Arc<AppSetContext>) -> Result<Requeue> {
-    let _timer = ctx.apps.base.metrics.reconcile(CONTROLLER);
+    let _timer = ctx.runtime.base.metrics.reconcile(CONTROLLER);
     if set.metadata.deletion_timestamp.is_some() {
         // Its Applications go by garbage collection (their ownerReference).
         return Ok(Requeue::await_change());
@@ -55,10 +55,10 @@ fn requeue_after(set: &ApplicationSet, ctx: &AppSetContext) -> Duration {
         .filter_map(|s| u64::try_from(s).ok())
         .map(Duration::from_secs)
         .min()
-        .unwrap_or(ctx.apps.settings.poll_interval)
+        .unwrap_or(ctx.runtime.settings.poll_interval)
 }
 
 /// Retries failed reconciles: conflicts at once, everything else after a few seconds.
 pub fn error_policy(set: Arc<ApplicationSet>, error: &Error, ctx: Arc<AppSetContext>) -> Requeue {
-    crate::requeue::after_error(&ctx.apps.base.metrics, CONTROLLER, &set.name_any(), error)
+    crate::requeue::after_error(&ctx.runtime.base.metrics, CONTROLLER, &set.name_any(), error)
 }

@@ -22,9 +22,9 @@ pub async fn write(ctx: &AppSetContext, snap: &Snapshot, status: &ApplicationSet
         return Ok(false);
     }
     let namespace = set.namespace().unwrap_or_default();
-    let api: Api<ApplicationSet> = Api::namespaced(ctx.apps.base.client.clone(), &namespace);
+    let api: Api<ApplicationSet> = Api::namespaced(ctx.runtime.base.client.clone(), &namespace);
     let patch = json!({"status": {"conditions": status.conditions, "resources": status.resources}});
-    ctx.apps.base.metrics.app_requests.inc();
+    ctx.runtime.base.metrics.app_requests.inc();
     api.patch_status(&set.name_any(), &params::patch(), &Patch::Merge(&patch))
         .await
         .map_err(|e| {
@@ -48,7 +48,7 @@ pub async fn publish(ctx: &AppSetContext, snap: &Snapshot, notes: &[Note]) {
         })
         .collect();
     events::publish(
-        &ctx.apps.base.recorder,
+        &ctx.runtime.base.recorder,
         &snap.appset.object_ref(&()),
         "Generate",
         &notes,

@@ -5,8 +5,6 @@
 //! through [`Manager`], so they run the same way everywhere.
 
 mod leader;
-mod scope;
-pub mod shutdown;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -17,11 +15,12 @@ use std::time::Duration;
 use analysis::providers::{JobProvider, PrometheusProvider, Providers, WebProvider};
 
 pub use leader::{LeaderElection, identity};
-pub use scope::Scope;
-pub use shutdown::Shutdown;
 
 use crate::Context;
 use crate::metrics::Metrics;
+use crate::runtime::{GitOps, RuntimeError};
+use crate::scope::Scope;
+use crate::shutdown::{self, Shutdown};
 
 /// How long in-flight reconciles may take to finish after the stop signal.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -68,6 +67,9 @@ pub enum ManagerError {
     /// The Kubernetes client could not be built.
     #[error("cannot build the Kubernetes client")]
     Client(#[source] kube::Error),
+    /// The GitOps runtime (for Applications and ApplicationSets) could not start.
+    #[error("the Application reconciler cannot start")]
+    Runtime(#[source] RuntimeError),
 }
 
 /// What the controller runs with.
@@ -82,7 +84,7 @@ pub struct Options {
     /// Leader election (`None`: this replica acts alone).
     pub leader_election: Option<LeaderElection>,
     /// The Application reconciler's settings (`None`: it does not run).
-    pub applications: Option<crate::application::AppSettings>,
+    pub applications: Option<crate::runtime::AppSettings>,
 }
 
 /// The controller: its context and options, ready to run.
@@ -92,7 +94,7 @@ pub struct Manager {
     providers: Providers,
     options: Options,
     ready: Arc<AtomicBool>,
-    webhook: Option<crate::application::webhook::Receiver>,
+    webhook: Option<crate::runtime::webhook::Receiver>,
     pushes: parking_lot::Mutex<Option<tokio::sync::mpsc::Receiver<gitops::webhook::Push>>>,
 }
 
@@ -108,11 +110,11 @@ impl Manager {
             ctx.clock.clone(),
         )
         .map_err(ManagerError::Http)?;
-        let (pushed, pushes) = tokio::sync::mpsc::channel(crate::application::webhook::QUEUE);
+        let (pushed, pushes) = tokio::sync::mpsc::channel(crate::runtime::webhook::QUEUE);
         let webhook = options
             .applications
             .as_ref()
-            .map(|settings| crate::application::webhook::Receiver {
+            .map(|settings| crate::runtime::webhook::Receiver {
                 client: ctx.client.clone(),
                 namespace: settings.namespace.clone(),
                 pushes: pushed,
@@ -151,12 +153,16 @@ impl Manager {
         let (trigger, shutdown) = shutdown::channel();
         let applications = self.applications(shutdown);
         tokio::pin!(applications);
+        let mut finished = false;
         let result = tokio::select! {
             led = self.lead(stop, false) => led,
-            () = &mut applications => Ok(()),
+            ran = &mut applications => {
+                finished = true;
+                ran
+            }
         };
         trigger.stop();
-        if tokio::time::timeout(DRAIN, &mut applications).await.is_err() {
+        if !finished && tokio::time::timeout(DRAIN, &mut applications).await.is_err() {
             tracing::warn!("Application reconciles still running after {DRAIN:?}; stopping anyway");
         }
         result
@@ -194,14 +200,18 @@ impl Manager {
                 None => std::future::pending().await,
             }
         };
+        let mut finished = false;
         let result = tokio::select! {
-            () = &mut reconcilers => Ok(()),
+            ran = &mut reconcilers => {
+                finished = true;
+                ran
+            }
             served = &mut server => served,
             () = &mut stop => Ok(()),
             () = lost => Err(ManagerError::LostLease),
         };
         trigger.stop();
-        if tokio::time::timeout(DRAIN, &mut reconcilers).await.is_err() {
+        if !finished && tokio::time::timeout(DRAIN, &mut reconcilers).await.is_err() {
             tracing::warn!("reconciles still running after {DRAIN:?}; stopping anyway");
         }
         self.ctx.metrics.leader.set(0);
@@ -212,28 +222,53 @@ impl Manager {
         result
     }
 
-    /// The Application reconciler (when configured), stopping on `shutdown`.
-    async fn applications(&self, shutdown: Shutdown) {
+    /// The GitOps runtime and its reconcilers (Applications, and ApplicationSets on the replica
+    /// that generates), when configured, stopping on `shutdown`.
+    ///
+    /// # Errors
+    /// The runtime cannot start: the process stops with the reason rather than run without them.
+    async fn applications(&self, shutdown: Shutdown) -> Result<(), ManagerError> {
         let pushes = self.pushes.lock().take();
-        if let (Some(settings), Some(pushes)) = (self.options.applications.clone(), pushes) {
-            crate::application::run(self.ctx.clone(), settings, pushes, shutdown).await;
-        }
-    }
-
-    /// Every reconciler (the Application one only when `applications`), each stopping on
-    /// `shutdown`.
-    async fn reconcilers(&self, shutdown: Shutdown, applications: bool) {
-        let scope = &self.options.scope;
-        let applications = async {
-            if applications {
-                self.applications(shutdown.clone()).await;
+        let (Some(settings), Some(pushes)) = (self.options.applications.clone(), pushes) else {
+            return Ok(());
+        };
+        let (runtime, streams) = GitOps::start(self.ctx.clone(), settings).map_err(ManagerError::Runtime)?;
+        let runtime = Arc::new(runtime);
+        let sets = async {
+            if runtime.generates() {
+                crate::applicationset::run(runtime.clone(), shutdown.clone()).await;
             }
         };
         tokio::join!(
-            crate::rollout::run(self.ctx.clone(), scope, shutdown.clone()),
-            crate::analysisrun::run(self.ctx.clone(), self.providers.clone(), scope, shutdown.clone()),
-            applications,
+            crate::application::run(runtime.clone(), streams, pushes, shutdown.clone()),
+            sets,
         );
+        Ok(())
+    }
+
+    /// Every reconciler (the GitOps ones only when `applications`), each stopping on `shutdown`.
+    ///
+    /// # Errors
+    /// The GitOps runtime cannot start.
+    async fn reconcilers(&self, shutdown: Shutdown, applications: bool) -> Result<(), ManagerError> {
+        let scope = &self.options.scope;
+        let applications = async {
+            if applications {
+                self.applications(shutdown.clone()).await
+            } else {
+                Ok(())
+            }
+        };
+        let rollouts = async {
+            crate::rollout::run(self.ctx.clone(), scope, shutdown.clone()).await;
+            Ok(())
+        };
+        let runs = async {
+            crate::analysisrun::run(self.ctx.clone(), self.providers.clone(), scope, shutdown.clone()).await;
+            Ok(())
+        };
+        // The first error (a runtime that cannot start) ends them all: the process stops with it.
+        tokio::try_join!(rollouts, runs, applications).map(|_| ())
     }
 
     /// Serves the endpoint, or waits forever when it is not asked for.
@@ -291,14 +326,4 @@ pub async fn client(kubeconfig: Option<&Path>) -> Result<kube::Client, ManagerEr
             .map_err(|e| ManagerError::Infer(Box::new(e)))?,
     };
     kube::Client::try_from(config).map_err(ManagerError::Client)
-}
-
-/// Logs to standard error, filtered by `RUST_LOG` (else `default`).
-pub fn init_tracing(default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

@@ -35,8 +35,9 @@ pub use context::{RolloutContext, Stores};
 pub use decide::decide;
 
 use crate::Context;
-use crate::manager::{Scope, Shutdown};
 use crate::metrics::{Metrics, RolloutLabels};
+use crate::scope::Scope;
+use crate::shutdown::Shutdown;
 use crate::watches::{log_errors, reflect, reflect_indexed};
 
 /// Runs the Rollout reconciler until `shutdown` (in-flight reconciles finish first).

@@ -63,6 +63,14 @@ pub struct ApplicationSpec {
     pub info: Vec<NameValue>,
 }
 
+impl ApplicationSpec {
+    /// The source Sluice renders: `source`, else the first of `sources`.
+    #[must_use]
+    pub fn primary_source(&self) -> Option<&ApplicationSource> {
+        self.source.as_ref().or_else(|| self.sources.first())
+    }
+}
+
 /// A source of manifests.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

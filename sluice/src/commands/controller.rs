@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use controller::Context;
-use controller::application::AppSettings;
-use controller::manager::{self, LeaderElection, Manager, Options, Scope};
+use controller::manager::{self, LeaderElection, Manager, Options};
+use controller::runtime::AppSettings;
+use controller::scope::Scope;
 use gitops::shard::{Shard, ShardBy};
 
 use super::CommandError;
@@ -176,7 +177,7 @@ impl ControllerArgs {
 pub fn run(args: &ControllerArgs) -> Result<(), CommandError> {
     let runtime = tokio::runtime::Runtime::new().map_err(CommandError::Runtime)?;
     runtime.block_on(async {
-        manager::init_tracing("info");
+        crate::logging::init("info");
         let stop = super::stop_signal()?;
         let client = manager::client(args.kubeconfig.as_deref()).await?;
         let manager = Manager::new(Context::new(client), args.options()?)?;

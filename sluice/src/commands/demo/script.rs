@@ -9,8 +9,9 @@ use crds::{AnalysisRun, Rollout};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{Api, Client};
 
-use controller::application::AppSettings;
-use controller::manager::{Manager, Options, Scope};
+use controller::manager::{Manager, Options};
+use controller::runtime::AppSettings;
+use controller::scope::Scope;
 
 use super::DemoArgs;
 use super::app::AppFollower;
@@ -186,7 +187,7 @@ impl Stage {
 
 /// Runs the demo.
 pub async fn run(args: &DemoArgs) -> Result<(), CommandError> {
-    controller::manager::init_tracing("error");
+    crate::logging::init("error");
     let begun = crds::clock::stopwatch();
     let stage = Stage::start(args).await?;
     // Whatever happens, everything started is stopped and the temporary folder removed.

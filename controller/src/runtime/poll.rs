@@ -12,13 +12,13 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use rand::Rng as _;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::context::AppContext;
-use super::observe::source_of;
+use super::GitOps;
+
 use super::render::access;
 
 /// Polls until aborted.
 pub async fn run(
-    ctx: Arc<AppContext>,
+    ctx: Arc<GitOps>,
     apps: Store<StoredApplication>,
     wake: UnboundedSender<ObjectRef<StoredApplication>>,
 ) {
@@ -30,14 +30,14 @@ pub async fn run(
             .state()
             .iter()
             .filter(|a| ctx.owns(a))
-            .filter_map(|a| source_of(a).map(|s| s.repo_url.clone()))
+            .filter_map(|a| a.spec.primary_source().map(|s| s.repo_url.clone()))
             .collect();
         for url in urls {
             if changed(&ctx, &url).await {
                 for app in apps
                     .state()
                     .iter()
-                    .filter(|a| source_of(a).is_some_and(|s| s.repo_url == url))
+                    .filter(|a| a.spec.primary_source().is_some_and(|s| s.repo_url == url))
                 {
                     let _ = wake.send(ObjectRef::new(&app.name_any()).within(&ctx.settings.namespace));
                 }
@@ -47,7 +47,7 @@ pub async fn run(
 }
 
 /// Whether `url` moved since the last fetch (fetching it when it did).
-pub async fn changed(ctx: &Arc<AppContext>, url: &str) -> bool {
+pub async fn changed(ctx: &Arc<GitOps>, url: &str) -> bool {
     let Ok(access) = access(ctx, url) else { return false };
     let (shared, url) = (ctx.clone(), url.to_owned());
     let task = tokio::task::spawn_blocking(move || {

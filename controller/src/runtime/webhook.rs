@@ -17,8 +17,8 @@ use kube::{Api, ResourceExt as _};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{Receiver as Queue, Sender, UnboundedSender};
 
-use super::context::AppContext;
-use super::observe::source_of;
+use super::GitOps;
+
 use super::render::access;
 
 /// What the endpoint needs to take pushes.
@@ -97,7 +97,7 @@ pub async fn handle(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, b
 /// Takes pushes until the channel closes: fetches each concerned repository once, then wakes
 /// the Applications the push concerns.
 pub async fn run(
-    ctx: Arc<AppContext>,
+    ctx: Arc<GitOps>,
     apps: Store<StoredApplication>,
     mut pushes: Queue<Push>,
     wake: UnboundedSender<ObjectRef<StoredApplication>>,
@@ -107,7 +107,7 @@ pub async fn run(
             .state()
             .into_iter()
             .filter(|app| {
-                source_of(app).is_some_and(|s| {
+                app.spec.primary_source().is_some_and(|s| {
                     gitops::webhook::concerns(&push, &s.repo_url, s.target_revision.as_deref().unwrap_or("HEAD"))
                         && gitops::webhook::touches(
                             &push.changed,
@@ -121,7 +121,7 @@ pub async fn run(
             .collect();
         let mut fetched: Vec<String> = Vec::new();
         for app in &concerned {
-            let Some(url) = source_of(app).map(|s| s.repo_url.clone()) else {
+            let Some(url) = app.spec.primary_source().map(|s| s.repo_url.clone()) else {
                 continue;
             };
             if !fetched.contains(&url) {
@@ -134,7 +134,7 @@ pub async fn run(
     }
 }
 
-async fn fetch(ctx: &Arc<AppContext>, url: &str) {
+async fn fetch(ctx: &Arc<GitOps>, url: &str) {
     let Ok(access) = access(ctx, url) else { return };
     let (shared, url) = (ctx.clone(), url.to_owned());
     let _ = tokio::task::spawn_blocking(move || {

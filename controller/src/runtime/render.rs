@@ -16,7 +16,7 @@ use repo::credentials::{RepoSecret, select};
 use repo::remote::Access;
 use repo::render::{RenderOptions, Rendered};
 
-use super::context::AppContext;
+use super::GitOps;
 
 /// What rendering gave, shared between Applications on the same source.
 pub type RenderResult = Arc<Result<Rendered, String>>;
@@ -71,7 +71,7 @@ fn repo_secrets(store: &kube::runtime::reflector::Store<Secret>) -> Vec<RepoSecr
 ///
 /// # Errors
 /// A matching Secret whose credentials cannot be used.
-pub fn access(ctx: &AppContext, url: &str) -> Result<Access, SourceError> {
+pub fn access(ctx: &GitOps, url: &str) -> Result<Access, SourceError> {
     access_with(ctx, url, select)
 }
 
@@ -79,12 +79,12 @@ pub fn access(ctx: &AppContext, url: &str) -> Result<Access, SourceError> {
 ///
 /// # Errors
 /// A matching Secret whose credentials cannot be used.
-pub fn write_access(ctx: &AppContext, url: &str) -> Result<Access, SourceError> {
+pub fn write_access(ctx: &GitOps, url: &str) -> Result<Access, SourceError> {
     access_with(ctx, url, repo::credentials::select_write)
 }
 
 fn access_with(
-    ctx: &AppContext,
+    ctx: &GitOps,
     url: &str,
     choose: for<'a> fn(&str, &'a [RepoSecret]) -> Option<&'a RepoSecret>,
 ) -> Result<Access, SourceError> {
@@ -110,7 +110,7 @@ fn access_with(
 
 /// The render options an Application source asks for.
 #[must_use]
-pub fn render_options(source: &ApplicationSource, namespace: &str, ctx: &AppContext) -> RenderOptions {
+pub fn render_options(source: &ApplicationSource, namespace: &str, ctx: &GitOps) -> RenderOptions {
     let mut options = repo::source::render_options(source, namespace, ctx.settings.render_timeout);
     options.helm_binary.clone_from(&ctx.settings.helm_binary);
     options
@@ -136,7 +136,7 @@ pub struct Request<'a> {
 }
 
 /// Resolves and renders the source of one Application.
-pub async fn observe(ctx: &Arc<AppContext>, request: Request<'_>) -> Result<Source, SourceError> {
+pub async fn observe(ctx: &Arc<GitOps>, request: Request<'_>) -> Result<Source, SourceError> {
     let url = request.source.repo_url.clone();
     let access = access(ctx, &url)?;
     let options = render_options(request.source, request.namespace, ctx);
@@ -200,7 +200,7 @@ pub async fn observe(ctx: &Arc<AppContext>, request: Request<'_>) -> Result<Sour
 }
 
 fn render_commit(
-    ctx: &AppContext,
+    ctx: &GitOps,
     url: &str,
     sha: &str,
     path: &str,
