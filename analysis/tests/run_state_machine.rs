@@ -348,7 +348,7 @@ fn events_and_completion() {
         ..Measurement::default()
     };
     let next = advance(&run, &AnalysisRunStatus::default(), t0(), vec![(0, failed)]);
-    let reasons: Vec<_> = next.events.iter().map(|e| (e.reason.as_str(), e.warning)).collect();
+    let reasons: Vec<_> = next.events.iter().map(|e| (e.reason.as_ref(), e.warning)).collect();
     assert_eq!(reasons, vec![("MetricFailed", true), ("AnalysisRunFailed", true)]);
     assert_eq!(next.status.completed_at, Some(Time(t0())));
     assert_eq!(

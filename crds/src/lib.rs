@@ -11,6 +11,7 @@ pub mod crdgen;
 pub mod defaults;
 pub mod duration;
 pub mod errors;
+pub mod events;
 pub mod gitops;
 pub mod hash;
 pub mod keys;

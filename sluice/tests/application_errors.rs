@@ -73,7 +73,7 @@ async fn bad_input_is_a_condition_and_nothing_is_lost() {
     .await;
     let message = condition(&failed, "ComparisonError").unwrap();
     assert!(
-        message.starts_with("app/new.yaml:") && message.contains("did not find expected"),
+        message.starts_with("app/new.yaml:4:") && message.contains("unclosed bracket"),
         "{message}"
     );
     assert_eq!(states(&failed).0, "Unknown");

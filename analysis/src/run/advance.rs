@@ -2,23 +2,13 @@
 //! `runMeasurements` bookkeeping, `assessRunStatus` and `calculateNextReconcileTime`.
 
 use crds::analysis::{AnalysisPhase, AnalysisRunStatus, Measurement, MetricResult, RunSummary};
+use crds::events::Event;
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::phase::{is_completed, is_worse, limit_breach, metric_phase};
 use super::tasks::{Next, result_of, schedule, terminating};
 use super::{CompiledRun, expires_at};
-
-/// Something a user should see as a Kubernetes Event.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunEvent {
-    /// Warning (Failed/Error/Inconclusive) or Normal.
-    pub warning: bool,
-    /// Reason, e.g. `MetricFailed`, `AnalysisRunSuccessful`.
-    pub reason: String,
-    /// Text.
-    pub message: String,
-}
 
 /// The result of advancing a run.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,7 +18,7 @@ pub struct Advance {
     /// When to look again: the next measurement, retry, resume or TTL expiry.
     pub wake_at: Option<Timestamp>,
     /// Events to record.
-    pub events: Vec<RunEvent>,
+    pub events: Vec<Event>,
 }
 
 /// Ends a run that cannot start (bad spec, missing argument) in Error.
@@ -140,7 +130,7 @@ fn record(status: &mut AnalysisRunStatus, name: &str, retention: usize, mut meas
     }
 }
 
-fn assess_metrics(run: &CompiledRun, status: &mut AnalysisRunStatus, terminating: bool, events: &mut Vec<RunEvent>) {
+fn assess_metrics(run: &CompiledRun, status: &mut AnalysisRunStatus, terminating: bool, events: &mut Vec<Event>) {
     for metric in &run.metrics {
         let Some(result) = status.metric_results.iter_mut().find(|r| r.name == metric.metric.name) else {
             continue;
@@ -152,16 +142,16 @@ fn assess_metrics(run: &CompiledRun, status: &mut AnalysisRunStatus, terminating
         result.message = result.measurements.last().and_then(|m| m.message.clone());
         result.phase = Some(phase);
         if is_completed(Some(phase)) {
-            events.push(RunEvent {
+            events.push(Event {
                 warning: phase != AnalysisPhase::Successful,
-                reason: format!("Metric{phase:?}"),
+                reason: format!("Metric{phase:?}").into(),
                 message: format!("Metric '{}' Completed. Result: {phase:?}", metric.metric.name),
             });
         }
     }
 }
 
-fn assess_run(run: &CompiledRun, status: &mut AnalysisRunStatus, now: Timestamp, events: &mut Vec<RunEvent>) {
+fn assess_run(run: &CompiledRun, status: &mut AnalysisRunStatus, now: Timestamp, events: &mut Vec<Event>) {
     let mut summary = RunSummary::default();
     let mut dry_summary = RunSummary::default();
     let mut everything_completed = true;
@@ -217,9 +207,9 @@ fn assess_run(run: &CompiledRun, status: &mut AnalysisRunStatus, now: Timestamp,
     status.phase = Some(phase);
     status.message = message;
     status.completed_at = Some(Time(now));
-    events.push(RunEvent {
+    events.push(Event {
         warning: phase != AnalysisPhase::Successful,
-        reason: format!("AnalysisRun{phase:?}"),
+        reason: format!("AnalysisRun{phase:?}").into(),
         message: format!(
             "Analysis Completed. Result: {phase:?}{}",
             status.message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()

@@ -7,7 +7,7 @@ mod phase;
 mod tasks;
 mod ttl;
 
-pub use advance::{Advance, RunEvent, advance, fail};
+pub use advance::{Advance, advance, fail};
 pub use compile::{CompiledMetric, CompiledRun, compile};
 pub use phase::{is_completed, is_worse};
 pub use tasks::{Task, TaskKind, tasks};

@@ -2,9 +2,10 @@
 //! `reconcileAnalysisRun`): what to do with a completed run (TTL), a run that cannot be compiled,
 //! and which measurements are due; then the status after measuring.
 
-use analysis::run::{Advance, CompiledRun, RunEvent, Task, advance, expires_at, fail, is_completed, tasks};
+use analysis::run::{Advance, CompiledRun, Task, advance, expires_at, fail, is_completed, tasks};
 use crds::AnalysisRun;
 use crds::analysis::{AnalysisRunStatus, Measurement};
+use crds::events::Event;
 use jiff::Timestamp;
 
 use super::context::StartedRun;
@@ -24,7 +25,7 @@ pub enum Decision<'a> {
         /// The Error status.
         status: AnalysisRunStatus,
         /// The event saying why.
-        event: RunEvent,
+        event: Event,
     },
     /// Measure these tasks with the compiled run, then [`after_measuring`].
     Measure {
@@ -60,11 +61,10 @@ pub fn decide<'a>(run: &AnalysisRun, started: Option<&'a StartedRun>, now: Times
             let message = started.args.mask(message);
             Decision::Fail {
                 status: fail(&status, now, &message),
-                event: RunEvent {
-                    warning: true,
-                    reason: "AnalysisRunError".to_string(),
-                    message: format!("Analysis Completed. Result: Error: {message}"),
-                },
+                event: Event::warning(
+                    "AnalysisRunError",
+                    format!("Analysis Completed. Result: Error: {message}"),
+                ),
             }
         }
     }

@@ -1,14 +1,13 @@
 //! Writing what a reconcile decided about a run: its status by server-side apply to the status
 //! subresource (field manager `sluice`), and its Events.
 
-use analysis::run::RunEvent;
 use crds::AnalysisRun;
 use crds::analysis::AnalysisRunStatus;
+use crds::events::Event;
 use kube::api::Patch;
 use kube::{Api, Resource as _};
 
 use super::context::AnalysisRunContext;
-use crate::events::Note;
 use crate::{Error, ObjectKey, Result, params};
 
 /// Applies `status` to the run's status subresource.
@@ -36,14 +35,6 @@ pub async fn write(ctx: &AnalysisRunContext, namespace: &str, name: &str, status
 }
 
 /// Publishes events; a failure to record one is logged, not fatal.
-pub async fn events(ctx: &AnalysisRunContext, run: &AnalysisRun, events: &[RunEvent]) {
-    let notes: Vec<Note<'_>> = events
-        .iter()
-        .map(|e| Note {
-            warning: e.warning,
-            reason: &e.reason,
-            message: &e.message,
-        })
-        .collect();
-    crate::events::publish(&ctx.base.recorder, &run.object_ref(&()), "Analysis", &notes).await;
+pub async fn events(ctx: &AnalysisRunContext, run: &AnalysisRun, events: &[Event]) {
+    crate::events::publish(&ctx.base.recorder, &run.object_ref(&()), "Analysis", events).await;
 }

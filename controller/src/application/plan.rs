@@ -96,16 +96,8 @@ impl Action {
     }
 }
 
-/// An Event to publish on the Application.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppEvent {
-    /// Warning rather than Normal.
-    pub warning: bool,
-    /// Reason (`OperationStarted`, `OperationCompleted`, `SyncFailed`, ...).
-    pub reason: &'static str,
-    /// Message.
-    pub message: String,
-}
+/// The Events a decision asks for (the one Event shape every reconciler uses).
+pub use crds::events::Event;
 
 /// The decision.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -117,7 +109,7 @@ pub struct Decision {
     /// Remove the `operation` field (it has started).
     pub clear_operation: bool,
     /// Events.
-    pub events: Vec<AppEvent>,
+    pub events: Vec<Event>,
     /// When to look again without a change (`None`: on the next change).
     pub requeue_at: Option<Timestamp>,
 }
@@ -125,11 +117,7 @@ pub struct Decision {
 impl Decision {
     /// Adds an event.
     pub fn event(&mut self, warning: bool, reason: &'static str, message: impl Into<String>) {
-        self.events.push(AppEvent {
-            warning,
-            reason,
-            message: message.into(),
-        });
+        self.events.push(Event::new(warning, reason, message));
     }
 
     /// Looks again no later than `at`.

@@ -13,7 +13,6 @@ use tracing::instrument;
 use super::context::AppContext;
 use super::plan::Action;
 use super::{decide, execute, observe, status};
-use crate::events::Note;
 use crate::metrics::PhaseLabels;
 use crate::{Error, Result};
 
@@ -72,16 +71,7 @@ pub async fn reconcile(app: Arc<StoredApplication>, ctx: Arc<AppContext>) -> Res
     }
     written.record(&ctx, &snap, &decision.status).await?;
     written.finish(&ctx, &snap, &decision).await?;
-    let notes: Vec<Note<'_>> = decision
-        .events
-        .iter()
-        .map(|e| Note {
-            warning: e.warning,
-            reason: e.reason,
-            message: &e.message,
-        })
-        .collect();
-    crate::events::publish(&ctx.base.recorder, &app.object_ref(&()), "Sync", &notes).await;
+    crate::events::publish(&ctx.base.recorder, &app.object_ref(&()), "Sync", &decision.events).await;
     tracing::debug!(
         actions = decision.actions.len(),
         writes = outcome.writes + written.writes,

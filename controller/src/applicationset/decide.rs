@@ -18,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt as _;
 use serde_json::{Value, json};
 
-use super::snapshot::{Action, Decision, Note, Snapshot};
+use super::snapshot::{Action, Decision, Event, Snapshot};
 
 /// The label naming the ApplicationSet of a generated Application.
 pub const APPSET_LABEL: &str = "argocd.argoproj.io/application-set-name";
@@ -39,11 +39,7 @@ pub fn decide(snap: &Snapshot) -> Decision {
             return Decision {
                 actions: Vec::new(),
                 status: status(snap, Outcome::NotGenerated(&message)),
-                events: vec![Note {
-                    warning: true,
-                    reason: "ApplicationParamsGenerationError",
-                    message,
-                }],
+                events: vec![Event::warning("ApplicationParamsGenerationError", message)],
             };
         }
     };
@@ -91,11 +87,7 @@ pub fn decide(snap: &Snapshot) -> Decision {
     }
     let events = errors
         .iter()
-        .map(|message| Note {
-            warning: true,
-            reason: "ApplicationValidationError",
-            message: message.clone(),
-        })
+        .map(|message| Event::warning("ApplicationValidationError", message.clone()))
         .collect();
     let outcome = match errors.split_first() {
         None => Outcome::UpToDate,

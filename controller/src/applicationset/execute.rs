@@ -8,7 +8,7 @@ use kube::{Api, ResourceExt as _};
 use serde_json::json;
 
 use super::context::AppSetContext;
-use super::snapshot::{Action, Note, Snapshot};
+use super::snapshot::{Action, Event, Snapshot};
 use crate::error::ObjectKey;
 use crate::{Error, Result, params};
 
@@ -16,7 +16,7 @@ use crate::{Error, Result, params};
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// Events for the writes made and the ones that failed.
-    pub events: Vec<Note>,
+    pub events: Vec<Event>,
     /// `(reason, message)` of each failed write.
     pub failures: Vec<(&'static str, String)>,
     /// Writes made.
@@ -56,22 +56,16 @@ pub async fn actions(ctx: &AppSetContext, snap: &Snapshot, actions: &[Action]) -
         match done {
             Ok(verb) => {
                 outcome.writes += 1;
-                outcome.events.push(Note {
-                    warning: false,
-                    reason: verb,
-                    message: format!("{verb} Application {name}"),
-                });
+                outcome
+                    .events
+                    .push(Event::normal(verb, format!("{verb} Application {name}")));
             }
             Err(kube::Error::Api(status)) if status.code == 409 => {
                 return Err(Error::kube("writing", key(snap, name), kube::Error::Api(status)));
             }
             Err(error) => {
                 let message = format!("Application {name}: {error}");
-                outcome.events.push(Note {
-                    warning: true,
-                    reason,
-                    message: message.clone(),
-                });
+                outcome.events.push(Event::warning(reason, message.clone()));
                 outcome.failures.push((reason, message));
             }
         }

@@ -48,16 +48,8 @@ pub enum Action {
     },
 }
 
-/// An Event to publish on the ApplicationSet.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Note {
-    /// Warning rather than Normal.
-    pub warning: bool,
-    /// Machine-readable reason.
-    pub reason: &'static str,
-    /// What happened.
-    pub message: String,
-}
+/// The Events a decision asks for (the one Event shape every reconciler uses).
+pub use crds::events::Event;
 
 /// What one reconcile decided.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -67,5 +59,5 @@ pub struct Decision {
     /// The status to write.
     pub status: ApplicationSetStatus,
     /// Events.
-    pub events: Vec<Note>,
+    pub events: Vec<Event>,
 }

@@ -7,7 +7,7 @@ use kube::{Api, Resource as _, ResourceExt as _};
 use serde_json::json;
 
 use super::context::AppSetContext;
-use super::snapshot::{Note, Snapshot};
+use super::snapshot::{Event, Snapshot};
 use crate::error::ObjectKey;
 use crate::events;
 use crate::{Error, Result, params};
@@ -38,20 +38,12 @@ pub async fn write(ctx: &AppSetContext, snap: &Snapshot, status: &ApplicationSet
 }
 
 /// Publishes `notes` on the ApplicationSet.
-pub async fn publish(ctx: &AppSetContext, snap: &Snapshot, notes: &[Note]) {
-    let notes: Vec<events::Note<'_>> = notes
-        .iter()
-        .map(|n| events::Note {
-            warning: n.warning,
-            reason: n.reason,
-            message: &n.message,
-        })
-        .collect();
+pub async fn publish(ctx: &AppSetContext, snap: &Snapshot, notes: &[Event]) {
     events::publish(
         &ctx.runtime.base.recorder,
         &snap.appset.object_ref(&()),
         "Generate",
-        &notes,
+        notes,
     )
     .await;
 }

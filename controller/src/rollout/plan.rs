@@ -143,38 +143,8 @@ pub mod reason {
     pub const TRAFFIC_WEIGHT_UPDATED: &str = "TrafficWeightUpdated";
 }
 
-/// A Kubernetes Event to publish on the Rollout.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RolloutEvent {
-    /// Warning rather than Normal.
-    pub warning: bool,
-    /// Argo's reason, e.g. `RolloutStepCompleted`.
-    pub reason: &'static str,
-    /// Human-readable message.
-    pub message: String,
-}
-
-impl RolloutEvent {
-    /// A Normal event.
-    #[must_use]
-    pub fn normal(reason: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            warning: false,
-            reason,
-            message: message.into(),
-        }
-    }
-
-    /// A Warning event.
-    #[must_use]
-    pub fn warning(reason: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            warning: true,
-            reason,
-            message: message.into(),
-        }
-    }
-}
+/// The Events a decision asks for (the one Event shape every reconciler uses).
+pub use crds::events::Event;
 
 /// The outcome of a decision.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -184,7 +154,7 @@ pub struct Plan {
     /// The status to store (written only when it differs from the stored one).
     pub status: RolloutStatus,
     /// Events to publish.
-    pub events: Vec<RolloutEvent>,
+    pub events: Vec<Event>,
     /// When to reconcile again even if nothing changes (pause expiry, deadlines).
     pub requeue_at: Option<Timestamp>,
     /// The status differs from the stored one only in replica counts that are still moving: it

@@ -12,7 +12,6 @@ use tracing::instrument;
 use super::context::RolloutContext;
 use super::plan::Action;
 use super::{decide, execute, observe, status};
-use crate::events::Note;
 use crate::{Error, ObjectKey, Result};
 
 const CONTROLLER: &str = "rollout";
@@ -63,16 +62,7 @@ pub async fn reconcile(rollout: Arc<Rollout>, ctx: Arc<RolloutContext>) -> Resul
         wrote
     };
     outcome.writes += execute::actions(client, &snapshot, &own).await?.writes;
-    let notes: Vec<Note<'_>> = plan
-        .events
-        .iter()
-        .map(|e| Note {
-            warning: e.warning,
-            reason: e.reason,
-            message: &e.message,
-        })
-        .collect();
-    crate::events::publish(&ctx.base.recorder, &rollout.object_ref(&()), "Reconcile", &notes).await;
+    crate::events::publish(&ctx.base.recorder, &rollout.object_ref(&()), "Reconcile", &plan.events).await;
     ctx.base
         .metrics
         .rollout_writes

@@ -13,6 +13,7 @@ impl Validate for Rollout {
         let mut p = Problems::default();
         p.required_name(self.metadata.name.as_deref());
         spec(&mut p, &self.spec);
+        unsupported(&mut p, self);
         p.into_vec()
     }
 }
@@ -253,6 +254,65 @@ fn rollout_analysis(p: &mut Problems, base: &str, analysis: &RolloutAnalysis) {
                 format!("{base}.measurementRetention[{i}].limit"),
                 format!("{} must be greater than 0", keep.limit),
             );
+        }
+    }
+}
+
+/// Features of the Argo schema Sluice refuses rather than silently ignores: the controller reports
+/// them as InvalidSpec and `kubectl sluice lint` before anything is applied.
+fn unsupported(p: &mut Problems, rollout: &Rollout) {
+    let mut add = |path: &str| p.add(path.to_owned(), "not supported yet");
+    if rollout.spec.workload_ref.is_some() {
+        add("spec.workloadRef");
+    }
+    let strategy = rollout.spec.strategy.clone().unwrap_or_default();
+    if let Some(canary) = &strategy.canary {
+        let base = "spec.strategy.canary";
+        if canary.ping_pong.is_some() {
+            add(&format!("{base}.pingPong"));
+        }
+        if canary.anti_affinity.is_some() {
+            add(&format!("{base}.antiAffinity"));
+        }
+        if canary.canary_metadata.is_some() {
+            add(&format!("{base}.canaryMetadata"));
+        }
+        if canary.stable_metadata.is_some() {
+            add(&format!("{base}.stableMetadata"));
+        }
+        for (i, step) in canary.steps.iter().enumerate() {
+            let path = format!("{base}.steps[{i}]");
+            if step.experiment.is_some() {
+                add(&format!("{path}.experiment"));
+            }
+            // Header and mirror routes are served by Istio and the Gateway API.
+            let routing = canary.traffic_routing.as_ref();
+            let served = routing.is_some_and(|r| r.istio.is_some() || r.gateway_api().is_some());
+            for (set, name) in [
+                (step.set_header_route.is_some(), "setHeaderRoute"),
+                (step.set_mirror_route.is_some(), "setMirrorRoute"),
+            ] {
+                if set && !served {
+                    add(&format!(
+                        "{path}.{name} (without trafficRouting.istio or the Gateway API)"
+                    ));
+                }
+            }
+            if step.plugin.is_some() {
+                add(&format!("{path}.plugin"));
+            }
+        }
+    }
+    if let Some(bg) = &strategy.blue_green {
+        let base = "spec.strategy.blueGreen";
+        if bg.anti_affinity.is_some() {
+            add(&format!("{base}.antiAffinity"));
+        }
+        if bg.preview_metadata.is_some() {
+            add(&format!("{base}.previewMetadata"));
+        }
+        if bg.active_metadata.is_some() {
+            add(&format!("{base}.activeMetadata"));
         }
     }
 }

@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::Pass;
 use crate::rollout::identity::controller_ref;
-use crate::rollout::plan::{Action, RolloutEvent, reason};
+use crate::rollout::plan::{Action, Event, reason};
 use crds::keys::{HASH_LABEL, INSTANCE_ID_LABEL, REVISION_ANNOTATION, ROLLOUT_TYPE_LABEL, STEP_INDEX_LABEL};
 
 /// The runs a Rollout currently follows, by role (names).
@@ -264,7 +264,7 @@ fn create(pass: &mut Pass<'_>, kind: RunKind, spec: &RolloutAnalysis) -> Option<
         status: None,
     };
     pass.plan.actions.push(Action::CreateAnalysisRun(Box::new(run)));
-    pass.event(RolloutEvent::normal(
+    pass.event(Event::normal(
         reason::ANALYSIS_RUN_CREATED,
         format!("Created {} AnalysisRun '{name}'", kind.label()),
     ));
@@ -344,9 +344,9 @@ pub fn run_status(
             AnalysisPhase::Inconclusive => "AnalysisRunInconclusive",
         };
         let event = if matches!(now, AnalysisPhase::Failed | AnalysisPhase::Error) {
-            RolloutEvent::warning(reason, text)
+            Event::warning(reason, text)
         } else {
-            RolloutEvent::normal(reason, text)
+            Event::normal(reason, text)
         };
         pass.event(event);
     }

@@ -14,7 +14,7 @@ use super::common::{
 use super::services::{point, selected_hash};
 use super::{Pass, canary, restart, status};
 use crate::rollout::identity::{available, hash_of, revision_of, spec_replicas, status_replicas};
-use crate::rollout::plan::{RolloutEvent, reason};
+use crate::rollout::plan::{Event, reason};
 
 fn strategy(pass: &Pass<'_>) -> BlueGreenStrategy {
     pass.rollout
@@ -63,10 +63,7 @@ pub fn plan(pass: &mut Pass<'_>) {
         let mut status = base_status(pass);
         status.promote_full = None;
         if pass.old.stable_rs.is_some() && pass.old.stable_rs.as_deref() == pass.sets.new.and_then(hash_of) {
-            pass.event(RolloutEvent::normal(
-                reason::SKIP_STEPS,
-                "Rollback to stable ReplicaSets",
-            ));
+            pass.event(Event::normal(reason::SKIP_STEPS, "Rollback to stable ReplicaSets"));
         }
         status.blue_green = Some(BlueGreenStatus {
             active_selector: state.active.clone(),
@@ -294,7 +291,7 @@ fn pause_before_switch(pass: &mut Pass<'_>, bg: &BlueGreenStrategy, state: &mut 
             return Gate::Open;
         }
         pass.pause.add(PauseReason::BlueGreenPause);
-        pass.event(RolloutEvent::normal(
+        pass.event(Event::normal(
             reason::ROLLOUT_PAUSED,
             "Rollout is paused (BlueGreenPause)",
         ));

@@ -12,7 +12,7 @@ use super::analysis::{self, RunKind};
 use super::common::{base_status, cleanup_history, ensure_new_replicaset, promote, scale, size_new};
 use super::{Pass, restart, services, status, traffic};
 use crate::rollout::identity::{available, hash_of, revision_of, spec_replicas, status_replicas};
-use crate::rollout::plan::{RolloutEvent, reason};
+use crate::rollout::plan::{Event, reason};
 use crate::rollout::replicas::{Budget, CanaryScale, Counts, at_desired_counts, next_counts};
 
 /// What the spec and the stored status say about the canary, read once per pass.
@@ -150,10 +150,7 @@ fn reset(pass: &mut Pass<'_>, canary: &Canary<'_>) {
     pass.pause.remove_abort();
     let back_to_stable = pass.sets.new.is_some() && pass.old.stable_rs.as_deref() == pass.sets.new.and_then(hash_of);
     if (back_to_stable || rollback_within_window(pass)) && canary.count > 0 {
-        pass.event(RolloutEvent::normal(
-            reason::SKIP_STEPS,
-            "Rollback to stable ReplicaSets",
-        ));
+        pass.event(Event::normal(reason::SKIP_STEPS, "Rollback to stable ReplicaSets"));
         status.current_step_index = Some(canary.count);
     }
     status::complete(pass, status);
@@ -296,7 +293,7 @@ fn plan_pause_step(pass: &mut Pass<'_>, canary: &Canary<'_>) {
     match pass.pause.condition(PauseReason::CanaryPauseStep).cloned() {
         None if !pass.pause.controller_paused() => {
             pass.pause.add(PauseReason::CanaryPauseStep);
-            pass.event(RolloutEvent::normal(
+            pass.event(Event::normal(
                 reason::ROLLOUT_PAUSED,
                 "Rollout is paused (CanaryPauseStep)",
             ));
@@ -471,7 +468,7 @@ fn step_status(
         loop {
             let next = done.0 + 1;
             let text = step_text(done.1);
-            pass.event(RolloutEvent::normal(
+            pass.event(Event::normal(
                 reason::ROLLOUT_STEP_COMPLETED,
                 format!("Rollout step {next}/{count} completed ({text})"),
             ));

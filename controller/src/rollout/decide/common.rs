@@ -9,7 +9,7 @@ use super::Pass;
 use crate::rollout::identity::{
     available, find_new, hash_of, new_replicaset, ready, revision_of, spec_replicas, status_replicas,
 };
-use crate::rollout::plan::{Action, RolloutEvent, reason};
+use crate::rollout::plan::{Action, Event, reason};
 use crate::rollout::snapshot::Snapshot;
 use crds::keys::SCALE_DOWN_DEADLINE_ANNOTATION;
 
@@ -122,14 +122,14 @@ pub fn create_pending(pass: &mut Pass<'_>) {
     let name = rs_name(&rs);
     pass.plan.actions.insert(0, Action::CreateReplicaSet(Box::new(rs)));
     let events = [
-        RolloutEvent::normal(
+        Event::normal(
             reason::NEW_REPLICA_SET_CREATED,
             format!(
                 "Created ReplicaSet {name} (revision {}) with size {size}",
                 pass.revision
             ),
         ),
-        RolloutEvent::normal(
+        Event::normal(
             reason::ROLLOUT_UPDATED,
             format!("Rollout updated to revision {}", pass.revision),
         ),
@@ -148,7 +148,7 @@ pub fn promote(pass: &mut Pass<'_>, status: &mut RolloutStatus, reason: &str) {
     }
     if status.stable_rs.as_deref() != Some(pass.hash.as_str()) {
         status.stable_rs = Some(pass.hash.clone());
-        pass.event(RolloutEvent::normal(
+        pass.event(Event::normal(
             reason::ROLLOUT_COMPLETED,
             format!(
                 "Rollout completed update to revision {} ({}): {reason}",
@@ -167,7 +167,7 @@ pub fn scale(pass: &mut Pass<'_>, rs: &ReplicaSet, replicas: i32) -> bool {
     }
     let name = rs_name(rs);
     let direction = if replicas > current { "up" } else { "down" };
-    pass.event(RolloutEvent::normal(
+    pass.event(Event::normal(
         reason::SCALING_REPLICA_SET,
         format!(
             "Scaled {direction} ReplicaSet {name} (revision {}) from {current} to {replicas}",

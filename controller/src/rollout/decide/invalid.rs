@@ -1,5 +1,6 @@
-//! InvalidSpec (Argo's `getRolloutValidationErrors` and `validation.ValidateRollout`): the spec's own problems (the validation every tool shares), features
-//! this controller does not carry out yet, and referenced objects that are missing. An invalid
+//! InvalidSpec (Argo's `getRolloutValidationErrors` and `validation.ValidateRollout`): the spec's
+//! own problems and the features Sluice does not carry out yet (`crds::validation`, which every
+//! tool shares), router configurations it cannot serve, and referenced objects that are missing. An invalid
 //! Rollout gets an `InvalidSpec` condition and nothing else is done until it is fixed.
 
 use crds::Rollout;
@@ -8,71 +9,15 @@ use crds::rollout::{AnalysisAt, RolloutPhase, RolloutStatus, ServiceRef, Templat
 use crds::validation::Validate as _;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::rollout::plan::{Plan, RolloutEvent};
+use crate::rollout::plan::{Event, Plan};
 use crate::rollout::snapshot::Snapshot;
 use crds::keys::MANAGED_BY_ANNOTATION;
 
-/// Features of the Argo schema this controller refuses rather than silently ignores.
+/// Router configurations this controller cannot serve (the spec's own refusals, with every other
+/// feature Sluice does not carry out yet, are `crds::validation`'s, which `kubectl sluice lint`
+/// runs too).
 fn unsupported(rollout: &Rollout) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut add = |path: &str| found.push(format!("{path}: not supported yet"));
-    if rollout.spec.workload_ref.is_some() {
-        add("spec.workloadRef");
-    }
-    let strategy = rollout.spec.strategy.clone().unwrap_or_default();
-    if let Some(canary) = &strategy.canary {
-        let base = "spec.strategy.canary";
-        if canary.ping_pong.is_some() {
-            add(&format!("{base}.pingPong"));
-        }
-        if canary.anti_affinity.is_some() {
-            add(&format!("{base}.antiAffinity"));
-        }
-        if canary.canary_metadata.is_some() {
-            add(&format!("{base}.canaryMetadata"));
-        }
-        if canary.stable_metadata.is_some() {
-            add(&format!("{base}.stableMetadata"));
-        }
-        for (i, step) in canary.steps.iter().enumerate() {
-            let path = format!("{base}.steps[{i}]");
-            if step.experiment.is_some() {
-                add(&format!("{path}.experiment"));
-            }
-            // Header and mirror routes are served by Istio and the Gateway API.
-            let routing = canary.traffic_routing.as_ref();
-            let served = routing.is_some_and(|r| r.istio.is_some() || r.gateway_api().is_some());
-            for (set, name) in [
-                (step.set_header_route.is_some(), "setHeaderRoute"),
-                (step.set_mirror_route.is_some(), "setMirrorRoute"),
-            ] {
-                if set && !served {
-                    add(&format!(
-                        "{path}.{name} (without trafficRouting.istio or the Gateway API)"
-                    ));
-                }
-            }
-            if step.plugin.is_some() {
-                add(&format!("{path}.plugin"));
-            }
-        }
-    }
-    if let Some(bg) = &strategy.blue_green {
-        let base = "spec.strategy.blueGreen";
-        if bg.anti_affinity.is_some() {
-            add(&format!("{base}.antiAffinity"));
-        }
-        if bg.preview_metadata.is_some() {
-            add(&format!("{base}.previewMetadata"));
-        }
-        if bg.active_metadata.is_some() {
-            add(&format!("{base}.activeMetadata"));
-        }
-    }
-    if let Err(problems) = crate::rollout::traffic::targets(rollout) {
-        found.extend(problems);
-    }
-    found
+    crate::rollout::traffic::targets(rollout).err().unwrap_or_default()
 }
 
 /// Router objects that are missing or cannot carry the split.
@@ -171,7 +116,7 @@ pub fn plan(rollout: &Rollout, old: &RolloutStatus, now: &Time, message: &str) -
         ..Plan::default()
     };
     if changed {
-        plan.events.push(RolloutEvent::warning(INVALID_SPEC, message));
+        plan.events.push(Event::warning(INVALID_SPEC, message));
     }
     plan
 }

@@ -26,7 +26,7 @@ pub use status::phase_of;
 
 use self::analysis::CurrentRuns;
 use self::pause::PauseCtx;
-use super::plan::{Plan, RolloutEvent};
+use super::plan::{Event, Plan};
 use super::snapshot::Snapshot;
 
 /// State shared by the steps of one decision.
@@ -58,7 +58,7 @@ pub(crate) struct Pass<'a> {
 
 impl Pass<'_> {
     /// Records an event.
-    pub fn event(&mut self, event: RolloutEvent) {
+    pub fn event(&mut self, event: Event) {
         self.plan.events.push(event);
     }
 

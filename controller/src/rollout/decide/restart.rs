@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::Pod;
 
 use super::Pass;
 use crate::rollout::identity::available;
-use crate::rollout::plan::{Action, RolloutEvent, reason};
+use crate::rollout::plan::{Action, Event, reason};
 
 /// How often a restart in progress is looked at again (pods becoming ready do not wake the Rollout).
 const RECHECK: SignedDuration = SignedDuration::from_secs(5);
@@ -44,7 +44,7 @@ pub fn plan(pass: &mut Pass<'_>) {
         .filter(|p| created(p).is_some_and(|c| c < at.0))
         .collect();
     if stale.is_empty() {
-        pass.event(RolloutEvent::normal(
+        pass.event(Event::normal(
             reason::ROLLOUT_RESTARTED,
             "Rollout restarted: every pod was recreated",
         ));

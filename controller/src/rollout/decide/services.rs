@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Service;
 
 use super::Pass;
 use crate::rollout::identity::{available, hash_of, spec_replicas};
-use crate::rollout::plan::{Action, RolloutEvent, reason};
+use crate::rollout::plan::{Action, Event, reason};
 use crds::keys::{HASH_LABEL, MANAGED_BY_ANNOTATION};
 
 /// The hash a Service selects, if any.
@@ -54,7 +54,7 @@ pub fn point(pass: &mut Pass<'_>, name: &str, hash: &str, target: Option<&Replic
         name: name.to_string(),
         hash: hash.to_string(),
     });
-    pass.event(RolloutEvent::normal(
+    pass.event(Event::normal(
         reason::SWITCH_SERVICE,
         format!(
             "Switched selector for service '{name}' from '{}' to '{hash}'",

@@ -11,7 +11,7 @@ use crds::rollout::{RolloutCondition, RolloutPhase, RolloutStatus};
 use jiff::SignedDuration;
 
 use super::{Pass, restart};
-use crate::rollout::plan::RolloutEvent;
+use crate::rollout::plan::Event;
 
 /// The phase and message of a Rollout (Argo's `rolloututil.GetRolloutPhase`), from its spec and a status.
 #[must_use]
@@ -174,7 +174,7 @@ fn progressing(pass: &mut Pass<'_>, status: &mut RolloutStatus, facts: &Facts) -
             _ => format!("Rollout aborted update to revision {}", pass.revision),
         };
         if old_reason.as_deref() != Some(reason::ROLLOUT_ABORTED) {
-            pass.event(RolloutEvent::warning(reason::ROLLOUT_ABORTED, message.clone()));
+            pass.event(Event::warning(reason::ROLLOUT_ABORTED, message.clone()));
         }
         return condition(PROGRESSING, false, reason::ROLLOUT_ABORTED, message);
     }
@@ -200,10 +200,7 @@ fn progressing(pass: &mut Pass<'_>, status: &mut RolloutStatus, facts: &Facts) -
     let waiting = waiting_on_step(pass, status);
     if !waiting && pass.snap.now >= deadline {
         let message = format!("ReplicaSet {new_name:?} has timed out progressing.");
-        pass.event(RolloutEvent::warning(
-            reason::PROGRESS_DEADLINE_EXCEEDED,
-            message.clone(),
-        ));
+        pass.event(Event::warning(reason::PROGRESS_DEADLINE_EXCEEDED, message.clone()));
         if pass.rollout.spec.progress_deadline_abort == Some(true)
             && status.stable_rs.as_deref() != Some(pass.hash.as_str())
         {
@@ -255,7 +252,7 @@ fn other_conditions(pass: &mut Pass<'_>, status: &mut RolloutStatus, facts: &Fac
     } else if was_paused {
         let resumed = condition(PAUSED, false, reason::ROLLOUT_RESUMED, "Rollout is resumed");
         set_condition(&mut status.conditions, resumed, &now);
-        pass.event(RolloutEvent::normal(reason::ROLLOUT_RESUMED, "Rollout is resumed"));
+        pass.event(Event::normal(reason::ROLLOUT_RESUMED, "Rollout is resumed"));
     }
 }
 

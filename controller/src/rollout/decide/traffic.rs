@@ -22,7 +22,7 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use super::Pass;
 use super::common::{annotate_deadline, scale, scale_down_deadline, size_new};
 use crate::rollout::identity::{available, hash_of, spec_replicas};
-use crate::rollout::plan::{Action, RolloutEvent, reason};
+use crate::rollout::plan::{Action, Event, reason};
 use crate::rollout::traffic::{self, Split};
 
 /// Default of `scaleDownDelaySeconds` and `abortScaleDownDelaySeconds`.
@@ -152,7 +152,7 @@ pub fn plan(pass: &mut Pass<'_>, step_weight: i32) -> Option<Routed> {
         }
     }
     if wrote {
-        pass.event(RolloutEvent::normal(
+        pass.event(Event::normal(
             reason::TRAFFIC_WEIGHT_UPDATED,
             format!("Traffic weight updated from {now_weight} to {weight}"),
         ));
