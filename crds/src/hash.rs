@@ -32,10 +32,17 @@ pub fn pod_template_hash(template: &serde_json::Value, collision_count: Option<i
         .collect()
 }
 
+/// FNV-32a of `text`: the one FNV-1a of the workspace (pod-template hashes, step hashes, and the
+/// shard a cluster or an Application belongs to).
+#[must_use]
+pub fn fnv32a_of(text: &str) -> u32 {
+    fnv32a(FNV_OFFSET, text.as_bytes())
+}
+
 /// FNV-32a of a string, in decimal: Argo's `currentStepHash` of the canary steps' JSON.
 #[must_use]
 pub fn fnv32a_decimal(text: &str) -> String {
-    fnv32a(FNV_OFFSET, text.as_bytes()).to_string()
+    fnv32a_of(text).to_string()
 }
 
 #[cfg(test)]

@@ -32,6 +32,69 @@ pub const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
 /// Finalizer spelling Argo CD also accepts for a background cascade.
 pub const RESOURCES_FINALIZER_BACKGROUND: &str = "resources-finalizer.argocd.argoproj.io/background";
 
+// Argo CD's and Sluice's GitOps keys: sync, hooks, tracking, repositories and clusters, revert.
+
+/// The label that marks a cluster Secret.
+pub const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
+
+/// The annotation that turns auto-revert on for an Application.
+pub const AUTO_REVERT_ANNOTATION: &str = "sluice.dev/auto-revert";
+
+/// Where the reverted templates are recorded on the Application.
+pub const REVERTED_TEMPLATES_ANNOTATION: &str = "sluice.dev/reverted-templates";
+
+/// The annotation that keeps a resource out of its application's health.
+pub const IGNORE_HEALTHCHECK: &str = "argocd.argoproj.io/ignore-healthcheck";
+
+/// Argo CD's hook annotation.
+pub const HOOK: &str = "argocd.argoproj.io/hook";
+
+/// Argo CD's hook delete policy annotation.
+pub const HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
+
+/// The sync wave annotation.
+pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+
+/// Per-resource sync options (`Prune=false,Replace=true`).
+pub const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
+
+/// Helm's hook annotation.
+pub const HELM_HOOK: &str = "helm.sh/hook";
+
+/// Helm's hook weight.
+pub const HELM_HOOK_WEIGHT: &str = "helm.sh/hook-weight";
+
+/// Helm's hook delete policy.
+pub const HELM_HOOK_DELETE_POLICY: &str = "helm.sh/hook-delete-policy";
+
+/// The tracking annotation.
+pub const TRACKING_ID: &str = "argocd.argoproj.io/tracking-id";
+
+/// Label on every measurement Job: the UID of its AnalysisRun.
+pub const RUN_UID_LABEL: &str = "analysisrun.argoproj.io/uid";
+
+/// Annotation: the name of the AnalysisRun.
+pub const RUN_NAME_ANNOTATION: &str = "analysisrun.argoproj.io/name";
+
+/// Annotation: the metric the Job measures.
+pub const METRIC_NAME_ANNOTATION: &str = "analysisrun.argoproj.io/metric-name";
+
+/// The label naming the ApplicationSet of a generated Application.
+pub const APPSET_LABEL: &str = "argocd.argoproj.io/application-set-name";
+
+/// Where the controller records the last revision that was synced and Healthy.
+pub const HEALTHY_REVISION_ANNOTATION: &str = "sluice.dev/healthy-revision";
+
+/// How long a non-Rollout resource may stay Degraded before a revert.
+pub const GRACE_ANNOTATION: &str = "sluice.dev/auto-revert-grace";
+
+/// The annotation that ties a hook to the operation that created it, so a hook whose creation
+/// was not recorded (the status write after it failed) is adopted, never created twice.
+pub const OPERATION_ANNOTATION: &str = "sluice.dev/operation";
+
+/// On an Application: approves the deletions its sync waits for under `Prune=confirm` (Argo CD).
+pub const DELETION_APPROVED_ANNOTATION: &str = "argocd.argoproj.io/deletion-approved";
+
 /// The value of `key` among the annotations.
 #[must_use]
 pub fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {

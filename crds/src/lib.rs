@@ -12,6 +12,7 @@ pub mod defaults;
 pub mod duration;
 pub mod errors;
 pub mod events;
+pub mod fields_v1;
 pub mod gitops;
 pub mod hash;
 pub mod keys;
@@ -19,6 +20,7 @@ pub mod meta;
 pub mod params;
 pub mod rollout;
 mod schema;
+pub mod secrets;
 pub mod validation;
 pub mod yaml;
 

@@ -54,12 +54,10 @@ pub fn ordinal(hostname: &str) -> Option<u32> {
     hostname.rsplit_once('-')?.1.parse().ok()
 }
 
-/// 32-bit FNV-1a of `text`.
+/// 32-bit FNV-1a of `text` (`crds::hash`'s).
 #[must_use]
 pub fn fnv1a32(text: &str) -> u32 {
-    text.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    })
+    crds::hash::fnv32a_of(text)
 }
 
 #[cfg(test)]

@@ -5,8 +5,7 @@
 
 use serde_json::Value;
 
-/// The tracking annotation.
-pub const TRACKING_ID: &str = "argocd.argoproj.io/tracking-id";
+pub use crds::keys::TRACKING_ID;
 
 /// What a resource is, for its tracking id.
 #[derive(Clone, Debug, PartialEq, Eq)]

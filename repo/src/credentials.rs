@@ -8,8 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// The label that marks a Secret as Argo CD repository configuration.
-pub const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
+pub use crds::keys::SECRET_TYPE_LABEL;
 
 /// A value that must not be shown.
 #[derive(Clone, PartialEq, Eq)]
@@ -193,6 +192,45 @@ pub fn select_write<'a>(url: &str, secrets: &'a [RepoSecret]) -> Option<&'a Repo
     pick(url, secrets, SecretKind::RepositoryWrite, SecretKind::RepoWriteCreds).or_else(|| select(url, secrets))
 }
 
+/// The access (credentials and transport) for `url`, the one resolution the controller and the
+/// plugin share: the Secret [`select`] (or, for a push, [`select_write`]) picks, and the SSH host
+/// keys of `known_hosts` (the texts of `argocd-ssh-known-hosts-cm`'s `ssh_known_hosts`, as Argo CD
+/// reads them). No matching Secret: anonymous access.
+///
+/// # Errors
+/// The matching Secret's credentials cannot be used (the message names keys, never values).
+pub fn resolve<'a>(
+    url: &str,
+    secrets: &[RepoSecret],
+    known_hosts: impl IntoIterator<Item = &'a str>,
+    push: bool,
+) -> Result<crate::remote::Access, String> {
+    let chosen = if push {
+        select_write(url, secrets)
+    } else {
+        select(url, secrets)
+    };
+    let mut access = match chosen {
+        None => crate::remote::Access::default(),
+        Some(secret) => {
+            let (credentials, transport) = secret.credentials()?;
+            crate::remote::Access { credentials, transport }
+        }
+    };
+    access.transport.known_hosts = known_hosts
+        .into_iter()
+        .flat_map(str::lines)
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    Ok(access)
+}
+
+/// The ConfigMap holding SSH known hosts (Argo CD's), in the Application namespace.
+pub const KNOWN_HOSTS_CONFIGMAP: &str = "argocd-ssh-known-hosts-cm";
+/// Its key with the `known_hosts` text.
+pub const KNOWN_HOSTS_KEY: &str = "ssh_known_hosts";
+
 fn pick<'a>(url: &str, secrets: &'a [RepoSecret], exact: SecretKind, prefix: SecretKind) -> Option<&'a RepoSecret> {
     let wanted = normalize(url);
     let named = secrets
@@ -302,5 +340,35 @@ mod tests {
         assert!(matches!(bearer.credentials(), Ok((Credentials::Bearer { .. }, _))));
         let half = secret("h", SecretKind::Repository, &[("username", "bob")]);
         assert_eq!(half.credentials(), Err("Secret h: username without password".into()));
+    }
+
+    /// The controller and `kubectl sluice app diff` resolve through here: the chosen Secret's
+    /// credentials and the known hosts (comments and blank lines dropped) for SSH, whichever reads.
+    #[test]
+    fn resolve_gives_credentials_and_known_hosts() {
+        let url = "ssh://git@git.example/org/app.git";
+        let secrets = vec![secret(
+            "ssh",
+            SecretKind::Repository,
+            &[("url", url), ("sshPrivateKey", "KEY")],
+        )];
+        let hosts = "# Argo CD's defaults\ngit.example ssh-ed25519 AAAA\n\n";
+        let access = resolve(url, &secrets, [hosts], false).unwrap();
+        assert!(matches!(access.credentials, Credentials::Ssh { .. }));
+        assert_eq!(
+            access.transport.known_hosts,
+            vec!["git.example ssh-ed25519 AAAA".to_owned()]
+        );
+        let anonymous = resolve("https://other.example/x.git", &secrets, [], true).unwrap();
+        assert!(matches!(anonymous.credentials, Credentials::Anonymous));
+        let broken = vec![secret(
+            "half",
+            SecretKind::Repository,
+            &[("url", url), ("username", "u")],
+        )];
+        assert_eq!(
+            resolve(url, &broken, [], false).map(|_| ()),
+            Err("Secret half: username without password".to_owned())
+        );
     }
 }

@@ -15,12 +15,9 @@ use super::{Provider, RunRef, errored, started, terminated};
 use crate::run::CompiledMetric;
 use crds::analysis::AnalysisPhase;
 
-/// Label on every measurement Job: the UID of its AnalysisRun.
-pub const RUN_UID_LABEL: &str = "analysisrun.argoproj.io/uid";
-/// Annotation: the name of the AnalysisRun.
-pub const RUN_NAME_ANNOTATION: &str = "analysisrun.argoproj.io/name";
-/// Annotation: the metric the Job measures.
-pub const METRIC_NAME_ANNOTATION: &str = "analysisrun.argoproj.io/metric-name";
+pub use crds::keys::METRIC_NAME_ANNOTATION;
+pub use crds::keys::RUN_NAME_ANNOTATION;
+pub use crds::keys::RUN_UID_LABEL;
 
 const JOB_NAME: &str = "job-name";
 const JOB_NAMESPACE: &str = "job-namespace";

@@ -41,13 +41,9 @@ async fn resolve_args(client: &kube::Client, run: &AnalysisRun, namespace: &str)
             continue;
         };
         let value = match api.get_opt(&secret_ref.name).await {
-            Ok(Some(secret)) => secret
-                .data
-                .and_then(|data| {
-                    data.get(&secret_ref.key)
-                        .map(|bytes| String::from_utf8_lossy(&bytes.0).into_owned())
-                })
-                .or_else(|| secret.string_data.and_then(|data| data.get(&secret_ref.key).cloned()))
+            Ok(Some(secret)) => crds::secrets::fields(&secret)
+                .find(|(key, _)| *key == secret_ref.key)
+                .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
                 .ok_or_else(|| format!("secret {} has no key {:?}", secret_ref.name, secret_ref.key)),
             Ok(None) => Err(format!("secret {} not found in namespace {namespace}", secret_ref.name)),
             Err(error) => Err(format!("reading secret {}: {error}", secret_ref.name)),

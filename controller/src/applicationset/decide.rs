@@ -20,8 +20,7 @@ use serde_json::{Value, json};
 
 use super::snapshot::{Action, Decision, Event, Snapshot};
 
-/// The label naming the ApplicationSet of a generated Application.
-pub const APPSET_LABEL: &str = "argocd.argoproj.io/application-set-name";
+pub use crds::keys::APPSET_LABEL;
 
 /// Decides the writes and status of `snap`.
 #[must_use]

@@ -37,12 +37,7 @@ struct TlsConfig {
 }
 
 fn data(secret: &Secret, key: &str) -> Option<String> {
-    secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(key))
-        .and_then(|b| String::from_utf8(b.0.clone()).ok())
-        .or_else(|| secret.string_data.as_ref().and_then(|d| d.get(key)).cloned())
+    crds::secrets::text(secret, key)
 }
 
 /// The kubeconfig (as JSON) that reaches the cluster `secret` declares.

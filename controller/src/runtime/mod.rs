@@ -103,7 +103,8 @@ impl GitOps {
         );
         let secret_config = watcher::Config::default().labels(SECRET_TYPE_LABEL);
         let (secrets, secret_stream) = reflect(Api::<Secret>::namespaced(client.clone(), &namespace), secret_config);
-        let hosts_config = watcher::Config::default().fields("metadata.name=argocd-ssh-known-hosts-cm");
+        let hosts_config =
+            watcher::Config::default().fields(&format!("metadata.name={}", repo::credentials::KNOWN_HOSTS_CONFIGMAP));
         let (known_hosts, hosts_stream) =
             reflect(Api::<ConfigMap>::namespaced(client.clone(), &namespace), hosts_config);
         let (wake, woken) = tokio::sync::mpsc::unbounded_channel();

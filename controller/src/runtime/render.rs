@@ -12,7 +12,7 @@ use crds::gitops::ApplicationSource;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt as _;
 use parking_lot::Mutex;
-use repo::credentials::{RepoSecret, select};
+use repo::credentials::RepoSecret;
 use repo::remote::Access;
 use repo::render::{RenderOptions, Rendered};
 
@@ -55,15 +55,11 @@ pub struct Source {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceError(pub String);
 
-fn repo_secrets(store: &kube::runtime::reflector::Store<Secret>) -> Vec<RepoSecret> {
-    store
-        .state()
-        .iter()
-        .filter_map(|s| {
-            let data = s.data.iter().flatten().map(|(k, v)| (k.as_str(), v.0.as_slice()));
-            let strings = s.string_data.iter().flatten().map(|(k, v)| (k.as_str(), v.as_bytes()));
-            RepoSecret::from_secret(&s.name_any(), s.labels(), data.chain(strings))
-        })
+/// The repository Secrets among `secrets`.
+pub fn repo_secrets<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Vec<RepoSecret> {
+    secrets
+        .into_iter()
+        .filter_map(|s| RepoSecret::from_secret(&s.name_any(), s.labels(), crds::secrets::fields(s)))
         .collect()
 }
 
@@ -72,7 +68,7 @@ fn repo_secrets(store: &kube::runtime::reflector::Store<Secret>) -> Vec<RepoSecr
 /// # Errors
 /// A matching Secret whose credentials cannot be used.
 pub fn access(ctx: &GitOps, url: &str) -> Result<Access, SourceError> {
-    access_with(ctx, url, select)
+    access_with(ctx, url, false)
 }
 
 /// The access for pushing to `url`: write credentials first (`repository-write`).
@@ -80,32 +76,17 @@ pub fn access(ctx: &GitOps, url: &str) -> Result<Access, SourceError> {
 /// # Errors
 /// A matching Secret whose credentials cannot be used.
 pub fn write_access(ctx: &GitOps, url: &str) -> Result<Access, SourceError> {
-    access_with(ctx, url, repo::credentials::select_write)
+    access_with(ctx, url, true)
 }
 
-fn access_with(
-    ctx: &GitOps,
-    url: &str,
-    choose: for<'a> fn(&str, &'a [RepoSecret]) -> Option<&'a RepoSecret>,
-) -> Result<Access, SourceError> {
-    let secrets = repo_secrets(&ctx.secrets);
-    let known_hosts: Vec<String> = ctx
-        .known_hosts
-        .state()
+fn access_with(ctx: &GitOps, url: &str, push: bool) -> Result<Access, SourceError> {
+    let secrets = repo_secrets(ctx.secrets.state().iter().map(|s| &**s));
+    let hosts = ctx.known_hosts.state();
+    let known_hosts = hosts
         .iter()
-        .filter_map(|c| c.data.as_ref()?.get("ssh_known_hosts").cloned())
-        .flat_map(|text| text.lines().map(str::to_owned).collect::<Vec<_>>())
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .collect();
-    let mut access = match choose(url, &secrets) {
-        None => Access::default(),
-        Some(secret) => secret
-            .credentials()
-            .map(|(credentials, transport)| Access { credentials, transport })
-            .map_err(SourceError)?,
-    };
-    access.transport.known_hosts = known_hosts;
-    Ok(access)
+        .filter_map(|c| c.data.as_ref()?.get(repo::credentials::KNOWN_HOSTS_KEY))
+        .map(String::as_str);
+    repo::credentials::resolve(url, &secrets, known_hosts, push).map_err(SourceError)
 }
 
 /// The render options an Application source asks for.

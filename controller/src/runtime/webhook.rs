@@ -45,15 +45,7 @@ async fn secrets(receiver: &Receiver) -> Secrets {
     let Ok(Some(secret)) = api.get_opt("argocd-secret").await else {
         return Secrets::default();
     };
-    let value = |key: &str| {
-        let data = secret
-            .data
-            .as_ref()
-            .and_then(|d| d.get(key))
-            .and_then(|v| String::from_utf8(v.0.clone()).ok());
-        data.or_else(|| secret.string_data.as_ref().and_then(|d| d.get(key)).cloned())
-            .filter(|v| !v.is_empty())
-    };
+    let value = |key: &str| crds::secrets::text(&secret, key).filter(|v| !v.is_empty());
     Secrets {
         github: value("webhook.github.secret"),
         gitlab: value("webhook.gitlab.secret"),

@@ -13,8 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::{GeneratorError, Params, names, template};
 
-/// The label that marks a cluster Secret.
-pub const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
+pub use crds::keys::SECRET_TYPE_LABEL;
 /// The controller's own cluster.
 pub const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
 
@@ -40,14 +39,7 @@ impl Cluster {
         if labels.get(SECRET_TYPE_LABEL).map(String::as_str) != Some("cluster") {
             return None;
         }
-        let data = |key: &str| {
-            secret
-                .data
-                .as_ref()
-                .and_then(|d| d.get(key))
-                .and_then(|b| String::from_utf8(b.0.clone()).ok())
-                .or_else(|| secret.string_data.as_ref().and_then(|d| d.get(key)).cloned())
-        };
+        let data = |key: &str| crds::secrets::text(secret, key);
         let server = data("server").filter(|s| !s.is_empty())?;
         Some(Self {
             name: data("name").unwrap_or_else(|| server.clone()),

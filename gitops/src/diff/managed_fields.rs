@@ -41,7 +41,9 @@ fn is_leaf(set: &Map<String, Value>) -> bool {
 
 fn remove_from_object(map: &mut Map<String, Value>, set: &Map<String, Value>) {
     for (key, sub) in set {
-        let Some(name) = key.strip_prefix("f:") else { continue };
+        let Some(crds::fields_v1::Element::Field(name)) = crds::fields_v1::parse(key) else {
+            continue;
+        };
         let sub_set = sub.as_object().cloned().unwrap_or_default();
         if is_leaf(&sub_set) {
             map.remove(name);
@@ -55,21 +57,7 @@ fn remove_from_array(items: &mut Vec<Value>, set: &Map<String, Value>) {
     let mut drop = vec![false; items.len()];
     for (key, sub) in set {
         let sub_set = sub.as_object().cloned().unwrap_or_default();
-        let position = if let Some(keys) = key.strip_prefix("k:") {
-            serde_json::from_str::<Map<String, Value>>(keys).ok().and_then(|keys| {
-                items
-                    .iter()
-                    .position(|item| keys.iter().all(|(k, v)| item.get(k) == Some(v)))
-            })
-        } else if let Some(value) = key.strip_prefix("v:") {
-            serde_json::from_str::<Value>(value)
-                .ok()
-                .and_then(|v| items.iter().position(|i| *i == v))
-        } else if let Some(index) = key.strip_prefix("i:") {
-            index.parse::<usize>().ok().filter(|i| *i < items.len())
-        } else {
-            None
-        };
+        let position = crds::fields_v1::parse(key).and_then(|e| e.position(items, |item, k| item.get(k).cloned()));
         let Some(i) = position else { continue };
         // A list item the manager owns (`.`) goes whole: the container an injector added.
         if sub_set.is_empty() || sub_set.contains_key(".") || key.starts_with("v:") {

@@ -83,8 +83,7 @@ impl Health {
     }
 }
 
-/// The annotation that keeps a resource out of its application's health.
-pub const IGNORE_HEALTHCHECK: &str = "argocd.argoproj.io/ignore-healthcheck";
+pub use crds::keys::IGNORE_HEALTHCHECK;
 
 fn group_kind(object: &Value) -> (&str, &str) {
     let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();

@@ -9,8 +9,7 @@ use serde_json::Value;
 
 use crate::tracking::ResourceKey;
 
-/// Where the reverted templates are recorded on the Application.
-pub const REVERTED_TEMPLATES_ANNOTATION: &str = "sluice.dev/reverted-templates";
+pub use crds::keys::REVERTED_TEMPLATES_ANNOTATION;
 /// How many recorded templates an Application keeps (the newest).
 const KEPT: usize = 20;
 

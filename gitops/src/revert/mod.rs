@@ -14,8 +14,7 @@
 pub mod evidence;
 pub mod keep_out;
 
-/// The annotation that turns auto-revert on for an Application.
-pub const AUTO_REVERT_ANNOTATION: &str = "sluice.dev/auto-revert";
+pub use crds::keys::AUTO_REVERT_ANNOTATION;
 /// The trailer naming the commit a revert reverts.
 pub const REVERT_OF_TRAILER: &str = "Sluice-Revert-Of";
 /// The trailer naming the Application.

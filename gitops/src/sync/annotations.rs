@@ -4,20 +4,13 @@
 
 use serde_json::Value;
 
-/// Argo CD's hook annotation.
-pub const HOOK: &str = "argocd.argoproj.io/hook";
-/// Argo CD's hook delete policy annotation.
-pub const HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
-/// The sync wave annotation.
-pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
-/// Per-resource sync options (`Prune=false,Replace=true`).
-pub const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
-/// Helm's hook annotation.
-pub const HELM_HOOK: &str = "helm.sh/hook";
-/// Helm's hook weight.
-pub const HELM_HOOK_WEIGHT: &str = "helm.sh/hook-weight";
-/// Helm's hook delete policy.
-pub const HELM_HOOK_DELETE_POLICY: &str = "helm.sh/hook-delete-policy";
+pub use crds::keys::HELM_HOOK;
+pub use crds::keys::HELM_HOOK_DELETE_POLICY;
+pub use crds::keys::HELM_HOOK_WEIGHT;
+pub use crds::keys::HOOK;
+pub use crds::keys::HOOK_DELETE_POLICY;
+pub use crds::keys::SYNC_OPTIONS;
+pub use crds::keys::SYNC_WAVE;
 
 /// The phases of a sync, in order (`SyncFail` only runs when a phase failed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{DynamicObject, GroupVersionKind, ListParams, Patch};
 use kube::core::discovery::Scope;
 use kube::{Api, Client, ResourceExt as _};
-use repo::credentials::{RepoSecret, SECRET_TYPE_LABEL, select};
+use repo::credentials::{RepoSecret, SECRET_TYPE_LABEL};
 use repo::remote::Access;
 use serde_json::Value;
 
@@ -41,24 +41,21 @@ async fn access_for(client: &Client, namespace: &str, url: &str, write: bool) ->
         .unwrap_or_default();
     let secrets: Vec<RepoSecret> = secrets
         .iter()
-        .filter_map(|s| {
-            let data = s.data.iter().flatten().map(|(k, v)| (k.as_str(), v.0.as_slice()));
-            let strings = s.string_data.iter().flatten().map(|(k, v)| (k.as_str(), v.as_bytes()));
-            RepoSecret::from_secret(&s.name_any(), s.labels(), data.chain(strings))
-        })
+        .filter_map(|s| RepoSecret::from_secret(&s.name_any(), s.labels(), crds::secrets::fields(s)))
         .collect();
-    let chosen = if write {
-        repo::credentials::select_write(url, &secrets)
-    } else {
-        select(url, &secrets)
-    };
-    match chosen {
-        None => Ok(Access::default()),
-        Some(secret) => secret
-            .credentials()
-            .map(|(credentials, transport)| Access { credentials, transport })
-            .map_err(CliError::Other),
-    }
+    // SSH host keys as the controller reads them; a user who may not read the ConfigMap gets
+    // none, and an SSH repository then fails its host key check with a message saying so.
+    let hosts: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let hosts = hosts
+        .get_opt(repo::credentials::KNOWN_HOSTS_CONFIGMAP)
+        .await
+        .ok()
+        .flatten();
+    let known_hosts = hosts
+        .iter()
+        .filter_map(|c| c.data.as_ref()?.get(repo::credentials::KNOWN_HOSTS_KEY))
+        .map(String::as_str);
+    repo::credentials::resolve(url, &secrets, known_hosts, write).map_err(CliError::Other)
 }
 
 /// Renders the Application's source at `revision` (blocking work on a blocking thread).

@@ -41,7 +41,7 @@ pub async fn revert(
         .map(str::to_owned)
         .or_else(|| {
             app.annotations()
-                .get("sluice.dev/healthy-revision")
+                .get(crds::keys::HEALTHY_REVISION_ANNOTATION)
                 .cloned()
                 .filter(|g| *g != current)
         })

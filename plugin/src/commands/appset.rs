@@ -37,7 +37,7 @@ pub async fn get(client: &Client, namespace: &str, name: &str, output: Option<Ou
     let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
     // Reading cluster Secrets may be forbidden to this user: then only the local cluster counts.
     let clusters = secrets
-        .list(&ListParams::default().labels("argocd.argoproj.io/secret-type=cluster"))
+        .list(&ListParams::default().labels(&format!("{}=cluster", crds::keys::SECRET_TYPE_LABEL)))
         .await
         .map(|l| l.items.iter().filter_map(Cluster::from_secret).collect())
         .unwrap_or_default();

@@ -237,9 +237,7 @@ fn apply_task(
     }
 }
 
-/// The annotation that ties a hook to the operation that created it, so a hook whose creation
-/// was not recorded (the status write after it failed) is adopted, never created twice.
-pub(super) const OPERATION_ANNOTATION: &str = "sluice.dev/operation";
+pub(super) use crds::keys::OPERATION_ANNOTATION;
 
 /// The id of the running operation: when it started and what it syncs.
 fn operation_id(state: &OperationState) -> String {
@@ -504,7 +502,7 @@ pub(super) fn advance(snap: &Snapshot, observed: &Observed, d: &mut Decision) {
         .metadata
         .annotations
         .as_ref()
-        .is_some_and(|a| a.contains_key("argocd.argoproj.io/deletion-approved"));
+        .is_some_and(|a| a.contains_key(crds::keys::DELETION_APPROVED_ANNOTATION));
     let confirmed = |o: &Value| {
         approved
             || !sync::annotations::sync_options(o)

@@ -12,10 +12,8 @@ use super::super::plan::{Action, Decision};
 use super::super::snapshot::{Observed, Resource, Snapshot};
 use super::resources::{group_version, resource_health};
 
-/// Where the controller records the last revision that was synced and Healthy.
-pub const HEALTHY_REVISION_ANNOTATION: &str = "sluice.dev/healthy-revision";
-/// How long a non-Rollout resource may stay Degraded before a revert.
-pub const GRACE_ANNOTATION: &str = "sluice.dev/auto-revert-grace";
+pub use crds::keys::GRACE_ANNOTATION;
+pub use crds::keys::HEALTHY_REVISION_ANNOTATION;
 
 fn annotation<'a>(app: &'a StoredApplication, key: &str) -> Option<&'a str> {
     app.metadata.annotations.as_ref()?.get(key).map(String::as_str)

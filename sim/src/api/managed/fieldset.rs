@@ -207,23 +207,15 @@ pub fn value_at<'a>(obj: &'a Value, path: &[String]) -> Option<&'a Value> {
 }
 
 fn step<'a>(value: &'a Value, element: &str) -> Option<&'a Value> {
-    if let Some(field) = element.strip_prefix("f:") {
-        return value.get(field);
+    match crds::fields_v1::parse(element)? {
+        crds::fields_v1::Element::Field(field) => value.get(field),
+        // Apply paths never name items by index.
+        crds::fields_v1::Element::Index(_) => None,
+        parsed => {
+            let items = value.as_array()?;
+            items.get(parsed.position(items, super::lists::key_value)?)
+        }
     }
-    let items = value.as_array()?;
-    if let Some(key) = element.strip_prefix("k:") {
-        let key: Value = serde_json::from_str(key).ok()?;
-        let key = key.as_object()?;
-        return items.iter().find(|item| {
-            key.iter()
-                .all(|(k, v)| super::lists::key_value(item, k).as_ref() == Some(v))
-        });
-    }
-    if let Some(raw) = element.strip_prefix("v:") {
-        let wanted: Value = serde_json::from_str(raw).ok()?;
-        return items.iter().find(|item| **item == wanted);
-    }
-    None
 }
 
 /// Removes the field at a path (a map key, or a list item); returns whether something was removed.
@@ -258,8 +250,10 @@ pub fn remove_at(obj: &mut Value, path: &[String]) -> bool {
 }
 
 fn index_of(items: &[Value], element: &str) -> Option<usize> {
-    let target = step(&Value::Array(items.to_vec()), element)?.clone();
-    items.iter().position(|item| *item == target)
+    match crds::fields_v1::parse(element)? {
+        crds::fields_v1::Element::Index(_) => None,
+        parsed => parsed.position(items, super::lists::key_value),
+    }
 }
 
 /// Renders a path the way conflict messages show it: `.spec.containers[name="app"].image`.
