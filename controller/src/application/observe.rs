@@ -128,6 +128,13 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
             inputs.analysis = super::history::analysis(ctx, live, observed).await;
         }
     }
+    tracked(&mut snap, live, &watched, &name).await;
+    snap
+}
+
+/// The live objects this Application tracks in the watched (kind, namespace) pairs: its hooks,
+/// and the resources Git no longer declares (every one, when Git could not be read).
+async fn tracked(snap: &mut Snapshot, live: &LiveState, watched: &[(Kind, Option<String>)], name: &str) {
     let desired_keys: HashSet<String> = match &snap.source {
         Ok(o) => o
             .resources
@@ -139,7 +146,7 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
     };
     let mut seen = HashSet::new();
     let mut stores = HashSet::new();
-    for (kind, ns) in &watched {
+    for (kind, ns) in watched {
         // One pass per watched (kind, namespace), however many resources use it.
         if !stores.insert((
             kind.resource.api_version.clone(),
@@ -166,9 +173,9 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
             let hook = gitops::sync::annotations::hook_types(&value).is_some();
             // Hooks named by generateName carry the id of their manifest, so only its app counts.
             let ours = if hook {
-                parsed_app(&value).as_deref() == Some(name.as_str())
+                parsed_app(&value).as_deref() == Some(name)
             } else {
-                gitops::tracking::tracked_by(&value).as_deref() == Some(name.as_str())
+                gitops::tracking::tracked_by(&value).as_deref() == Some(name)
             };
             if !ours || !seen.insert(key(&value)) {
                 continue;
@@ -180,7 +187,6 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
             }
         }
     }
-    snap
 }
 
 fn parsed_app(object: &Value) -> Option<String> {
@@ -205,26 +211,7 @@ async fn observe_source(
     watched: &mut Vec<(Kind, Option<String>)>,
 ) -> Result<Observed, String> {
     let source = source_of(app).ok_or("spec.source: the Application has no source")?;
-    let operation_revision = app
-        .operation
-        .as_ref()
-        .and_then(|o| o.sync.as_ref())
-        .and_then(|s| s.revision.as_deref());
-    // A manual sync runs to the end on the revision it started on; an automated one follows
-    // the target (so a newer commit can supersede it).
-    let running_manual = app
-        .status
-        .as_ref()
-        .and_then(|s| s.operation_state.as_ref())
-        .filter(|s| s.phase == "Running")
-        .and_then(|s| s.operation.as_ref())
-        .filter(|o| o.initiated_by.as_ref().and_then(|i| i.automated) != Some(true))
-        .and_then(|o| o.sync.as_ref())
-        .and_then(|s| s.revision.as_deref());
-    let revision = operation_revision
-        .or(running_manual)
-        .or(source.target_revision.as_deref())
-        .unwrap_or("HEAD");
+    let revision = target_revision(app, source);
     let got = render::observe(
         &ctx.runtime,
         Request {
@@ -316,6 +303,30 @@ async fn observe_source(
         resources,
         hooks,
     })
+}
+
+/// The revision to render: a sync's own, else the one a running manual sync started on (it runs
+/// to the end there), else the source's target (an automated sync follows it, so a newer commit
+/// can supersede it).
+fn target_revision<'a>(app: &'a StoredApplication, source: &'a crds::gitops::ApplicationSource) -> &'a str {
+    let operation_revision = app
+        .operation
+        .as_ref()
+        .and_then(|o| o.sync.as_ref())
+        .and_then(|s| s.revision.as_deref());
+    let running_manual = app
+        .status
+        .as_ref()
+        .and_then(|s| s.operation_state.as_ref())
+        .filter(|s| s.phase == "Running")
+        .and_then(|s| s.operation.as_ref())
+        .filter(|o| o.initiated_by.as_ref().and_then(|i| i.automated) != Some(true))
+        .and_then(|o| o.sync.as_ref())
+        .and_then(|s| s.revision.as_deref());
+    operation_revision
+        .or(running_manual)
+        .or(source.target_revision.as_deref())
+        .unwrap_or("HEAD")
 }
 
 fn previous_revision(app: &StoredApplication) -> Option<&str> {

@@ -43,8 +43,6 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
     if health != "Degraded" || running {
         return None;
     }
-    let is_degraded =
-        |r: &&Resource| resource_health(r).is_some_and(|h| h.status == gitops::health::HealthStatus::Degraded);
     let degraded: Vec<String> = observed
         .resources
         .iter()
@@ -61,36 +59,15 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
             })
         })
         .collect();
-    let rollout_down = observed.resources.iter().any(|r| {
-        group_version(&r.desired).0 == "argoproj.io"
-            && r.desired["kind"] == "Rollout"
-            && resource_health(r).is_some_and(|h| h.status == gitops::health::HealthStatus::Degraded)
-    });
-    if !rollout_down {
-        let grace = annotation(&snap.app, GRACE_ANNOTATION)
-            .and_then(|g| crds::duration::parse(g).ok())
-            .map_or(120_000, |g| g.as_nanos() / 1_000_000);
-        let since = status
-            .operation_state
-            .as_ref()
-            .and_then(|o| o.finished_at.as_ref())
-            .map(|t| t.0);
-        let due = since.map(|s| s + jiff::SignedDuration::from_millis(grace));
-        match due {
-            Some(due) if snap.now < due => {
-                d.wake_at(due);
-                return None;
-            }
-            None => return None,
-            Some(_) => {}
-        }
+    if within_grace(snap, observed, d) {
+        return None;
     }
     let application = format!(
         "{}/{}",
         snap.app.metadata.namespace.clone().unwrap_or_default(),
         snap.name()
     );
-    let source = snap.app.spec.source.as_ref().or_else(|| snap.app.spec.sources.first());
+    let source = snap.app.spec.primary_source();
     let input = if inputs.input.is_empty() {
         vec![source.and_then(|s| s.path.clone()).unwrap_or_default()]
     } else {
@@ -117,7 +94,51 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
         recent: inputs.recent,
         why: &why,
     };
-    match gitops::revert::decide(&situation) {
+    let verdict = gitops::revert::decide(&situation);
+    carry_out(verdict, &situation, snap, observed, d)
+}
+
+/// Whether the revert waits: unless a Rollout is Degraded (an aborted canary is judged at once),
+/// the Application gets the grace period after its last sync (`sluice.dev/auto-revert-grace`),
+/// and is woken when it ends.
+fn within_grace(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> bool {
+    let rollout_down = observed.resources.iter().any(|r| {
+        group_version(&r.desired).0 == "argoproj.io"
+            && r.desired["kind"] == "Rollout"
+            && resource_health(r).is_some_and(|h| h.status == gitops::health::HealthStatus::Degraded)
+    });
+    if rollout_down {
+        return false;
+    }
+    let grace = annotation(&snap.app, GRACE_ANNOTATION)
+        .and_then(|g| crds::duration::parse(g).ok())
+        .map_or(120_000, |g| g.as_nanos() / 1_000_000);
+    let since = d
+        .status
+        .operation_state
+        .as_ref()
+        .and_then(|o| o.finished_at.as_ref())
+        .map(|t| t.0);
+    match since.map(|s| s + jiff::SignedDuration::from_millis(grace)) {
+        Some(due) if snap.now < due => {
+            d.wake_at(due);
+            true
+        }
+        None => true,
+        Some(_) => false,
+    }
+}
+
+/// The verdict in the decision: an Event, and the reverts to push (with the templates automated
+/// syncs keep out), or the condition a refusal or a dry run sets.
+fn carry_out(
+    verdict: Verdict,
+    situation: &Situation<'_>,
+    snap: &Snapshot,
+    observed: &Observed,
+    d: &mut Decision,
+) -> Option<(&'static str, String)> {
+    match verdict {
         Verdict::Nothing => None,
         Verdict::Refused(reason) => {
             d.event(true, "AutoRevertRefused", reason.clone());
@@ -136,16 +157,17 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
             reverts,
             dry_run: false,
         } => {
+            let inputs = snap.revert.as_ref()?;
             let branch = inputs.branch.clone().unwrap_or_default();
             let shas: Vec<&str> = reverts.iter().map(|r| &r.original[..r.original.len().min(7)]).collect();
             d.event(
                 true,
                 "AutoRevert",
-                format!("reverting {} on {branch}: {why}", shas.join(", ")),
+                format!("reverting {} on {branch}: {}", shas.join(", "), situation.why),
             );
             let newest = reverts.first().map(|r| r.original.clone()).unwrap_or_default();
             let taken_out = keep_out::templates_of(
-                observed.resources.iter().filter(is_degraded).map(|r| &r.desired),
+                observed.resources.iter().filter(|r| is_degraded(r)).map(|r| &r.desired),
                 &newest,
             );
             if !taken_out.is_empty() {
@@ -153,7 +175,7 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
                 d.actions.push(Action::KeepOut { annotation });
             }
             let squash = (inputs.squash && reverts.len() > 1)
-                .then(|| gitops::revert::squashed_message(&reverts, &application, &why));
+                .then(|| gitops::revert::squashed_message(&reverts, situation.application, situation.why));
             d.actions.push(Action::Revert {
                 branch,
                 reverts,
@@ -162,6 +184,10 @@ pub(super) fn decide(snap: &Snapshot, observed: &Observed, d: &mut Decision) -> 
             None
         }
     }
+}
+
+fn is_degraded(r: &Resource) -> bool {
+    resource_health(r).is_some_and(|h| h.status == gitops::health::HealthStatus::Degraded)
 }
 
 fn recorded(snap: &Snapshot) -> Vec<Reverted> {
