@@ -6,9 +6,14 @@
 //! under leader election with one stop signal. Reconcilers import only the leaf modules, never the
 //! manager, and the manager imports them: no cycle.
 //!
-//! Every reconciler folder has the same shape: `mod.rs` (watches and wiring), `context.rs`,
-//! `reconcile.rs` (observe → decide → execute → status), `observe.rs`, `decide` (pure),
-//! `execute.rs` and `status.rs`.
+//! Every reconciler folder has the same shape and verbs: `mod.rs` (watches and wiring),
+//! `context.rs`, `reconcile.rs` (observe → decide → execute → status), `observe.rs` (builds the
+//! `snapshot.rs` it decides on; only a 404 is absent, see [`read`]), `decide/` (pure, with its
+//! table tests in `decide/tests/`; `decide::settle` is the second decision, on what execute did),
+//! `plan.rs` (what a decision asks for), `execute.rs` (idempotent writes) and `status.rs` (the
+//! status written as [`status_patch`] does, guarded by the resourceVersion; AnalysisRuns say in
+//! their file why they apply instead). Files beyond these are the reconciler's own topics
+//! (`rollout/traffic/`, `application/compare.rs`, ...).
 
 pub mod analysisrun;
 pub mod application;
@@ -27,6 +32,7 @@ pub mod runtime;
 pub mod scope;
 pub mod server;
 pub mod shutdown;
+pub mod status_patch;
 pub mod watches;
 
 pub use context::Context;

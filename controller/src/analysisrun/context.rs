@@ -4,24 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use analysis::args::ResolvedArgs;
 use analysis::providers::Providers;
-use analysis::run::CompiledRun;
 use parking_lot::Mutex;
 
+use super::snapshot::{RunKey, StartedRun};
 use crate::Context;
-
-/// A run compiled when it started, with its arguments (secrets included, kept in memory only).
-#[derive(Debug)]
-pub struct StartedRun {
-    /// The compiled run, or why it cannot run.
-    pub compiled: Result<CompiledRun, String>,
-    /// Resolved arguments, used to mask secret values in what is written.
-    pub args: ResolvedArgs,
-}
-
-/// A run's identity across its generations: (UID, generation).
-pub type RunKey = (String, i64);
 
 /// The AnalysisRun reconciler's context.
 #[derive(Clone, Debug)]

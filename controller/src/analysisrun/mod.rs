@@ -9,7 +9,9 @@ pub mod context;
 pub mod decide;
 pub mod execute;
 pub mod observe;
+pub mod plan;
 pub mod reconcile;
+pub mod snapshot;
 pub mod status;
 
 use std::sync::Arc;
@@ -21,7 +23,8 @@ use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use kube::runtime::watcher;
 
-pub use context::{AnalysisRunContext, StartedRun};
+pub use context::AnalysisRunContext;
+pub use snapshot::StartedRun;
 
 use crate::Context;
 use crate::scope::Scope;

@@ -10,7 +10,8 @@ use crds::AnalysisRun;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 
-use super::context::{AnalysisRunContext, RunKey, StartedRun};
+use super::context::AnalysisRunContext;
+use super::snapshot::{RunKey, StartedRun};
 
 /// Values fetched before resolution (resolution itself is synchronous).
 struct Fetched {

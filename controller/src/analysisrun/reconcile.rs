@@ -10,7 +10,7 @@ use kube::runtime::controller::Action;
 use tracing::instrument;
 
 use super::context::AnalysisRunContext;
-use super::decide::{Decision, after_measuring, decide};
+use super::decide::{Decision, decide, settle};
 use super::{execute, observe, status};
 use crate::metrics::RunLabels;
 use crate::{Error, Result};
@@ -71,7 +71,7 @@ pub async fn reconcile(run: Arc<AnalysisRun>, ctx: Arc<AnalysisRunContext>) -> R
         uid,
     };
     let measurements = execute::measure(&ctx, &run_ref, compiled, &status, args, tasks, now).await;
-    let next = after_measuring(compiled, &status, ctx.base.clock.now().max(now), measurements);
+    let next = settle(compiled, &status, ctx.base.clock.now().max(now), measurements);
     if next.status != status {
         status::write(&ctx, &namespace, &name, &next.status).await?;
     }

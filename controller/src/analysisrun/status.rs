@@ -1,5 +1,12 @@
 //! Writing what a reconcile decided about a run: its status by server-side apply to the status
 //! subresource (field manager `sluice`), and its Events.
+//!
+//! The one reconciler that does not write its status as `crate::status_patch` does (a merge patch
+//! guarded by the resourceVersion), on purpose: a status here carries measurements just taken from
+//! a provider, which cannot be taken again unchanged. A guard would throw them away whenever the
+//! run changed meanwhile (the Rollout terminating it, a label added), and the next reconcile would
+//! measure again: one measurement too many against `count` and `failureLimit`. Only this
+//! reconciler writes the run's status, so the forced apply loses nothing another writer set.
 
 use crds::AnalysisRun;
 use crds::analysis::AnalysisRunStatus;

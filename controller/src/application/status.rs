@@ -19,7 +19,7 @@ use super::context::AppContext;
 use super::decide::revert::HEALTHY_REVISION_ANNOTATION;
 use super::plan::{Action, Decision};
 use super::snapshot::Snapshot;
-use crate::{Error, ObjectKey, Result, params};
+use crate::{Error, ObjectKey, Result, params, status_patch};
 
 /// The Application as last written by this reconcile: its status and resourceVersion.
 #[derive(Debug)]
@@ -39,12 +39,7 @@ fn api(ctx: &AppContext) -> Api<StoredApplication> {
 }
 
 fn serialize(ctx: &AppContext, snap: &Snapshot, status: Option<&ApplicationStatus>) -> Result<Value> {
-    let value = serde_json::to_value(status).map_err(|source| Error::Serialize {
-        what: "status",
-        object: Box::new(key(ctx, snap)),
-        source,
-    })?;
-    Ok(if value.is_null() { json!({}) } else { value })
+    status_patch::serialize(status, || key(ctx, snap))
 }
 
 impl Written {
@@ -66,16 +61,15 @@ impl Written {
     /// API failures (a 409 when the Application changed since it was observed).
     pub async fn record(&mut self, ctx: &AppContext, snap: &Snapshot, status: &ApplicationStatus) -> Result<()> {
         let new = serialize(ctx, snap, Some(status))?;
-        let Some(diff) = crate::merge_patch::diff(&self.status, &new) else {
+        if crate::merge_patch::diff(&self.status, &new).is_none() {
             return Ok(());
-        };
+        }
         ctx.base.metrics.app_requests.inc();
-        let patch = json!({"metadata": {"resourceVersion": self.resource_version}, "status": diff});
-        let written = api(ctx)
-            .patch_status(snap.name(), &params::patch(), &Patch::Merge(&patch))
-            .await
-            .map_err(|e| Error::kube("writing the status of", key(ctx, snap), e))?;
-        self.resource_version = written.resource_version();
+        let rv = self.resource_version.clone();
+        let written = status_patch::write(&api(ctx), snap.name(), rv, &self.status, &new, || key(ctx, snap)).await?;
+        if let Some(written) = written {
+            self.resource_version = written.resource_version();
+        }
         self.status = new;
         self.writes += 1;
         Ok(())

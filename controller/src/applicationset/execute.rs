@@ -8,7 +8,8 @@ use kube::{Api, ResourceExt as _};
 use serde_json::json;
 
 use super::context::AppSetContext;
-use super::snapshot::{Action, Event, Snapshot};
+use super::plan::{Action, Event};
+use super::snapshot::Snapshot;
 use crate::error::ObjectKey;
 use crate::{Error, Result, params};
 

@@ -12,6 +12,7 @@ pub mod context;
 pub mod decide;
 pub mod execute;
 pub mod observe;
+pub mod plan;
 pub mod reconcile;
 pub mod snapshot;
 pub mod status;

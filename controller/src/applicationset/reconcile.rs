@@ -32,7 +32,7 @@ pub async fn reconcile(set: Arc<ApplicationSet>, ctx: Arc<AppSetContext>) -> Res
     let snap = observe::snapshot(&ctx, &set).await;
     let mut decision = decide::decide(&snap);
     let outcome = execute::actions(&ctx, &snap, &decision.actions).await?;
-    decide::after_writes(&snap, &mut decision, &outcome.failures);
+    decide::settle(&snap, &mut decision, &outcome.failures);
     let wrote = status::write(&ctx, &snap, &decision.status).await?;
     let mut events = decision.events;
     events.extend(outcome.events);

@@ -1,40 +1,34 @@
-//! Writing an ApplicationSet's status (the status subresource, by merge patch) only when it
-//! changed, and its Events.
+//! Writing an ApplicationSet's status (the reconcilers' one way, `crate::status_patch`) only
+//! when it changed, and its Events.
 
 use crds::gitops::{ApplicationSet, ApplicationSetStatus};
-use kube::api::Patch;
 use kube::{Api, Resource as _, ResourceExt as _};
-use serde_json::json;
 
 use super::context::AppSetContext;
-use super::snapshot::{Event, Snapshot};
+use super::plan::Event;
+use super::snapshot::Snapshot;
 use crate::error::ObjectKey;
 use crate::events;
-use crate::{Error, Result, params};
+use crate::{Result, status_patch};
 
-/// Writes `status` when it differs from the observed one; returns whether it wrote.
+/// Writes `status` when it differs from the observed one (the reconcilers' one way,
+/// `crate::status_patch`); returns whether it wrote.
 ///
 /// # Errors
-/// API failures.
+/// API failures; a 409 when the ApplicationSet changed since it was observed.
 pub async fn write(ctx: &AppSetContext, snap: &Snapshot, status: &ApplicationSetStatus) -> Result<bool> {
     let set = &snap.appset;
-    if set.status.as_ref() == Some(status) {
+    let namespace = set.namespace().unwrap_or_default();
+    let key = || ObjectKey::namespaced("ApplicationSet", &namespace, &set.name_any());
+    let old = status_patch::serialize(set.status.as_ref(), key)?;
+    let new = status_patch::serialize(Some(status), key)?;
+    if crate::merge_patch::diff(&old, &new).is_none() {
         return Ok(false);
     }
-    let namespace = set.namespace().unwrap_or_default();
     let api: Api<ApplicationSet> = Api::namespaced(ctx.runtime.base.client.clone(), &namespace);
-    let patch = json!({"status": {"conditions": status.conditions, "resources": status.resources}});
     ctx.runtime.base.metrics.app_requests.inc();
-    api.patch_status(&set.name_any(), &params::patch(), &Patch::Merge(&patch))
-        .await
-        .map_err(|e| {
-            Error::kube(
-                "writing the status of",
-                ObjectKey::namespaced("ApplicationSet", &namespace, &set.name_any()),
-                e,
-            )
-        })?;
-    Ok(true)
+    let written = status_patch::write(&api, &set.name_any(), set.resource_version(), &old, &new, key).await?;
+    Ok(written.is_some())
 }
 
 /// Publishes `notes` on the ApplicationSet.

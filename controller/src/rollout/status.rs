@@ -1,6 +1,6 @@
-//! Writing a Rollout's status: to the `/status` subresource, as a JSON merge patch of only what
-//! changed, guarded by the resourceVersion the decision was made on (a concurrent write makes it
-//! fail with 409 and the reconcile is retried on fresh state, so nothing is lost).
+//! Writing a Rollout's status, the reconcilers' one way (`crate::status_patch`: a merge patch of
+//! what changed, guarded by the resourceVersion the decision was made on), and bumping its
+//! collision count.
 
 use crds::Rollout;
 use crds::rollout::RolloutStatus;
@@ -9,7 +9,7 @@ use kube::{Api, ResourceExt as _};
 use serde_json::json;
 
 use super::snapshot::Snapshot;
-use crate::{Error, ObjectKey, Result, params};
+use crate::{Error, ObjectKey, Result, params, status_patch};
 
 fn key(snap: &Snapshot) -> ObjectKey {
     ObjectKey::namespaced("Rollout", &snap.namespace, &snap.rollout.name_any())
@@ -24,26 +24,18 @@ fn api(client: &kube::Client, snap: &Snapshot) -> Api<Rollout> {
 /// # Errors
 /// API failures; a 409 means the Rollout changed meanwhile and the reconcile is retried.
 pub async fn write(client: &kube::Client, snap: &Snapshot, status: &RolloutStatus) -> Result<bool> {
-    let serialize = |status: &RolloutStatus| {
-        serde_json::to_value(status).map_err(|source| Error::Serialize {
-            what: "status",
-            object: Box::new(key(snap)),
-            source,
-        })
-    };
-    let old = serialize(&snap.rollout.status.clone().unwrap_or_default())?;
-    let Some(diff) = crate::merge_patch::diff(&old, &serialize(status)?) else {
-        return Ok(false);
-    };
-    let patch = json!({
-        "metadata": {"resourceVersion": snap.rollout.resource_version()},
-        "status": diff,
-    });
-    api(client, snap)
-        .patch_status(&snap.rollout.name_any(), &params::patch(), &Patch::Merge(&patch))
-        .await
-        .map_err(|e| Error::kube("writing the status of", key(snap), e))?;
-    Ok(true)
+    let old = status_patch::serialize(Some(&snap.rollout.status.clone().unwrap_or_default()), || key(snap))?;
+    let new = status_patch::serialize(Some(status), || key(snap))?;
+    let written = status_patch::write(
+        &api(client, snap),
+        &snap.rollout.name_any(),
+        snap.rollout.resource_version(),
+        &old,
+        &new,
+        || key(snap),
+    )
+    .await?;
+    Ok(written.is_some())
 }
 
 /// Bumps `status.collisionCount` after a hash collision, so the next hash differs.

@@ -331,7 +331,3 @@ pub fn settle(snap: &Snapshot, d: &mut Decision, outcome: &Outcome) -> Vec<Actio
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_clusters;
-#[cfg(test)]
-mod tests_revert;

@@ -4,12 +4,12 @@
 
 use serde_json::{Value, json};
 
-use super::super::compare::Compared;
-use super::super::plan::{Action, Decision};
-use super::super::snapshot::{RevertInputs, Snapshot};
-use super::revert::HEALTHY_REVISION_ANNOTATION;
-use super::tests::{NEWER, REV, app, missing, phase, resource, snapshot, synced};
-use super::*;
+use super::super::super::compare::Compared;
+use super::super::super::plan::{Action, Decision};
+use super::super::super::snapshot::{RevertInputs, Snapshot};
+use super::super::revert::HEALTHY_REVISION_ANNOTATION;
+use super::super::*;
+use super::{NEWER, REV, app, missing, phase, resource, snapshot, synced};
 
 const BAD: &str = "3333333333333333333333333333333333333333";
 
@@ -176,12 +176,12 @@ fn a_revert_left_aside_is_a_condition_and_keeps_nothing_out() {
     let snap = degraded(&[(BAD, "api 2")], false);
     let mut reverting = decide(&snap);
     assert!(keep_out(&reverting).is_some());
-    let outcome = super::super::plan::Outcome {
+    let outcome = super::super::super::plan::Outcome {
         revert: Some((
             false,
             "the revert conflicts with later commits; the revert is on branch sluice/revert-333333333333 for a pull request".into(),
         )),
-        ..super::super::plan::Outcome::default()
+        ..super::super::super::plan::Outcome::default()
     };
     let _ = settle(&snap, &mut reverting, &outcome);
     assert!(keep_out(&reverting).is_none(), "nothing was reverted on the branch");

@@ -9,8 +9,9 @@ use crds::gitops::{ApplicationSet, StoredApplication};
 use gitops::appset::{GeneratorError, Inputs, parameters};
 use serde_json::{Value, json};
 
-use super::super::snapshot::{Action, Snapshot};
-use super::{APPSET_LABEL, after_writes, decide};
+use super::super::plan::Action;
+use super::super::snapshot::Snapshot;
+use super::{APPSET_LABEL, decide, settle};
 
 fn appset(elements: Value, sync_policy: Option<Value>) -> ApplicationSet {
     let mut set = json!({
@@ -256,7 +257,7 @@ fn the_status_lists_the_applications_and_keeps_transition_times() {
     snap.now = "2026-12-03T11:00:00Z".parse().unwrap();
     let mut second = decide(&snap);
     assert_eq!(second.status, first.status, "an unchanged status is not rewritten");
-    after_writes(
+    settle(
         &snap,
         &mut second,
         &[("CreateApplicationError", "Application x: denied".into())],

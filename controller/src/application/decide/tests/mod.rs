@@ -11,6 +11,9 @@ use super::super::plan::{Action, Decision};
 use super::super::snapshot::{ClusterRef, Observed, Resource, Snapshot};
 use super::*;
 
+mod clusters;
+mod revert;
+
 pub(super) const REV: &str = "1111111111111111111111111111111111111111";
 pub(super) const NEWER: &str = "2222222222222222222222222222222222222222";
 

@@ -18,7 +18,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt as _;
 use serde_json::{Value, json};
 
-use super::snapshot::{Action, Decision, Event, Snapshot};
+use super::plan::{Action, Decision, Event};
+use super::snapshot::Snapshot;
 
 pub use crds::keys::APPSET_LABEL;
 
@@ -175,7 +176,7 @@ fn covers(live: &StoredApplication, wanted: &Value) -> bool {
 
 /// The status after the writes: a write that failed (the first named, with how many more) makes
 /// the set's resources not up to date.
-pub fn after_writes(snap: &Snapshot, decision: &mut Decision, failures: &[(&'static str, String)]) {
+pub fn settle(snap: &Snapshot, decision: &mut Decision, failures: &[(&'static str, String)]) {
     let Some(((reason, first), more)) = failures.split_first() else {
         return;
     };

@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use super::super::snapshot::ClusterRef;
-use super::tests::{app, cm, missing, snapshot};
-use super::*;
+use super::super::super::snapshot::ClusterRef;
+use super::super::*;
+use super::{app, cm, missing, snapshot};
 
 fn condition<'a>(d: &'a Decision, type_: &str) -> Option<&'a str> {
     d.status
