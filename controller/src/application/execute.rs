@@ -191,7 +191,7 @@ async fn revert(
         crate::runtime::render::access(&ctx.runtime, &url),
     ) {
         (Ok(write), Ok(read)) => (write, read),
-        (Err(e), _) | (_, Err(e)) => return (false, e.0),
+        (Err(e), _) | (_, Err(e)) => return (false, e.into_message()),
     };
     let culprits: Vec<repo::revert::Culprit> = reverts.iter().map(Into::into).collect();
     let started = ctx.base.clock.now();

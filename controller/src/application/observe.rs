@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::compare::{self, Compared};
 use super::context::AppContext;
-use super::snapshot::{ClusterRef, Observed, Resource, Snapshot};
+use super::snapshot::{ClusterRef, InvalidSpec, Observed, Resource, Snapshot, Unobserved};
 use crate::runtime::live::{Kind, LiveState};
 use crate::runtime::render::{self, Request};
 use crds::keys::{MANIFEST_GENERATE_PATHS_ANNOTATION, REFRESH_ANNOTATION};
@@ -25,7 +25,7 @@ pub fn source_of(app: &StoredApplication) -> Option<&ApplicationSource> {
     app.spec.primary_source()
 }
 
-fn project(ctx: &AppContext, app: &StoredApplication) -> Result<AppProjectSpec, String> {
+fn project(ctx: &AppContext, app: &StoredApplication) -> Result<AppProjectSpec, InvalidSpec> {
     let name = app
         .spec
         .project
@@ -39,10 +39,10 @@ fn project(ctx: &AppContext, app: &StoredApplication) -> Result<AppProjectSpec, 
     match found {
         Some(p) => Ok(p.spec.clone()),
         None if name == "default" => Ok(gitops::project::default_project()),
-        None => Err(format!(
+        None => Err(InvalidSpec(format!(
             "AppProject {name:?} does not exist in namespace {}",
             ctx.runtime.settings.namespace
-        )),
+        ))),
     }
 }
 
@@ -78,14 +78,14 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
             };
             (Ok(cluster), live)
         }
-        Err(message) => (Err(message), None),
+        Err(message) => (Err(InvalidSpec(message)), None),
     };
     let mut snap = Snapshot {
         cluster,
         app: app.clone(),
         now: ctx.base.clock.now(),
         project: project(ctx, app),
-        source: Err(String::new()),
+        source: Err(Unobserved::Skipped),
         extra: Vec::new(),
         live_hooks: Vec::new(),
         self_heal,
@@ -101,8 +101,8 @@ pub async fn snapshot(ctx: &Arc<AppContext>, app: &StoredApplication) -> Snapsho
     // Nothing more to see on a cluster that cannot be named or does not answer.
     let Some(live) = live else {
         snap.source = Err(match &snap.cluster {
-            Err(message) => message.clone(),
-            Ok(c) => c.unreachable.clone().unwrap_or_default(),
+            Err(InvalidSpec(message)) => Unobserved::Invalid(message.clone()),
+            Ok(c) => Unobserved::Unreadable(c.unreachable.clone().unwrap_or_default()),
         });
         return snap;
     };
@@ -209,8 +209,9 @@ async fn observe_source(
     namespace: &str,
     refresh: Option<&str>,
     watched: &mut Vec<(Kind, Option<String>)>,
-) -> Result<Observed, String> {
-    let source = source_of(app).ok_or("spec.source: the Application has no source")?;
+) -> Result<Observed, Unobserved> {
+    let source =
+        source_of(app).ok_or_else(|| Unobserved::Invalid("spec.source: the Application has no source".into()))?;
     let revision = target_revision(app, source);
     let got = render::observe(
         &ctx.runtime,
@@ -228,9 +229,12 @@ async fn observe_source(
             ),
         },
     )
-    .await
-    .map_err(|e| e.0)?;
-    let rendered = got.rendered.as_ref().as_ref().map_err(Clone::clone)?;
+    .await?;
+    let rendered = got
+        .rendered
+        .as_ref()
+        .as_ref()
+        .map_err(|e| Unobserved::Invalid(e.clone()))?;
     let mut resources = Vec::new();
     let mut hooks = Vec::new();
     let mut to_compare = Vec::new();

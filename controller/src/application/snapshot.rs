@@ -43,9 +43,10 @@ pub struct Snapshot {
     /// Now, from the context's clock.
     pub now: Timestamp,
     /// The project's rules (`Err`: the project does not exist).
-    pub project: Result<AppProjectSpec, String>,
-    /// Git's side (`Err`: the ComparisonError message).
-    pub source: Result<Observed, String>,
+    pub project: Result<AppProjectSpec, InvalidSpec>,
+    /// Git's side, or why it was not observed (a ComparisonError either way; only an
+    /// [`Unobserved::Invalid`] says anything about what Git holds).
+    pub source: Result<Observed, Unobserved>,
     /// Live resources tracked by the Application that Git no longer declares (not hooks).
     pub extra: Vec<Value>,
     /// Live hooks tracked by the Application.
@@ -54,12 +55,48 @@ pub struct Snapshot {
     pub self_heal: SelfHeal,
     /// The destination namespace.
     pub namespace: String,
-    /// The destination cluster (`Err`: it cannot be resolved, an InvalidSpecError message).
-    pub cluster: Result<ClusterRef, String>,
+    /// The destination cluster (`Err`: no cluster Secret declares it, or it cannot be used).
+    pub cluster: Result<ClusterRef, InvalidSpec>,
     /// Whether auto-revert is on for this Application (annotation, else the controller default).
     pub auto_revert: bool,
     /// What auto-revert needs, when it is on and the revision is not the known-good one.
     pub revert: Option<RevertInputs>,
+}
+
+/// A verdict on the Application's spec (an `InvalidSpecError` condition): what it names does not
+/// exist or cannot be used. Never made from a read that failed (that is [`Unobserved::Unreadable`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidSpec(pub String);
+
+/// Why Git's side of a snapshot is missing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unobserved {
+    /// It could not be read (Git or the destination cluster did not answer): unknown.
+    Unreadable(String),
+    /// What Git holds cannot be used (no source, no such revision, manifests that do not render).
+    Invalid(String),
+    /// Not looked at (the Application is being deleted).
+    Skipped,
+}
+
+impl Unobserved {
+    /// The ComparisonError message.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Unreadable(m) | Self::Invalid(m) => m,
+            Self::Skipped => "",
+        }
+    }
+}
+
+impl From<crate::runtime::render::SourceError> for Unobserved {
+    fn from(error: crate::runtime::render::SourceError) -> Self {
+        match error {
+            crate::runtime::render::SourceError::Unreadable(m) => Self::Unreadable(m),
+            crate::runtime::render::SourceError::Invalid(m) => Self::Invalid(m),
+        }
+    }
 }
 
 /// The cluster an Application deploys to.

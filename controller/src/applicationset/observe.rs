@@ -70,7 +70,7 @@ pub async fn snapshot(ctx: &Arc<AppSetContext>, set: &ApplicationSet) -> Snapsho
 /// from the cache (directories, and the files its patterns match).
 async fn revision(ctx: &Arc<AppSetContext>, read: &GitRead) -> Result<Revision, String> {
     let url = read.repo_url.clone();
-    let access = render::access(&ctx.runtime, &url).map_err(|e| e.0)?;
+    let access = render::access(&ctx.runtime, &url).map_err(render::SourceError::into_message)?;
     if ctx.runtime.repos.fetch_count(&url) > 0 {
         poll::changed(&ctx.runtime, &url).await;
     }

@@ -53,7 +53,44 @@ pub struct Source {
 
 /// Why there is no source.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceError(pub String);
+pub enum SourceError {
+    /// Git could not be asked or did not answer (the remote down, refusing, timing out): unknown,
+    /// never a verdict on the Application.
+    Unreadable(String),
+    /// What Git or the repository Secret holds cannot be used (no such revision, credentials that
+    /// cannot work).
+    Invalid(String),
+}
+
+impl From<repo::GitError> for SourceError {
+    /// A remote that cannot be reached and a cache that cannot be used are unknown; a revision
+    /// that does not exist and credentials that cannot work are what the user wrote.
+    fn from(error: repo::GitError) -> Self {
+        let message = error.to_string();
+        match error {
+            repo::GitError::UnknownRevision { .. } | repo::GitError::Credentials { .. } => Self::Invalid(message),
+            _ => Self::Unreadable(message),
+        }
+    }
+}
+
+impl SourceError {
+    /// The message, for a condition.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Unreadable(m) | Self::Invalid(m) => m,
+        }
+    }
+
+    /// The message, owned.
+    #[must_use]
+    pub fn into_message(self) -> String {
+        match self {
+            Self::Unreadable(m) | Self::Invalid(m) => m,
+        }
+    }
+}
 
 /// The repository Secrets among `secrets`.
 pub fn repo_secrets<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Vec<RepoSecret> {
@@ -86,7 +123,7 @@ fn access_with(ctx: &GitOps, url: &str, push: bool) -> Result<Access, SourceErro
         .iter()
         .filter_map(|c| c.data.as_ref()?.get(repo::credentials::KNOWN_HOSTS_KEY))
         .map(String::as_str);
-    repo::credentials::resolve(url, &secrets, known_hosts, push).map_err(SourceError)
+    repo::credentials::resolve(url, &secrets, known_hosts, push).map_err(SourceError::Invalid)
 }
 
 /// The render options an Application source asks for.
@@ -141,8 +178,8 @@ pub async fn observe(ctx: &Arc<GitOps>, request: Request<'_>) -> Result<Source, 
                 let timer = metrics.git_fetch();
                 let fetched = repos.fetch(&url, &access, seen);
                 timer.done(fetched.is_ok());
-                fetched.map_err(|e| SourceError(e.to_string()))?;
-                repos.resolve(&url, &revision).map_err(|e| SourceError(e.to_string()))?
+                fetched.map_err(SourceError::from)?;
+                repos.resolve(&url, &revision).map_err(SourceError::from)?
             }
         };
         let key = format!("{url}\n{sha}\n{path}\n{options:?}");
@@ -177,7 +214,8 @@ pub async fn observe(ctx: &Arc<GitOps>, request: Request<'_>) -> Result<Source, 
             rendered,
         })
     });
-    task.await.map_err(|e| SourceError(format!("render task: {e}")))?
+    task.await
+        .map_err(|e| SourceError::Unreadable(format!("render task: {e}")))?
 }
 
 fn render_commit(
@@ -211,4 +249,25 @@ fn render_commit(
     ctx.repos.export(url, sha, &dir).map_err(|e| e.to_string())?;
     let worktree = repo::checkout::Worktree::new(dir);
     repo::render::render(worktree.path(), path, app, options).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SourceError;
+
+    /// Only what the user wrote is Invalid; a remote or cache that fails is Unreadable (unknown).
+    #[test]
+    fn git_errors_are_unreadable_unless_they_are_the_users() {
+        let url = "https://git.example/app.git".to_owned();
+        let remote = repo::GitError::Remote {
+            url: url.clone(),
+            message: "connection refused".into(),
+        };
+        assert!(matches!(SourceError::from(remote), SourceError::Unreadable(m) if m.contains("connection refused")));
+        let revision = repo::GitError::UnknownRevision {
+            url,
+            revision: "v9".into(),
+        };
+        assert!(matches!(SourceError::from(revision), SourceError::Invalid(m) if m.contains("\"v9\"")));
+    }
 }

@@ -19,7 +19,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::observe::source_of;
 use super::plan::{Action, Decision, Outcome};
-use super::snapshot::{Observed, Snapshot};
+use super::snapshot::{InvalidSpec, Observed, Snapshot};
 
 pub use backoff::{retry_delay_ms, self_heal_delay_ms};
 
@@ -53,7 +53,7 @@ fn invalid_spec(snap: &Snapshot) -> Vec<String> {
     let project_name = spec.project.as_deref().filter(|p| !p.is_empty()).unwrap_or("default");
     let (server, name) = match &snap.cluster {
         Ok(c) => (c.server.as_str(), c.name.as_str()),
-        Err(message) => {
+        Err(InvalidSpec(message)) => {
             problems.push(message.clone());
             (
                 spec.destination.server.as_deref().unwrap_or_default(),
@@ -68,7 +68,7 @@ fn invalid_spec(snap: &Snapshot) -> Vec<String> {
         problems.push("spec.sources: multiple sources are not supported yet".into());
     }
     match &snap.project {
-        Err(message) => problems.push(message.clone()),
+        Err(InvalidSpec(message)) => problems.push(message.clone()),
         Ok(rules) => {
             if let Some(source) = source_of(&snap.app)
                 && !project::source_permitted(rules, &source.repo_url)
@@ -184,13 +184,16 @@ pub fn decide(snap: &Snapshot) -> Decision {
         .collect();
     match &snap.source {
         _ if !conditions.is_empty() => unknown_sync(&mut d.status),
-        Err(message) => {
+        // Whether Git could not be read or cannot be used, the comparison is unknown (Argo CD's
+        // ComparisonError); nothing here is a verdict on the resources' health or a revert.
+        Err(unobserved) => {
+            let message = unobserved.message().to_owned();
             conditions.push(("ComparisonError", message.clone()));
             unknown_sync(&mut d.status);
             if unreachable.is_some() {
                 d.status.health = Some(crds::gitops::HealthStatus {
                     status: Some("Unknown".into()),
-                    message: Some(message.clone()),
+                    message: Some(message),
                 });
             }
         }

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::super::super::snapshot::ClusterRef;
+use super::super::super::snapshot::{ClusterRef, InvalidSpec, Unobserved};
 use super::super::*;
 use super::{app, cm, missing, snapshot};
 
@@ -23,7 +23,9 @@ fn automated() -> serde_json::Value {
 #[test]
 fn an_unknown_cluster_is_an_invalid_spec() {
     let mut snap = snapshot(app(automated(), json!({})), vec![missing(cm("a", 0))]);
-    snap.cluster = Err("spec.destination: cluster \"https://prod.example\" is not known".into());
+    snap.cluster = Err(InvalidSpec(
+        "spec.destination: cluster \"https://prod.example\" is not known".into(),
+    ));
     let d = decide(&snap);
     assert!(d.actions.is_empty());
     assert_eq!(
@@ -41,7 +43,7 @@ fn an_unreachable_cluster_makes_only_this_application_unknown() {
         name: "prod".into(),
         unreachable: Some(unreachable.into()),
     });
-    snap.source = Err(unreachable.into());
+    snap.source = Err(Unobserved::Unreadable(unreachable.into()));
     let d = decide(&snap);
     assert!(
         d.actions.is_empty(),

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::super::compare::Compared;
 use super::super::context::SelfHeal;
 use super::super::plan::{Action, Decision};
-use super::super::snapshot::{ClusterRef, Observed, Resource, Snapshot};
+use super::super::snapshot::{ClusterRef, Observed, Resource, Snapshot, Unobserved};
 use super::*;
 
 mod clusters;
@@ -316,10 +316,10 @@ fn an_empty_render_never_prunes_everything_unless_allowed() {
 #[test]
 fn invalid_specs_and_comparison_errors_apply_nothing() {
     let mut forbidden = snapshot(app(json!({"automated": {}}), json!(null)), vec![missing(cm("a", 0))]);
-    forbidden.project = serde_json::from_value(
+    forbidden.project = Ok(serde_json::from_value(
         json!({"sourceRepos": ["https://other.example/*"], "destinations": [{"server": "*", "namespace": "*"}]}),
     )
-    .map_err(|e| e.to_string());
+    .unwrap());
     let d = decide(&forbidden);
     assert!(d.actions.is_empty());
     let message = d
@@ -334,7 +334,7 @@ fn invalid_specs_and_comparison_errors_apply_nothing() {
         "application repo git://git.example/apps.git is not permitted in project 'default' (spec.sourceRepos)"
     );
     let mut broken = snapshot(app(json!({"automated": {}}), json!(null)), vec![]);
-    broken.source = Err("app/a.yaml:3: did not find expected key".into());
+    broken.source = Err(Unobserved::Invalid("app/a.yaml:3: did not find expected key".into()));
     let d = decide(&broken);
     assert!(d.actions.is_empty());
     assert_eq!(d.status.sync.map(|s| s.status).as_deref(), Some("Unknown"));
@@ -351,7 +351,7 @@ fn deleting_with_the_finalizer_deletes_resources_then_lets_go() {
     let mut snap = snapshot(app(json!({}), json!(null)), vec![]);
     snap.app.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now()));
     snap.app.metadata.finalizers = Some(vec!["resources-finalizer.argocd.argoproj.io".into()]);
-    snap.source = Err(String::new());
+    snap.source = Err(Unobserved::Skipped);
     let mut kept = cm("kept", 0);
     kept["metadata"]["annotations"]["argocd.argoproj.io/sync-options"] = json!("Delete=false");
     snap.extra = vec![cm("a", 0), kept];
