@@ -77,7 +77,7 @@ async fn bad_input_is_a_condition_and_nothing_is_lost() {
         "{message}"
     );
     assert_eq!(states(&failed).0, "Unknown");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    support::gitops::refreshed(&client, "broken").await;
     assert!(
         get(&client, "v1", "ConfigMap", "default", "kept").await.is_some(),
         "nothing pruned"

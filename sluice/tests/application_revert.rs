@@ -97,7 +97,7 @@ async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
         .await
         .unwrap();
     assert_eq!(live["spec"]["template"]["spec"]["containers"][0]["image"], "api:1");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    support::gitops::refreshed(&client, "api").await;
     let reverts = git(
         &bare,
         &["log", "--format=%(trailers:key=Sluice-Revert-Of,valueonly)", "main"],
@@ -127,7 +127,7 @@ async fn a_canary_that_fails_its_analysis_is_reverted_in_git() {
     assert_eq!(states(&held).0, "OutOfSync");
     let message = held["status"]["conditions"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains(&bad[..7]), "names the reverted commit: {message}");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    support::gitops::refreshed(&client, "api").await;
     let live = get(&client, "argoproj.io/v1alpha1", "Rollout", "default", "api")
         .await
         .unwrap();
@@ -198,7 +198,7 @@ async fn dry_run_says_what_it_would_revert_and_pushes_nothing() {
         message.contains(&format!("would revert {bad}")) && message.contains("Revert \"api 2\""),
         "{message}"
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    support::gitops::refreshed(&client, "api").await;
     assert_eq!(git(&repo.bare, &["rev-parse", "main"]), bad, "a dry run pushes nothing");
 }
 

@@ -148,7 +148,7 @@ async fn a_leader_killed_before_and_after_its_push_leaves_exactly_one_revert() {
             && states(a) == ("Synced".into(), "Healthy".into(), "Succeeded".into())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    support::gitops::refreshed(&client, "api").await;
     let reverts = git(
         &repo.bare,
         &["log", "--format=%(trailers:key=Sluice-Revert-Of,valueonly)", "main"],

@@ -112,7 +112,7 @@ async fn the_platform_project_and_the_api_service_overlay_behave_as_written() {
         condition["message"],
         "resource :ResourceQuota is not permitted in project platform (spec.*ResourceWhitelist/Blacklist)"
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    support::gitops::refreshed(&client, "api-service").await;
     let deployment = get(&client, "apps/v1", "Deployment", "production", "api-service")
         .await
         .unwrap();
@@ -262,14 +262,14 @@ async fn the_root_app_of_apps_manages_the_application_manifests_in_git() {
     // Deleting a child's manifest prunes the child Application and, through its finalizer,
     // its resources.
     repo.commit(&[("apps/applications/worker.yaml", "")], "retire the worker");
-    let deadline = crds::clock::stopwatch() + Duration::from_secs(30);
-    while !app(&client, "worker").await.is_null() {
-        assert!(
-            crds::clock::stopwatch() < deadline,
-            "the worker Application was not pruned"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tests::wait::until_state(
+        "the worker Application to be pruned",
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        || app(&client, "worker"),
+        Value::is_null,
+    )
+    .await;
     assert!(
         get(&client, "v1", "ConfigMap", "worker", "worker").await.is_none(),
         "the child's resources go with it"

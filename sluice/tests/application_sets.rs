@@ -54,19 +54,19 @@ async fn generated(client: &kube::Client, set: &str) -> Vec<String> {
 
 async fn until_generated(client: &kube::Client, set: &str, want: &[&str]) {
     let what = format!("ApplicationSet {set} to generate {want:?}");
-    let deadline = crds::clock::stopwatch() + Duration::from_secs(40);
-    loop {
-        let have = generated(client, set).await;
-        if have == want {
-            return;
-        }
-        assert!(
-            crds::clock::stopwatch() < deadline,
-            "timed out waiting for {what}: have {have:?}; status:\n{}",
-            crds::yaml::to_string(&appset(client, set).await["status"]).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tests::wait::until_state(
+        &what,
+        Duration::from_secs(40),
+        Duration::from_millis(100),
+        || async {
+            (
+                generated(client, set).await,
+                appset(client, set).await["status"].clone(),
+            )
+        },
+        |(have, _)| have == want,
+    )
+    .await;
 }
 
 fn cluster_secret(name: &str, server: &str, env: Option<&str>) -> Value {
@@ -102,7 +102,7 @@ async fn the_founding_application_sets_generate_what_they_describe() {
     );
     let daemon = GitDaemon::start(&served);
     let rewrite = format!("https://github.com/myorg/={}", daemon.url("").trim_end_matches(".git"));
-    let _controller = ControllerProcess::start(&sim, &["--repo-url-rewrite", &rewrite]);
+    let controller = ControllerProcess::start(&sim, &["--repo-url-rewrite", &rewrite]);
     apply(&client, &seed("appproject-platform.yaml")).await;
     apply(&client, &seed("applicationset-git-directories.yaml")).await;
     apply(&client, &seed("applicationset-clusters.yaml")).await;
@@ -192,24 +192,34 @@ async fn the_founding_application_sets_generate_what_they_describe() {
     .await;
     until_generated(&client, "monitoring", &[]).await;
 
-    // create-only: a removed element keeps its Application.
+    // create-only: a removed element keeps its Application, an added one is created (which also
+    // shows the set was reconciled with its new generators).
     let sets = support::gitops::dynamic(&client, &seed("applicationset-list.yaml")).await;
     let patch = json!({"spec": {"syncPolicy": {"applicationsSync": "create-only"},
-        "generators": [{"list": {"elements": [{"service": "api", "namespace": "production"}]}}]}});
+    "generators": [{"list": {"elements": [
+        {"service": "api", "namespace": "production"}, {"service": "batch", "namespace": "production"}
+    ]}}]}});
     sets.patch("microservices", &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(generated(&client, "microservices").await, ["api", "worker"]);
+    until_generated(&client, "microservices", &["api", "batch", "worker"]).await;
 
-    // An unchanged set writes nothing: its Applications keep their resourceVersion.
+    // An unchanged set writes nothing: its Applications keep their resourceVersion through a
+    // reconcile woken by a change that does not touch what it generates.
     let before = app(&client, "billing").await["metadata"]["resourceVersion"].clone();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let touch = json!({"metadata": {"annotations": {"test.sluice.dev/touched": "1"}}});
+    controller
+        .reconciled_after("applicationset", async {
+            sets.patch("cluster-apps", &PatchParams::default(), &Patch::Merge(&touch))
+                .await
+                .unwrap();
+        })
+        .await;
     assert_eq!(app(&client, "billing").await["metadata"]["resourceVersion"], before);
 
     // Deleting the set deletes its Applications (garbage collection by ownerReference).
     sets.delete("cluster-apps", &DeleteParams::default()).await.unwrap();
     until_generated(&client, "cluster-apps", &[]).await;
-    assert_eq!(generated(&client, "microservices").await, ["api", "worker"]);
+    assert_eq!(generated(&client, "microservices").await, ["api", "batch", "worker"]);
     drop(daemon);
 }

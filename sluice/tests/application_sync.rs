@@ -184,9 +184,9 @@ async fn a_failing_presync_hook_stops_the_sync_and_runs_syncfail() {
             .is_some()
     })
     .await;
-    // One automatic attempt per revision: the failed sync is not repeated.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let later = app(&w.client, "failing").await;
+    // One automatic attempt per revision: the failed sync is not repeated, even by a reconcile
+    // that looks again.
+    let later = support::gitops::refreshed(&w.client, "failing").await;
     assert_eq!(
         later["status"]["operationState"]["startedAt"],
         failed["status"]["operationState"]["startedAt"]

@@ -97,8 +97,7 @@ async fn applications_argo_cd_synced_are_found_synced_and_left_untouched() {
         },
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = support::gitops::app(&client, "web").await;
+    let after = support::gitops::refreshed(&client, "web").await;
     assert_eq!(states(&after).0, "Synced");
     assert_eq!(
         started_at(&after),

@@ -64,15 +64,9 @@ impl Drop for Replica {
     }
 }
 
-async fn until<F: std::future::Future<Output = bool>>(what: &str, timeout: Duration, mut check: impl FnMut() -> F) {
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + timeout;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn until<F: std::future::Future<Output = bool>>(what: &str, timeout: Duration, check: impl FnMut() -> F) {
+    let waited = tests::wait::until(timeout, Duration::from_millis(100), check).await;
+    assert!(waited.is_some(), "timed out waiting for {what}");
 }
 
 const ROLLOUT: &str = r#"{

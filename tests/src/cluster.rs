@@ -96,35 +96,27 @@ impl Cluster {
     /// index can be in the Rollout's status a moment before its run is created.
     pub async fn completed_run(&self, namespace: &str, name: &str, timeout: Duration) -> AnalysisRun {
         let api: Api<AnalysisRun> = Api::namespaced(self.client.clone(), namespace);
-        let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + timeout;
-        loop {
-            let Some(run) = api.get_opt(name).await.unwrap() else {
-                assert!(
-                    tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-                    "analysisrun {name} was not created in {timeout:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            };
-            let phase = run.status.as_ref().and_then(|s| s.phase);
-            if matches!(
-                phase,
-                Some(
-                    AnalysisPhase::Successful
-                        | AnalysisPhase::Failed
-                        | AnalysisPhase::Error
-                        | AnalysisPhase::Inconclusive
+        let what = format!("analysisrun {name} to exist and complete");
+        let run = crate::wait::until_state(
+            &what,
+            timeout,
+            Duration::from_millis(100),
+            || async { api.get_opt(name).await.unwrap() },
+            |run| {
+                let phase = run.as_ref().and_then(|r| r.status.as_ref()).and_then(|s| s.phase);
+                matches!(
+                    phase,
+                    Some(
+                        AnalysisPhase::Successful
+                            | AnalysisPhase::Failed
+                            | AnalysisPhase::Error
+                            | AnalysisPhase::Inconclusive
+                    )
                 )
-            ) {
-                return run;
-            }
-            assert!(
-                tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-                "analysisrun {name} did not complete in {timeout:?}: {:?}",
-                run.status
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            },
+        )
+        .await;
+        run.unwrap()
     }
 }
 

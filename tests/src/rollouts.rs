@@ -54,21 +54,16 @@ impl Probe {
     /// Waits until `check` holds for the Rollout (and its ReplicaSets), failing after `timeout`
     /// with the last state seen.
     pub async fn wait(&self, what: &str, timeout: Duration, check: impl Fn(&Rollout, &[RsView]) -> bool) -> Rollout {
-        let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + timeout;
-        loop {
-            let rollout = self.get().await;
-            let sets = self.replicasets().await;
-            if check(&rollout, &sets) {
-                return rollout;
-            }
-            assert!(
-                tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-                "{}: timed out waiting for {what}\nstatus: {}\nreplicasets: {sets:?}",
-                self.name,
-                serde_json::to_string_pretty(&rollout.status).unwrap()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let what = format!("{}: {what}", self.name);
+        let (rollout, _) = crate::wait::until_state(
+            &what,
+            timeout,
+            Duration::from_millis(100),
+            || async { (self.get().await, self.replicasets().await) },
+            |(rollout, sets)| check(rollout, sets),
+        )
+        .await;
+        rollout
     }
 
     /// Waits for a phase.

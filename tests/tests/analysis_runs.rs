@@ -250,24 +250,22 @@ async fn a_failing_job_fails_the_run_and_terminate_deletes_a_running_one() {
 
     let runs: Api<AnalysisRun> = Api::namespaced(cluster.client.clone(), NS);
     let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(cluster.client.clone(), NS);
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
-    let job_name = loop {
-        let run = runs.get("long").await.unwrap();
-        let name = run
-            .status
-            .as_ref()
-            .and_then(|s| s.metric_results.first())
-            .and_then(|r| r.measurements.first())
-            .and_then(|m| m.metadata.get("job-name").cloned());
-        if let Some(name) = name {
-            break name;
-        }
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "no job started"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let job_name = tests::wait::until_state(
+        "a job to start",
+        WAIT,
+        Duration::from_millis(100),
+        || async {
+            let run = runs.get("long").await.unwrap();
+            run.status
+                .as_ref()
+                .and_then(|s| s.metric_results.first())
+                .and_then(|r| r.measurements.first())
+                .and_then(|m| m.metadata.get("job-name").cloned())
+        },
+        Option::is_some,
+    )
+    .await
+    .unwrap();
     assert!(jobs.get_opt(&job_name).await.unwrap().is_some());
     let terminate = serde_json::json!({"spec": {"terminate": true}});
     runs.patch("long", &PatchParams::default(), &Patch::Merge(&terminate))

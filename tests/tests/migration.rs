@@ -98,22 +98,23 @@ async fn a_rollout_argo_was_running_is_taken_over_without_restarting_a_pod() {
         .patch_status("web", &PatchParams::default(), &Patch::Merge(&argo_status))
         .await
         .unwrap();
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
-    while pods(&cluster).await.len() != 3 {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "Argo's three pods"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tests::wait::until_state(
+        "Argo's three pods",
+        WAIT,
+        Duration::from_millis(100),
+        || pods(&cluster),
+        |p| p.len() == 3,
+    )
+    .await;
     let web = Probe::new(&cluster.client, NS, "web");
-    while web.counts_of("web:1").await != (3, 3) {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "Argo's three pods ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tests::wait::until_state(
+        "Argo's three pods ready",
+        WAIT,
+        Duration::from_millis(100),
+        || web.counts_of("web:1"),
+        |counts| *counts == (3, 3),
+    )
+    .await;
     let before = pods(&cluster).await;
     let reconciles = || {
         cluster
@@ -130,15 +131,33 @@ async fn a_rollout_argo_was_running_is_taken_over_without_restarting_a_pod() {
         .patch("web", &PatchParams::default(), &Patch::Merge(&label))
         .await
         .unwrap();
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
-    while reconciles() == 0 {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "Sluice to take the Rollout"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    tests::wait::until_state(
+        "Sluice to take the Rollout",
+        WAIT,
+        Duration::from_millis(50),
+        || async { reconciles() },
+        |n| *n > 0,
+    )
+    .await;
+    // Evidence that the take-over settled before the absences below are checked: two more
+    // reconciles, woken one after the other (reconciles of one object never overlap, so the
+    // second starting means the first finished).
+    for touch in ["1", "2"] {
+        let before = reconciles();
+        let note = json!({"metadata": {"annotations": {"test.sluice.dev/touched": touch}}});
+        rollouts
+            .patch("web", &PatchParams::default(), &Patch::Merge(&note))
+            .await
+            .unwrap();
+        tests::wait::until_state(
+            "a reconcile after the touch",
+            WAIT,
+            Duration::from_millis(50),
+            || async { reconciles() },
+            |n| *n > before,
+        )
+        .await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(phase_of(&web.get().await), Some(RolloutPhase::Healthy));
     assert_eq!(pods(&cluster).await, before, "the same pods: none deleted, none added");
     let all = sets.list(&ListParams::default()).await.unwrap().items;

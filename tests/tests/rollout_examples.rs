@@ -126,14 +126,14 @@ async fn background_analysis_passes_a_good_version_and_aborts_a_bad_one() {
             r.status.as_ref().is_some_and(|s| s.abort == Some(true))
         })
         .await;
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
-    while rollout.counts_of("registry.example/search:1.1.0").await != (4, 4) {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "the stable version back on every pod"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tests::wait::until_state(
+        "the stable version back on every pod",
+        WAIT,
+        Duration::from_millis(100),
+        || rollout.counts_of("registry.example/search:1.1.0"),
+        |seen| *seen == (4, 4),
+    )
+    .await;
     rollout.wait_phase(RolloutPhase::Degraded, WAIT).await;
     let runs = runs(&cluster).await;
     assert!(runs.iter().any(|(_, phase)| phase == "Failed"), "{runs:?}");

@@ -273,11 +273,14 @@ async fn a_passing_pre_promotion_analysis_pauses_then_a_failing_post_promotion_o
     let runs: Api<crds::AnalysisRun> = Api::namespaced(cluster.client.clone(), NS);
     let post = runs.get(&format!("bga-{green}-2-post")).await.unwrap();
     assert_eq!(post.status.unwrap().phase, Some(AnalysisPhase::Failed));
-    let deadline = crds::clock::stopwatch() + WAIT;
-    while bg.service_hash("bga-active").await.as_deref() != Some(blue.as_str()) {
-        assert!(crds::clock::stopwatch() < deadline, "active never went back to blue");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tests::wait::until_state(
+        "the active Service back on blue",
+        WAIT,
+        Duration::from_millis(100),
+        || bg.service_hash("bga-active"),
+        |seen| seen.as_deref() == Some(blue.as_str()),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

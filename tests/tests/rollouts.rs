@@ -166,14 +166,14 @@ async fn the_conformance_random_fail_template_failing_aborts_the_analysis_step()
             sets.iter().filter(|s| s.spec > 0).count() == 1
         })
         .await;
-    let deadline = crds::clock::stopwatch() + WAIT;
-    while rollout.counts_of("argoproj/rollouts-demo:blue").await != (4, 4) {
-        assert!(
-            crds::clock::stopwatch() < deadline,
-            "the stable version back at four ready pods"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tests::wait::until_state(
+        "the stable version back at four ready pods",
+        WAIT,
+        Duration::from_millis(100),
+        || rollout.counts_of("argoproj/rollouts-demo:blue"),
+        |counts| *counts == (4, 4),
+    )
+    .await;
     assert_eq!(rollout.counts_of("argoproj/rollouts-demo:yellow").await.0, 0);
 }
 

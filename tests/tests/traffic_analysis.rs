@@ -120,15 +120,14 @@ async fn weight(cluster: &Cluster, router: Router) -> Option<i64> {
 }
 
 async fn wait_weight(cluster: &Cluster, router: Router, want: i64) {
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
-    while weight(cluster, router).await != Some(want) {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "{router:?} canary weight {:?}, want {want}",
-            weight(cluster, router).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    tests::wait::until_state(
+        &format!("the {router:?} canary weight {want}"),
+        WAIT,
+        Duration::from_millis(50),
+        || weight(cluster, router),
+        |seen| *seen == Some(want),
+    )
+    .await;
 }
 
 fn promoted(r: &crds::Rollout) -> bool {

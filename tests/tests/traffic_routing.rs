@@ -76,15 +76,15 @@ async fn weights(cluster: &Cluster) -> (i64, i64) {
 }
 
 async fn wait_weights(cluster: &Cluster, want: (i64, i64)) {
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
-    while weights(cluster).await != want {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "route weights {:?}, want {want:?}",
-            weights(cluster).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let what = format!("route weights {want:?}");
+    tests::wait::until_state(
+        &what,
+        WAIT,
+        Duration::from_millis(50),
+        || weights(cluster),
+        |w| *w == want,
+    )
+    .await;
 }
 
 fn status_weight(r: &crds::Rollout) -> Option<(i32, i32, Option<bool>)> {
@@ -263,15 +263,14 @@ async fn an_istio_virtual_service_canary_splits_requests_by_weight_not_by_pods()
             s.stable_rs.is_some() && s.stable_rs == s.current_pod_hash && phase_of(r) == Some(RolloutPhase::Healthy)
         })
         .await;
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
-    while vs_weights(&cluster).await != (100, 0) {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "weights {:?}",
-            vs_weights(&cluster).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    tests::wait::until_state(
+        "the VirtualService weights back at 100/0",
+        WAIT,
+        Duration::from_millis(50),
+        || vs_weights(&cluster),
+        |w| *w == (100, 0),
+    )
+    .await;
 }
 
 fn istio_api(cluster: &Cluster, kind: &str, plural: &str) -> Api<DynamicObject> {
@@ -341,15 +340,14 @@ async fn an_istio_subset_canary_labels_the_destination_rule_and_splits_by_subset
     let probe = Probe::new(&cluster.client, NS, "shop");
     let first = probe.wait_phase(RolloutPhase::Healthy, WAIT).await;
     let stable = first.status.unwrap().stable_rs;
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
-    while subset_hashes(&cluster).await != (stable.clone(), stable.clone()) {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "{:?}",
-            subset_hashes(&cluster).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    tests::wait::until_state(
+        "both DestinationRule subsets on the stable hash",
+        WAIT,
+        Duration::from_millis(50),
+        || subset_hashes(&cluster),
+        |seen| *seen == (stable.clone(), stable.clone()),
+    )
+    .await;
     probe.set_image("shop:2").await;
     let paused = probe
         .wait("paused at 10%", WAIT, |r, _| {
@@ -376,13 +374,12 @@ async fn an_istio_subset_canary_labels_the_destination_rule_and_splits_by_subset
             s.stable_rs.is_some() && s.stable_rs == s.current_pod_hash && phase_of(r) == Some(RolloutPhase::Healthy)
         })
         .await;
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
-    while subset_hashes(&cluster).await != (canary.clone(), canary.clone()) {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "{:?}",
-            subset_hashes(&cluster).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    tests::wait::until_state(
+        "both DestinationRule subsets on the promoted hash",
+        WAIT,
+        Duration::from_millis(50),
+        || subset_hashes(&cluster),
+        |seen| *seen == (canary.clone(), canary.clone()),
+    )
+    .await;
 }

@@ -75,15 +75,15 @@ async fn split_weights(cluster: &Cluster) -> Option<Value> {
 async fn wait_split(cluster: &Cluster, canary: i64, stable: i64) {
     let want = json!({"service": "web", "backends": [
         {"service": "web-canary", "weight": canary}, {"service": "web-stable", "weight": stable}]});
-    let deadline = tokio::time::Instant::from_std(crds::clock::stopwatch()) + WAIT;
-    while split_weights(cluster).await.as_ref() != Some(&want) {
-        assert!(
-            tokio::time::Instant::from_std(crds::clock::stopwatch()) < deadline,
-            "TrafficSplit {:?}, want {want}",
-            split_weights(cluster).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let what = format!("the TrafficSplit to be {want}");
+    tests::wait::until_state(
+        &what,
+        WAIT,
+        Duration::from_millis(50),
+        || split_weights(cluster),
+        |seen| seen.as_ref() == Some(&want),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -85,6 +85,33 @@ impl ControllerProcess {
     pub async fn metric(&self, name: &str) -> f64 {
         tests::metrics::sum(self.port, name).await
     }
+
+    /// Positive evidence that `controller` (`application`, `applicationset`, ...) ran a whole
+    /// reconcile that started after `trigger` (a change that wakes it): waits until one started
+    /// after it and as many have finished. Absence checked after this is not a race against a slow
+    /// controller.
+    pub async fn reconciled_after(&self, controller: &str, trigger: impl std::future::Future<Output = ()>) {
+        let started = format!("sluice_reconciles_total{{controller=\"{controller}\"}}");
+        let finished = format!("sluice_reconcile_duration_seconds_count{{controller=\"{controller}\"}}");
+        let before = self.metric(&started).await;
+        trigger.await;
+        let target = std::sync::Mutex::new(0.0);
+        until(
+            "a reconcile to start after the change",
+            Duration::from_secs(30),
+            || async {
+                let now = self.metric(&started).await;
+                *target.lock().unwrap() = now;
+                now > before
+            },
+        )
+        .await;
+        let target = *target.lock().unwrap();
+        until("that reconcile to finish", Duration::from_secs(30), || async {
+            self.metric(&finished).await >= target
+        })
+        .await;
+    }
 }
 
 impl Drop for ControllerProcess {
@@ -167,19 +194,42 @@ pub async fn until_app(
     timeout: Duration,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = crds::clock::stopwatch() + timeout;
-    loop {
+    let last = std::sync::Mutex::new(Value::Null);
+    let waited = tests::wait::until(timeout, Duration::from_millis(100), || async {
         let current = app(client, name).await;
-        if check(&current) {
-            return current;
-        }
-        assert!(
-            crds::clock::stopwatch() < deadline,
-            "timed out waiting for {what}; Application {name} is:\n{}",
-            crds::yaml::to_string(&current["status"]).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        let done = check(&current);
+        *last.lock().unwrap() = current;
+        done
+    })
+    .await;
+    let current = last.into_inner().unwrap();
+    assert!(
+        waited.is_some(),
+        "timed out waiting for {what}; Application {name} is:\n{}",
+        crds::yaml::to_string(&current["status"]).unwrap_or_default()
+    );
+    current
+}
+
+/// Positive evidence that the controller reconciled the Application `name` after this call:
+/// asks for a refresh (`argocd.argoproj.io/refresh: normal`, what `argocd app get --refresh`
+/// writes) and waits until the controller has removed the annotation. Absence checked after this
+/// was checked after a whole reconcile, not after a sleep a slow controller could outlast.
+pub async fn refreshed(client: &Client, name: &str) -> Value {
+    let current = app(client, name).await;
+    let apps = dynamic(client, &current).await;
+    let ask = serde_json::json!({"metadata": {"annotations": {crds::keys::REFRESH_ANNOTATION: "normal"}}});
+    apps.patch(name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&ask))
+        .await
+        .unwrap();
+    until_app(
+        client,
+        name,
+        "the refresh to be reconciled",
+        Duration::from_secs(30),
+        |a| a["metadata"]["annotations"][crds::keys::REFRESH_ANNOTATION].is_null(),
+    )
+    .await
 }
 
 /// Waits until `check` passes, panicking with `what` at the timeout.
