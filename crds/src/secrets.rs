@@ -1,19 +1,25 @@
-//! Reading a Secret's fields, the one way every part of Sluice does it: `data` (bytes), then
-//! `stringData` (what a Secret written by a client still carries before kube-apiserver folds it
-//! into `data`, and what the simulator's and some tools' objects hold).
+//! Reading a Secret's fields, the one way every part of Sluice does it: `data` (bytes), with a
+//! `stringData` key winning over the same key of `data`, as kube-apiserver folds them when it
+//! stores the Secret (a Secret read back from the API server has only `data`; one read from a
+//! manifest may have both).
 
 use k8s_openapi::api::core::v1::Secret;
 
-/// Every field of `secret` as bytes: `data` first, then the `stringData` keys `data` lacks.
+/// Every field of `secret` as bytes: the `stringData` keys, then the `data` keys `stringData`
+/// does not override.
 pub fn fields(secret: &Secret) -> impl Iterator<Item = (&str, &[u8])> {
-    let data = secret.data.iter().flatten().map(|(k, v)| (k.as_str(), v.0.as_slice()));
     let strings = secret
         .string_data
         .iter()
         .flatten()
-        .filter(move |(k, _)| secret.data.as_ref().is_none_or(|d| !d.contains_key(*k)))
         .map(|(k, v)| (k.as_str(), v.as_bytes()));
-    data.chain(strings)
+    let data = secret
+        .data
+        .iter()
+        .flatten()
+        .filter(move |(k, _)| secret.string_data.as_ref().is_none_or(|s| !s.contains_key(*k)))
+        .map(|(k, v)| (k.as_str(), v.0.as_slice()));
+    strings.chain(data)
 }
 
 /// The field `key` as text (`None` when absent or not UTF-8).
@@ -33,7 +39,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn data_wins_over_string_data_and_both_are_read() {
+    fn string_data_wins_over_data_and_both_are_read() {
         let secret = Secret {
             data: Some(BTreeMap::from([("a".into(), ByteString(b"from-data".to_vec()))])),
             string_data: Some(BTreeMap::from([
@@ -42,7 +48,8 @@ mod tests {
             ])),
             ..Secret::default()
         };
-        assert_eq!(text(&secret, "a").as_deref(), Some("from-data"));
+        // kube-apiserver's `stringdata-overrides-data`: the stringData value is what is stored.
+        assert_eq!(text(&secret, "a").as_deref(), Some("from-string-data"));
         assert_eq!(text(&secret, "b").as_deref(), Some("only-string"));
         assert_eq!(text(&secret, "c"), None);
         assert_eq!(fields(&secret).count(), 2);

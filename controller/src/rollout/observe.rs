@@ -115,7 +115,7 @@ async fn routes(
     unreadable: &mut Vec<Unreadable>,
 ) -> BTreeMap<crate::rollout::traffic::RouteTarget, serde_json::Value> {
     let mut found = BTreeMap::new();
-    let targets = crate::rollout::traffic::targets(rollout).unwrap_or_default();
+    let targets = crate::rollout::traffic::targets(rollout);
     // Each target, and the object it is built from (NGINX's stable Ingress).
     let sources: Vec<_> = targets.iter().filter_map(|t| t.source_target()).collect();
     for target in targets.into_iter().chain(sources) {

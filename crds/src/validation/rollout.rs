@@ -7,6 +7,7 @@ use crate::meta::{selector_is_empty, selector_matches};
 use crate::rollout::{AntiAffinity, BlueGreenStrategy, Rollout, RolloutAnalysis, RolloutSpec};
 
 mod canary;
+mod routing;
 
 impl Validate for Rollout {
     fn validate(&self) -> Vec<FieldError> {
@@ -14,6 +15,7 @@ impl Validate for Rollout {
         p.required_name(self.metadata.name.as_deref());
         spec(&mut p, &self.spec);
         unsupported(&mut p, self);
+        routing::routing(&mut p, self);
         p.into_vec()
     }
 }

@@ -1,6 +1,7 @@
 //! InvalidSpec (Argo's `getRolloutValidationErrors` and `validation.ValidateRollout`): the spec's
-//! own problems and the features Sluice does not carry out yet (`crds::validation`, which every
-//! tool shares), router configurations it cannot serve, and referenced objects that are missing. An invalid
+//! own problems, the features and traffic routing Sluice does not carry out yet (all
+//! `crds::validation`'s, which `kubectl sluice lint` runs too), and referenced objects that are
+//! missing or cannot carry the split. An invalid
 //! Rollout gets an `InvalidSpec` condition and nothing else is done until it is fixed.
 
 use crds::Rollout;
@@ -12,13 +13,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use crate::rollout::plan::{Event, Plan};
 use crate::rollout::snapshot::Snapshot;
 use crds::keys::MANAGED_BY_ANNOTATION;
-
-/// Router configurations this controller cannot serve (the spec's own refusals, with every other
-/// feature Sluice does not carry out yet, are `crds::validation`'s, which `kubectl sluice lint`
-/// runs too).
-fn unsupported(rollout: &Rollout) -> Vec<String> {
-    crate::rollout::traffic::targets(rollout).err().unwrap_or_default()
-}
 
 /// Router objects that are missing or cannot carry the split.
 fn routes(snap: &Snapshot) -> Vec<String> {
@@ -39,7 +33,6 @@ fn routes(snap: &Snapshot) -> Vec<String> {
     };
     let path = "spec.strategy.canary.trafficRouting";
     traffic::targets(&snap.rollout)
-        .unwrap_or_default()
         .into_iter()
         .filter_map(|target| {
             let error: RouteError = traffic::write(&target, &snap.rollout, &snap.routes, &split).err()?;
@@ -86,8 +79,9 @@ fn references(snap: &Snapshot) -> Vec<String> {
 /// Every problem as one message, or `None` when the Rollout can be reconciled.
 #[must_use]
 pub fn problems(snap: &Snapshot) -> Option<String> {
+    // The spec's own problems, the features and routing Sluice does not serve: the refusals
+    // `kubectl sluice lint` makes too.
     let mut all: Vec<String> = snap.rollout.validate().iter().map(ToString::to_string).collect();
-    all.extend(unsupported(&snap.rollout));
     if all.is_empty() {
         all.extend(references(snap));
         all.extend(routes(snap));

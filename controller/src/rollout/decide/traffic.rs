@@ -74,7 +74,7 @@ pub fn canary_replicas(pass: &Pass<'_>, weight: i32) -> i32 {
 
 /// The weight every router object carries now (the lowest), `None` when one cannot say.
 fn observed(pass: &Pass<'_>, split: &Split<'_>) -> Option<i32> {
-    let targets = traffic::targets(pass.rollout).ok()?;
+    let targets = traffic::targets(pass.rollout);
     targets
         .iter()
         .filter(|t| t.router.carries_weight())
@@ -142,7 +142,7 @@ pub fn plan(pass: &mut Pass<'_>, step_weight: i32) -> Option<Routed> {
         ..probe
     };
     let mut wrote = false;
-    for target in traffic::targets(pass.rollout).unwrap_or_default() {
+    for target in traffic::targets(pass.rollout) {
         // A router that cannot take the split was reported as InvalidSpec before this pass.
         if let Ok(Some(write)) = traffic::write(&target, pass.rollout, &pass.snap.routes, &split) {
             pass.plan

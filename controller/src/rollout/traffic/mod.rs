@@ -221,91 +221,28 @@ pub enum RouteError {
     },
 }
 
-/// The router objects of a Rollout, or why its routing cannot be served (reported as InvalidSpec).
-///
-/// # Errors
-/// A router block Sluice does not serve yet, a plugin other than Gateway API, or a Gateway API
-/// configuration that does not parse.
-pub fn targets(rollout: &Rollout) -> Result<Vec<RouteTarget>, Vec<String>> {
+/// The router objects of a Rollout. What of its routing cannot be served is refused by
+/// `crds::validation` (an InvalidSpec) before anything here is used; a block that names nothing
+/// gives no target.
+#[must_use]
+pub fn targets(rollout: &Rollout) -> Vec<RouteTarget> {
     let Some(routing) = rollout.canary().and_then(|c| c.traffic_routing.as_ref()) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    let base = "spec.strategy.canary.trafficRouting";
-    let mut problems = Vec::new();
-    // Served: Istio and the Gateway API plugin; every other router is refused.
-    for name in routing
-        .configured()
-        .into_iter()
-        .filter(|r| !matches!(*r, "istio" | "plugins" | "nginx" | "smi"))
-    {
-        problems.push(format!("{base}.{name}: not supported yet"));
-    }
-    for plugin in routing.unknown_plugins() {
-        problems.push(format!(
-            "{base}.plugins[{plugin:?}]: not supported (Sluice serves {:?} natively)",
-            crds::rollout::GATEWAY_API_PLUGIN
-        ));
-    }
     let namespace = rollout.metadata.namespace.clone().unwrap_or_default();
     let name = rollout.metadata.name.clone().unwrap_or_default();
     let mut targets = Vec::new();
     if let Some(istio) = &routing.istio {
-        targets.extend(istio_targets(istio, &namespace, &mut problems));
+        targets.extend(istio::targets(istio, &namespace));
     }
     if let Some(nginx) = &routing.nginx {
-        if nginx.stable_ingress.is_some() && !nginx.stable_ingresses.is_empty() {
-            problems.push(format!("{base}.nginx: set stableIngress or stableIngresses, not both"));
-        }
-        let ingresses = nginx::targets(nginx, &name, &namespace);
-        if ingresses.is_empty() {
-            problems.push(format!("{base}.nginx.stableIngress: required"));
-        }
-        targets.extend(ingresses);
+        targets.extend(nginx::targets(nginx, &name, &namespace));
     }
     if let Some(smi) = &routing.smi {
         targets.extend(smi::targets(smi, &name, &namespace));
     }
-    match routing.gateway_api() {
-        Some(Ok(config)) => {
-            let routes = gateway_api::targets(&config, &namespace);
-            if routes.is_empty() {
-                problems.push(format!(
-                    "{base}.plugins[{:?}]: names no route (httpRoute, httpRoutes, grpcRoute, grpcRoutes, tcpRoute or tcpRoutes)",
-                    crds::rollout::GATEWAY_API_PLUGIN
-                ));
-            }
-            targets.extend(routes);
-        }
-        Some(Err(error)) => problems.push(format!(
-            "{base}.plugins[{:?}]: {error}",
-            crds::rollout::GATEWAY_API_PLUGIN
-        )),
-        None => {}
-    }
-    if problems.is_empty() {
-        Ok(targets)
-    } else {
-        Err(problems)
-    }
-}
-
-/// Istio's VirtualServices, with what of Istio's routing is not served yet.
-fn istio_targets(
-    istio: &crds::rollout::IstioTrafficRouting,
-    namespace: &str,
-    problems: &mut Vec<String>,
-) -> Vec<RouteTarget> {
-    let base = "spec.strategy.canary.trafficRouting.istio";
-    if let Some(rule) = &istio.destination_rule
-        && (rule.name.is_empty() || rule.canary_subset_name.is_empty() || rule.stable_subset_name.is_empty())
-    {
-        problems.push(format!(
-            "{base}.destinationRule: name, canarySubsetName and stableSubsetName are required"
-        ));
-    }
-    let targets = istio::targets(istio, namespace);
-    if !targets.iter().any(|t| t.router == Router::Istio) {
-        problems.push(format!("{base}: names no virtualService"));
+    if let Some(Ok(config)) = routing.gateway_api() {
+        targets.extend(gateway_api::targets(&config, &namespace));
     }
     targets
 }
