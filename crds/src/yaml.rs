@@ -4,7 +4,9 @@
 //!
 //! Read as kubectl and kube-apiserver read it (`sigs.k8s.io/yaml`): a duplicate key is not an
 //! error, the last one wins; large streams (thousands of manifests in one render) are within the
-//! budget.
+//! budget. Only `true`/`false` are booleans (YAML 1.2's core schema): `y`, `yes` and `on` stay
+//! strings, which is what kubectl sends for the string fields they nearly always fill
+//! (`sigs.k8s.io/yaml` keeps a scalar's text where the Go field is a string).
 //!
 //! A stream is split into documents on its `---` lines by hand, because each document must be
 //! parsed on its own: one bad document is reported with its own number and line while the others
@@ -44,6 +46,7 @@ fn options() -> serde_saphyr::Options {
     budget.max_total_scalar_bytes = 1 << 30;
     let mut options = serde_saphyr::Options::default();
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+    options.strict_booleans = true;
     options.with_snippet = false;
     options.budget = Some(budget);
     options
@@ -184,6 +187,12 @@ mod tests {
         assert_eq!((docs[2].number, docs[2].line), (4, 6));
         assert_eq!(docs[2].value, Ok(serde_json::json!({"c": 3})));
         assert!(values(text).unwrap_err().message.starts_with("document 3: "));
+    }
+
+    #[test]
+    fn only_true_and_false_are_booleans() {
+        let value: Value = from_str("a: y\nb: yes\nc: on\nd: true\n").unwrap();
+        assert_eq!(value, serde_json::json!({"a": "y", "b": "yes", "c": "on", "d": true}));
     }
 
     #[test]

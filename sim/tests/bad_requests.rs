@@ -98,14 +98,14 @@ async fn malformed_unknown_misplaced_and_oversized_requests() {
         ("PATCH", one, "text/plain", b"{}".to_vec(), 415, "UnsupportedMediaType"),
         // A verb a path does not serve is 405 MethodNotAllowed.
         ("PUT", cms, "application/json", b"{}".to_vec(), 405, "MethodNotAllowed"),
-        // Server-side apply needs a field manager.
+        // Server-side apply needs a field manager: a 422 on the PatchOptions, as kube-apiserver.
         (
             "PATCH",
             one,
             "application/apply-patch+yaml",
             b"metadata: {name: a}".to_vec(),
-            400,
-            "BadRequest",
+            422,
+            "Invalid",
         ),
     ];
     for (method, path, content_type, body, code, reason) in cases {

@@ -62,6 +62,14 @@ pub fn apply(rt: &ResourceType, obj: &mut Value) {
         return;
     }
     match (rt.group.as_str(), rt.plural.as_str()) {
+        // `SetDefaults_Secret`: an empty type is Opaque.
+        ("", "secrets") => {
+            if let Some(map) = obj.as_object_mut()
+                && map.get("type").and_then(Value::as_str).is_none_or(str::is_empty)
+            {
+                map.insert("type".into(), json!("Opaque"));
+            }
+        }
         ("", "pods") => {
             if let Some(spec) = object(obj, "spec") {
                 pod_spec(spec, "Always");

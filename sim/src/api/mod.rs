@@ -2,6 +2,7 @@
 
 pub(crate) mod admission;
 pub mod auth;
+pub(crate) mod builtin;
 pub mod crd;
 pub mod defaults;
 pub mod discovery;

@@ -84,20 +84,24 @@ pub fn strings(value: &Value, key: &str) -> Vec<String> {
 /// Whether `name` is valid for objects of `rt`: RBAC objects only need to be a path segment
 /// (kube-apiserver's `ValidateRBACName`, so `system:discovery` is a name), others a DNS-1123
 /// subdomain.
-fn valid_name_for(rt: &ResourceType, name: &str) -> bool {
+/// What is wrong with `name` for this kind, in kube-apiserver's words: RBAC objects take any path
+/// segment, Namespaces an RFC 1123 label (and no dots), everything else an RFC 1123 subdomain.
+fn name_problems(rt: &ResourceType, name: &str) -> Vec<String> {
     if rt.group == "rbac.authorization.k8s.io" {
-        return !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '%']);
+        let ok = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '%']);
+        return if ok {
+            Vec::new()
+        } else {
+            vec!["may not contain '/' or '%'".to_owned()]
+        };
     }
-    valid_name(name)
-}
-
-/// A DNS-1123 subdomain, as Kubernetes requires of most object names.
-fn valid_name(name: &str) -> bool {
-    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    name.len() <= 253
-        && name.starts_with(alnum)
-        && name.ends_with(alnum)
-        && name.chars().all(|c| alnum(c) || c == '-' || c == '.')
+    if rt.group.is_empty() && rt.plural == "namespaces" {
+        if name.contains('.') {
+            return vec!["must not contain dots".to_owned()];
+        }
+        return super::builtin::names::dns1123_label(name);
+    }
+    super::builtin::names::dns1123_subdomain(name)
 }
 
 /// Everything except metadata and status: a change here bumps the generation.
@@ -138,29 +142,21 @@ pub fn prepare_create(rt: &ResourceType, mut obj: Value, id: &NewIdentity<'_>) -
         (Some(name), _) if !name.is_empty() => name.to_owned(),
         (_, Some(prefix)) if !prefix.is_empty() => format!("{prefix}{}", id.suffix),
         _ => {
-            return Err(ApiError::invalid(
-                &group_kind.0,
-                &group_kind.1,
-                "",
-                &[(
-                    "metadata.name".into(),
-                    "Required value: name or generateName is required".into(),
-                )],
-            ));
+            let cause = super::status::Cause::new(
+                "FieldValueRequired",
+                "metadata.name".into(),
+                "Required value: name or generateName is required",
+            );
+            return Err(ApiError::invalid_causes(&group_kind.0, &group_kind.1, "", &[cause]));
         }
     };
-    if !valid_name_for(rt, &name) {
-        return Err(ApiError::invalid(
-            &group_kind.0,
-            &group_kind.1,
-            &name,
-            &[(
-                "metadata.name".into(),
-                format!(
-                    "Invalid value: {name:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
-                ),
-            )],
-        ));
+    let problems = name_problems(rt, &name);
+    if !problems.is_empty() {
+        let causes: Vec<(String, String)> = problems
+            .iter()
+            .map(|p| ("metadata.name".to_owned(), format!("Invalid value: {name:?}: {p}")))
+            .collect();
+        return Err(ApiError::invalid(&group_kind.0, &group_kind.1, &name, &causes));
     }
     meta.insert("name".into(), json!(name));
     match (

@@ -27,6 +27,29 @@ pub struct ApiError {
     pub details: Option<Value>,
 }
 
+/// One cause of a 422: the field, its `metav1.CauseType` and the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cause {
+    /// `FieldValueRequired`, `FieldValueInvalid`, `FieldValueTooLong`, ...
+    pub reason: &'static str,
+    /// The field path, e.g. `data[tls.key]`.
+    pub field: String,
+    /// What is wrong (`Required value`, `Invalid value: "x": ...`).
+    pub message: String,
+}
+
+impl Cause {
+    /// A cause.
+    #[must_use]
+    pub fn new(reason: &'static str, field: String, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            field,
+            message: message.into(),
+        }
+    }
+}
+
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
         Self {
@@ -108,15 +131,37 @@ impl ApiError {
     /// 422 with one cause per invalid field.
     #[must_use]
     pub fn invalid(group: &str, kind: &str, name: &str, causes: &[(String, String)]) -> Self {
-        let list: Vec<String> = causes.iter().map(|(field, msg)| format!("{field}: {msg}")).collect();
-        let message = match list.as_slice() {
-            [one] => format!("{kind}.{group} \"{name}\" is invalid: {one}"),
-            many => format!("{kind}.{group} \"{name}\" is invalid: [{}]", many.join(", ")),
+        let causes: Vec<Cause> = causes
+            .iter()
+            .map(|(field, message)| Cause::new("FieldValueInvalid", field.clone(), message.clone()))
+            .collect();
+        Self::invalid_causes(group, kind, name, &causes)
+    }
+
+    /// 422 Invalid with typed causes, worded as kube-apiserver's `NewInvalid`:
+    /// `Kind.group "name" is invalid: field: message` (several in brackets, in order).
+    #[must_use]
+    pub fn invalid_causes(group: &str, kind: &str, name: &str, causes: &[Cause]) -> Self {
+        // `field.ErrorList.ToAggregate`: the message names each distinct error once; the causes
+        // keep every one.
+        let mut list: Vec<String> = Vec::new();
+        for line in causes.iter().map(|c| format!("{}: {}", c.field, c.message)) {
+            if !list.contains(&line) {
+                list.push(line);
+            }
+        }
+        let qualified = if group.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind}.{group}")
         };
-        let message = message.replace(&format!("{kind}. \""), &format!("{kind} \""));
+        let message = match list.as_slice() {
+            [one] => format!("{qualified} \"{name}\" is invalid: {one}"),
+            many => format!("{qualified} \"{name}\" is invalid: [{}]", many.join(", ")),
+        };
         let causes: Vec<Value> = causes
             .iter()
-            .map(|(field, msg)| json!({"reason": "FieldValueInvalid", "message": msg, "field": field}))
+            .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
             .collect();
         Self::new(422, "Invalid", message)
             .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
@@ -183,6 +228,20 @@ impl ApiError {
     #[must_use]
     pub fn gone(message: impl Into<String>) -> Self {
         Self::new(410, "Expired", message)
+    }
+
+    /// 500 with no reason: what structured-merge-diff's typed conversion of an apply
+    /// configuration answers (`failed to create typed patch object ...`).
+    #[must_use]
+    pub fn typed_patch(message: impl Into<String>) -> Self {
+        Self::new(500, "", message)
+    }
+
+    /// 422 for request options (`CreateOptions`, `PatchOptions`, ...), as kube-apiserver's
+    /// `ValidateCreateOptions` words them: `Kind.meta.k8s.io "" is invalid: ...`.
+    #[must_use]
+    pub fn invalid_options(kind: &str, causes: &[Cause]) -> Self {
+        Self::invalid_causes("meta.k8s.io", kind, "", causes)
     }
 
     /// 500 for a bug in the simulator.

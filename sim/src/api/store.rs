@@ -62,6 +62,8 @@ use index::TypeKey;
 
 /// The finalizer that keeps an owner while its dependents are deleted first.
 const FOREGROUND: &str = "foregroundDeletion";
+/// The finalizer of an owner whose dependents are orphaned.
+const ORPHAN: &str = "orphan";
 
 /// The state of the simulated cluster.
 #[derive(Debug)]

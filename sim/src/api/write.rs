@@ -10,10 +10,10 @@ use super::patch::{self, PatchKind};
 use super::path::Target;
 use super::resources::ResourceType;
 use super::schema;
-use super::status::{ApiError, success_status};
+use super::status::{ApiError, Cause, success_status};
 use super::store::{Propagation, now};
 use super::{App, Call, admission, json as respond, scale};
-use super::{defaults, managed};
+use super::{builtin, defaults, managed};
 
 fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -40,9 +40,29 @@ fn part(target: &Target) -> Result<Part, ApiError> {
 /// rejects invalid fields. Returns the warnings to send (unknown fields under `fieldValidation=Warn`,
 /// the default); `Strict` turns unknown fields into a 400, `Ignore` drops them silently.
 fn admit(call: &Call, rt: &ResourceType, obj: &mut Value) -> Result<Vec<String>, ApiError> {
+    let strict = field_validation(call)? == Some("Strict");
+    builtin::decode(rt, obj)?;
+    let builtin_unknown = match builtin::schema::of(&rt.group, &rt.kind).filter(|_| !rt.custom) {
+        Some(root) => {
+            if let Some(error) = builtin::schema::type_error(root, &rt.kind, obj) {
+                return Err(ApiError::bad_request(format!(
+                    "{kind} in version \"{version}\" cannot be handled as a {kind}: {error}",
+                    kind = rt.kind,
+                    version = rt.version
+                )));
+            }
+            builtin::schema::unknown(root, obj, !strict)
+        }
+        .into_iter()
+        .map(|u| u.0)
+        .collect(),
+        None => Vec::new(),
+    };
+    let mut warnings = unknown_fields(call, rt, &builtin_unknown)?;
     defaults::apply(rt, obj);
+    builtin::validate(rt, obj)?;
     let Some(schema) = rt.schema.as_ref().filter(|_| rt.custom) else {
-        return Ok(Vec::new());
+        return Ok(warnings);
     };
     let found = schema::admit(schema, obj);
     let name = obj
@@ -52,19 +72,7 @@ fn admit(call: &Call, rt: &ResourceType, obj: &mut Value) -> Result<Vec<String>,
     if !found.invalid.is_empty() {
         return Err(ApiError::invalid(&rt.group, &rt.kind, name, &found.invalid));
     }
-    let unknown: Vec<String> = found.unknown.iter().map(|p| format!("unknown field \"{p}\"")).collect();
-    let mut warnings = match call.param("fieldValidation") {
-        Some("Strict") if !unknown.is_empty() => {
-            return Err(ApiError::bad_request(format!(
-                "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-                unknown.join(", "),
-                kind = rt.kind,
-                version = rt.version
-            )));
-        }
-        Some("Ignore") => Vec::new(),
-        _ => unknown,
-    };
+    warnings.extend(unknown_fields(call, rt, &found.unknown)?);
     if !found.unevaluated_rules.is_empty() {
         warnings.push(format!(
             "the simulated API server does not evaluate x-kubernetes-validations (CEL) rules; not checked: {}",
@@ -72,6 +80,44 @@ fn admit(call: &Call, rt: &ResourceType, obj: &mut Value) -> Result<Vec<String>,
         ));
     }
     Ok(warnings)
+}
+
+/// `?fieldValidation=`: `Strict`, `Warn`, `Ignore` or nothing; anything else is a 422 on the
+/// request's options, as kube-apiserver's `ValidateFieldValidation` says it.
+fn field_validation(call: &Call) -> Result<Option<&str>, ApiError> {
+    match call.param("fieldValidation") {
+        None | Some("") => Ok(None),
+        Some(mode @ ("Strict" | "Warn" | "Ignore")) => Ok(Some(mode)),
+        Some(other) => {
+            let options = match call.method.as_str() {
+                "POST" => "CreateOptions",
+                "PUT" => "UpdateOptions",
+                _ => "PatchOptions",
+            };
+            let message =
+                format!("Unsupported value: \"{other}\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\"");
+            Err(ApiError::invalid_options(
+                options,
+                &[Cause::new("FieldValueNotSupported", "fieldValidation".into(), message)],
+            ))
+        }
+    }
+}
+
+/// What the unknown fields `found` (already pruned unless Strict) give under the request's
+/// `fieldValidation`: a 400 (Strict), warnings (Warn, the default), or nothing (Ignore).
+fn unknown_fields(call: &Call, rt: &ResourceType, found: &[String]) -> Result<Vec<String>, ApiError> {
+    let unknown: Vec<String> = found.iter().map(|p| format!("unknown field \"{p}\"")).collect();
+    match field_validation(call)? {
+        Some("Strict") if !unknown.is_empty() => Err(ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+            unknown.join(", "),
+            kind = rt.kind,
+            version = rt.version
+        ))),
+        Some("Ignore") => Ok(Vec::new()),
+        _ => Ok(unknown),
+    }
 }
 
 /// A JSON response with `Warning` headers, as kube-apiserver sends them.
@@ -166,6 +212,9 @@ async fn update_with(
             let (mut new, part) = change(&old)?;
             if !admission::configured_in(&store) {
                 let warnings = admit(call, &target.rt, &mut new)?;
+                if part == Part::Main {
+                    builtin::validate_update(&target.rt, &old, &new)?;
+                }
                 if fields == Fields::Record {
                     managed::record_update(&target.rt, Some(&old), &mut new, &manager(call), part, &now());
                 }
@@ -182,6 +231,9 @@ async fn update_with(
         };
         let mut new = admission::mutate(app, &request, new).await?;
         let warnings = admit(call, &target.rt, &mut new)?;
+        if part == Part::Main {
+            builtin::validate_update(&target.rt, &old, &new)?;
+        }
         admission::validate(app, &request, Some(&new)).await?;
         let mut store = app.store.lock();
         let current = store.get(&target.rt, namespace(target), name)?;
@@ -230,7 +282,12 @@ pub(super) async fn patch(app: &App, call: &Call, target: &Target) -> Result<Res
 /// `PATCH` with `application/apply-patch+yaml`: server-side apply, creating the object if needed.
 async fn server_side_apply(app: &App, call: &Call, target: &Target, part: Part) -> Result<Response, ApiError> {
     let manager = call.param("fieldManager").filter(|m| !m.is_empty()).ok_or_else(|| {
-        ApiError::bad_request("fieldManager is required for apply requests (application/apply-patch+yaml)")
+        let cause = Cause::new(
+            "FieldValueRequired",
+            "fieldManager".into(),
+            "Required value: is required for apply patch",
+        );
+        ApiError::invalid_options("PatchOptions", &[cause])
     })?;
     let force = call.param("force") == Some("true");
     let applied = apply_configuration(call, target)?;
@@ -277,6 +334,7 @@ fn apply_configuration(call: &Call, target: &Target) -> Result<Value, ApiError> 
     if !applied.is_object() {
         return Err(ApiError::bad_request("the apply configuration must be an object"));
     }
+    typed_patch_checks(target, &applied)?;
     let name = target.name.as_deref().unwrap_or_default();
     match applied.pointer("/metadata/name").and_then(Value::as_str) {
         Some(n) if n == name => {}
@@ -300,6 +358,58 @@ fn apply_configuration(call: &Call, target: &Target) -> Result<Value, ApiError> 
     Ok(applied)
 }
 
+/// What kube-apiserver's apply patcher refuses before merging, in its order and words: another
+/// version or kind than the endpoint's, `managedFields` in the configuration, and (for built-in
+/// kinds) fields their schema does not declare (structured-merge-diff's typed conversion).
+fn typed_patch_checks(target: &Target, applied: &Value) -> Result<(), ApiError> {
+    let rt = &target.rt;
+    let text = |p: &str| applied.pointer(p).and_then(Value::as_str).unwrap_or_default();
+    let api_version = rt.api_version();
+    if text("/apiVersion") != api_version {
+        return Err(ApiError::bad_request(format!(
+            "Incorrect version specified in apply patch. Specified patch version: {}, expected: {api_version}",
+            text("/apiVersion")
+        )));
+    }
+    if text("/kind") != rt.kind {
+        // Go's `%v` of two `*unstructured.Unstructured` (the pointers differ from run to run).
+        let object = "{0xc000000000 {<nil> <nil> <nil>} <nil>}";
+        return Err(ApiError::typed_patch(format!(
+            "failed to merge config: expected objects of the same type, but got {object} and {object}"
+        )));
+    }
+    if applied.pointer("/metadata/managedFields").is_some_and(|m| !m.is_null()) {
+        return Err(ApiError::bad_request("metadata.managedFields must be nil"));
+    }
+    let Some(root) = builtin::schema::of(&rt.group, &rt.kind).filter(|_| !rt.custom) else {
+        return Ok(());
+    };
+    let mut copy = applied.clone();
+    let unknown = builtin::schema::unknown(root, &mut copy, false);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let errors: Vec<String> = unknown
+        .iter()
+        .map(|u| format!(".{}: field not declared in schema", u.0))
+        .collect();
+    let errors = match errors.as_slice() {
+        [one] => one.clone(),
+        many => format!("errors:\n  {}", many.join("\n  ")),
+    };
+    Err(ApiError::typed_patch(format!(
+        "failed to create typed patch object ({}/{}; {}, Kind={}): {errors}",
+        text("/metadata/namespace"),
+        text("/metadata/name"),
+        if rt.group.is_empty() {
+            format!("/{}", rt.version)
+        } else {
+            api_version.clone()
+        },
+        rt.kind
+    )))
+}
+
 fn delete_options(call: &Call) -> Result<(Propagation, Option<Value>), ApiError> {
     let body: Value = if call.body.is_empty() {
         json!({})
@@ -309,6 +419,24 @@ fn delete_options(call: &Call) -> Result<(Propagation, Option<Value>), ApiError>
     let policy = call
         .param("propagationPolicy")
         .or_else(|| body.get("propagationPolicy").and_then(Value::as_str));
+    let orphan = call
+        .param("orphanDependents")
+        .map(|o| o == "true")
+        .or_else(|| body.get("orphanDependents").and_then(Value::as_bool));
+    // `ValidateDeleteOptions`: the old flag and the policy are one choice.
+    if let (Some(_), Some(policy)) = (orphan, policy) {
+        let cause = Cause::new(
+            "FieldValueInvalid",
+            "propagationPolicy".into(),
+            format!("Invalid value: {policy:?}: orphanDependents and deletionPropagation cannot be both set"),
+        );
+        return Err(ApiError::invalid_options("DeleteOptions", &[cause]));
+    }
+    let policy = policy.or(match orphan {
+        Some(true) => Some("Orphan"),
+        Some(false) => Some("Background"),
+        None => None,
+    });
     let propagation = match policy {
         None | Some("Background") => Propagation::Background,
         Some("Foreground") => Propagation::Foreground,
@@ -353,6 +481,28 @@ pub(super) async fn delete(app: &App, call: &Call, target: &Target) -> Result<Re
         }
     }
     let obj = store.delete(&target.rt, namespace(target), name, propagation, call.dry_run())?;
+    // An object removed at once is answered with a Status, as kube-apiserver's registries do
+    // (pods and namespaces answer with the object); one kept (finalizers, foreground, orphan)
+    // with the object as it is now.
+    let has_finalizers = obj
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty());
+    let removed = if call.dry_run() {
+        !has_finalizers
+    } else {
+        store.get(&target.rt, namespace(target), name).is_err()
+    };
+    let keeps_object = is_pod(&target.rt) || (target.rt.group.is_empty() && target.rt.plural == "namespaces");
+    if removed && propagation == Propagation::Background && !keeps_object {
+        let details = json!({
+            "name": name,
+            "group": target.rt.group,
+            "kind": target.rt.plural,
+            "uid": obj.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
+        });
+        return Ok(respond(StatusCode::OK, &success_status(details)));
+    }
     Ok(respond(StatusCode::OK, &obj))
 }
 

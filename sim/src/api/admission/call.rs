@@ -74,12 +74,12 @@ pub async fn call(webhook: &Value, url: &str, review: &Value, uid: &str) -> Resu
         Duration::from_secs(seconds),
     )?;
     let target = format!("{url}{}timeout={seconds}s", if url.contains('?') { '&' } else { '?' });
-    let response = client
-        .post(&target)
-        .json(review)
-        .send()
-        .await
-        .map_err(|e| CallError(format!("failed to call webhook: Post \"{target}\": {}", chain(&e))))?;
+    let response = client.post(&target).json(review).send().await.map_err(|e| {
+        CallError(format!(
+            "failed to call webhook: Post \"{target}\": {}",
+            crds::errors::chain(&e)
+        ))
+    })?;
     let code = response.status();
     let body: Value = response
         .json()
@@ -111,15 +111,4 @@ pub async fn call(webhook: &Value, url: &str, review: &Value, uid: &str) -> Resu
         status: answer.get("status").cloned().unwrap_or_else(|| json!({})),
         patch,
     })
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -107,6 +107,24 @@ impl FieldSet {
         }
     }
 
+    /// The set as an apply configuration owns it: a map or struct field is not itself a member
+    /// (no `.`); only list items are (`k:{...}: {.: {}}`).
+    #[must_use]
+    pub fn without_map_dots(mut self) -> Self {
+        self.strip_dots(false);
+        self
+    }
+
+    fn strip_dots(&mut self, list_item: bool) {
+        if !list_item {
+            self.0.remove(".");
+        }
+        for (key, child) in &mut self.0 {
+            let item = key.starts_with("k:") || key.starts_with("v:") || key.starts_with("i:");
+            child.strip_dots(item);
+        }
+    }
+
     /// The `fieldsV1` JSON of this set.
     #[must_use]
     pub fn to_json(&self) -> Value {

@@ -106,7 +106,7 @@ pub fn record_update(rt: &ResourceType, old: Option<&Value>, new: &mut Value, ma
     let changed: Vec<Vec<String>> = new_set
         .leaves()
         .into_iter()
-        .filter(|leaf| value_at(&new_view, leaf) != value_at(&old_view, leaf))
+        .filter(|leaf| owns_change(rt, leaf, &old_view, &new_view))
         .collect();
     let mut list = entries(old.unwrap_or(&Value::Null));
     let whole = new_set.union(&FieldSet::of_object(&owned_view(rt, new, other_part), rt.custom));
@@ -137,6 +137,38 @@ pub fn record_update(rt: &ResourceType, old: Option<&Value>, new: &mut Value, ma
         None => {}
     }
     set_entries(new, &list);
+}
+
+/// Whether an update owns `leaf`: a value it changed; a node itself (`.`) only when it was not
+/// there before and is a map or a list item, never a struct (structured-merge-diff records what
+/// an update added, and a struct always exists in its typed form).
+fn owns_change(rt: &ResourceType, leaf: &[String], old: &Value, new: &Value) -> bool {
+    let Some((last, parent)) = leaf.split_last() else {
+        return false;
+    };
+    if last != "." {
+        return value_at(new, leaf) != value_at(old, leaf);
+    }
+    if value_at(old, parent).is_some() {
+        return false;
+    }
+    let item = parent
+        .last()
+        .is_some_and(|e| e.starts_with("k:") || e.starts_with("v:") || e.starts_with("i:"));
+    item || !is_struct(rt, parent)
+}
+
+/// Whether the field at `path` is a struct in the kind's schema (built-in or custom).
+fn is_struct(rt: &ResourceType, path: &[String]) -> bool {
+    if path.len() == 1 && path[0] == "f:metadata" {
+        return true;
+    }
+    match (rt.custom, rt.schema.as_ref()) {
+        (true, Some(schema)) => crate::api::builtin::schema::is_struct(schema, path),
+        (false, _) => crate::api::builtin::schema::of(&rt.group, &rt.kind)
+            .is_some_and(|root| crate::api::builtin::schema::is_struct(root, path)),
+        (true, None) => false,
+    }
 }
 
 fn leaves_to_set(leaves: &[Vec<String>]) -> FieldSet {
@@ -238,7 +270,7 @@ pub fn apply(
     now: &str,
 ) -> Result<Value, ApiError> {
     let applied_view = owned_view(rt, applied, part);
-    let applied_set = FieldSet::of_object(&applied_view, rt.custom);
+    let applied_set = FieldSet::of_object(&applied_view, rt.custom).without_map_dots();
     let sub = subresource_name(part);
     let mine = |e: &Entry| e.manager == manager && e.operation == "Apply" && e.subresource == sub;
     let new_entry = |fields: FieldSet| Entry {
@@ -259,7 +291,7 @@ pub fn apply(
         return Ok(obj);
     };
     let mut list = entries(live);
-    let mut conflicts: Vec<(String, String, String)> = Vec::new();
+    let mut conflicts: Vec<(String, String)> = Vec::new();
     for entry in list.iter_mut().filter(|e| !mine(e) && e.subresource == sub) {
         let mut taken = Vec::new();
         for leaf in applied_set.intersection(&entry.fields).leaves() {
@@ -267,7 +299,7 @@ pub fn apply(
                 continue;
             }
             if value_at(live, &leaf) != value_at(&applied_view, &leaf) {
-                conflicts.push((entry.manager.clone(), entry.api_version.clone(), display_path(&leaf)));
+                conflicts.push((who(entry), display_path(&leaf)));
                 taken.push(leaf);
             }
         }
@@ -276,7 +308,7 @@ pub fn apply(
         }
     }
     if !conflicts.is_empty() && !force {
-        return Err(conflict_error(rt, live, &conflicts));
+        return Err(conflict_error(&conflicts));
     }
     let mut merged = merge(live, &applied_view, "", "", rt.custom);
     let previous = list
@@ -295,30 +327,47 @@ pub fn apply(
     Ok(merged)
 }
 
-fn conflict_error(rt: &ResourceType, live: &Value, conflicts: &[(String, String, String)]) -> ApiError {
-    let name = live
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let n = conflicts.len();
-    let message = if let [(manager, api_version, field)] = conflicts {
-        format!("Apply failed with 1 conflict: conflict with \"{manager}\" using {api_version}: {field}")
+/// A manager as kube-apiserver names it in a conflict: `"name"` for an applier, `"name" using
+/// v1` for an updater.
+fn who(entry: &Entry) -> String {
+    if entry.operation == "Apply" {
+        format!("{:?}", entry.manager)
     } else {
-        let lines: Vec<String> = conflicts
+        format!("{:?} using {}", entry.manager, entry.api_version)
+    }
+}
+
+/// The 409 of an apply that conflicts, worded as kube-apiserver's `NewConflictError` over
+/// structured-merge-diff's `Conflicts`: one conflict on one line, several grouped by manager.
+fn conflict_error(conflicts: &[(String, String)]) -> ApiError {
+    let n = conflicts.len();
+    let message = if let [(manager, field)] = conflicts {
+        format!("Apply failed with 1 conflict: conflict with {manager}: {field}")
+    } else {
+        let mut managers: Vec<&str> = conflicts.iter().map(|(m, _)| m.as_str()).collect();
+        managers.dedup();
+        let groups: Vec<String> = managers
             .iter()
-            .map(|(m, v, f)| format!("conflict with \"{m}\" using {v}: {f}"))
+            .map(|m| {
+                let fields: Vec<String> = conflicts
+                    .iter()
+                    .filter(|(x, _)| x == m)
+                    .map(|(_, f)| format!("- {f}"))
+                    .collect();
+                format!("conflicts with {m}:\n{}", fields.join("\n"))
+            })
             .collect();
-        format!("Apply failed with {n} conflicts: {}", lines.join("\n"))
+        format!("Apply failed with {n} conflicts: {}", groups.join("\n"))
     };
     let causes: Vec<Value> = conflicts
         .iter()
-        .map(|(m, v, f)| json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{m}\" using {v}"), "field": f}))
+        .map(|(m, f)| json!({"reason": "FieldManagerConflict", "message": format!("conflict with {m}"), "field": f}))
         .collect();
     ApiError {
         code: 409,
         reason: "Conflict",
         message,
-        details: Some(json!({"name": name, "group": rt.group, "kind": rt.plural, "causes": causes})),
+        details: Some(json!({"causes": causes})),
     }
 }
 

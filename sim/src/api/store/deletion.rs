@@ -11,7 +11,7 @@ use super::super::objects::changed;
 use super::super::resources::ResourceType;
 use super::super::status::ApiError;
 use super::index::Location;
-use super::{FOREGROUND, Propagation, Store, is_crd, meta, rfc3339, type_key};
+use super::{FOREGROUND, ORPHAN, Propagation, Store, is_crd, meta, rfc3339, type_key};
 
 impl Store {
     /// Deletes an object: marks it when finalizers remain, otherwise removes it and collects its
@@ -33,7 +33,15 @@ impl Store {
         }
         let uid = meta(&obj, "uid").to_owned();
         match propagation {
-            Propagation::Orphan => self.orphan_dependents(&uid),
+            // kube-apiserver marks the owner with the `orphan` finalizer (the answer shows it);
+            // the garbage collector then orphans the dependents, drops the finalizer and, with
+            // none left, the owner: done here at once.
+            Propagation::Orphan => {
+                let marked = self.mark_deleting(rt, obj.clone(), Some(ORPHAN), 0)?;
+                self.orphan_dependents(&uid);
+                self.release(rt, namespace, name, ORPHAN);
+                return Ok(marked);
+            }
             Propagation::Foreground if !self.dependents_of(&uid).is_empty() => {
                 // The owner stays, marked, until its dependents are gone (they are deleted now;
                 // those with finalizers of their own keep it waiting).
@@ -44,7 +52,13 @@ impl Store {
                 self.finish_foreground(&uid);
                 return Ok(self.get(rt, namespace, name).unwrap_or(marked));
             }
-            Propagation::Foreground | Propagation::Background => {}
+            // Nothing to wait for: marked with `foregroundDeletion` (as answered), then removed.
+            Propagation::Foreground => {
+                let marked = self.mark_deleting(rt, obj.clone(), Some(FOREGROUND), 0)?;
+                self.release(rt, namespace, name, FOREGROUND);
+                return Ok(marked);
+            }
+            Propagation::Background => {}
         }
         let has_finalizers = obj
             .pointer("/metadata/finalizers")
@@ -57,6 +71,28 @@ impl Store {
             self.empty_namespace(name);
         }
         self.remove(rt, namespace, name)
+    }
+
+    /// Takes `finalizer` off a marked object, and removes the object when no finalizer is left.
+    fn release(&mut self, rt: &ResourceType, namespace: &str, name: &str, finalizer: &str) {
+        let Ok(mut obj) = self.get(rt, namespace, name) else {
+            return;
+        };
+        let mut left = true;
+        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            if let Some(list) = meta.get_mut("finalizers").and_then(Value::as_array_mut) {
+                list.retain(|f| f != finalizer);
+                left = !list.is_empty();
+            }
+            if !left {
+                meta.remove("finalizers");
+            }
+        }
+        if left {
+            let _ = self.replace(rt, obj, false);
+        } else {
+            let _ = self.remove(rt, namespace, name);
+        }
     }
 
     /// Sets `deletionTimestamp` (once) to now plus the grace period and optionally adds a
@@ -201,11 +237,18 @@ impl Store {
             let Ok(mut obj) = self.get(&rt, &ns, &name) else {
                 continue;
             };
-            if let Some(refs) = obj
-                .pointer_mut("/metadata/ownerReferences")
-                .and_then(Value::as_array_mut)
-            {
-                refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid));
+            if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                if let Some(refs) = meta.get_mut("ownerReferences").and_then(Value::as_array_mut) {
+                    refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid));
+                }
+                // The garbage collector's patch leaves no empty list behind.
+                if meta
+                    .get("ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty)
+                {
+                    meta.remove("ownerReferences");
+                }
             }
             let _ = self.replace(&rt, obj, false);
         }
