@@ -37,21 +37,19 @@ const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\ndata
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_a_condition_and_nothing_is_lost() {
-    let (sim, client) = cluster().await;
-    let served = sim.dir.path().join("git");
-    std::fs::create_dir_all(&served).unwrap();
-    let repo = GitRepo::create(&served, "apps");
-    repo.commit(
+    let world = support::scenario::Scenario::start(
+        "apps",
         &[
             ("app/kept.yaml", CM),
             ("chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n"),
         ],
-        "good",
-    );
-    let daemon = GitDaemon::start(&served);
-    let _controller = ControllerProcess::start(&sim, &[]);
-    let url = daemon.url("apps");
-    apply(&client, &application("broken", &url, "app")).await;
+        &[],
+    )
+    .await;
+    let (client, repo) = (world.client.clone(), &world.repo);
+    world
+        .application("broken", "app", json!({"automated": {"prune": true}}))
+        .await;
     until_app(&client, "broken", "the good commit", Duration::from_secs(60), |a| {
         states(a).0 == "Synced"
     })
@@ -109,6 +107,7 @@ async fn bad_input_is_a_condition_and_nothing_is_lost() {
     );
     assert!(get(&client, "v1", "ConfigMap", "default", "kept").await.is_some());
 
+    let url = world.url();
     let cases = [
         (
             "missing-path",
@@ -144,7 +143,6 @@ async fn bad_input_is_a_condition_and_nothing_is_lost() {
         assert!(message.starts_with(expected), "{name}: {message}");
         assert!(app["status"]["operationState"].is_null(), "{name}: nothing is synced");
     }
-    drop(daemon);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

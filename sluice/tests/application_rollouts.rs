@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
-use support::gitops::{ControllerProcess, apply, cluster, dynamic, get, states, until, until_app};
-use tests::git::{GitDaemon, GitRepo};
+use support::gitops::{dynamic, get, states, until, until_app};
 
 fn rollout(image: &str) -> String {
     format!(
@@ -44,30 +43,20 @@ async fn smoke_jobs(client: &kube::Client) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_canary_lets_later_waves_sync_and_holds_postsync_until_promoted() {
-    let (sim, client) = cluster().await;
-    let served = sim.dir.path().join("git");
-    std::fs::create_dir_all(&served).unwrap();
-    let repo = GitRepo::create(&served, "apps");
-    repo.commit(
+    let world = support::scenario::Scenario::start(
+        "apps",
         &[
             ("api/rollout.yaml", &rollout("api:1")),
             ("api/config.yaml", &config("1")),
             ("api/smoke.yaml", SMOKE),
         ],
-        "api 1",
-    );
-    let daemon = GitDaemon::start(&served);
-    let _controller = ControllerProcess::start(&sim, &[]);
-    let app = json!({
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-        "metadata": {"name": "api", "namespace": "argocd"},
-        "spec": {
-            "source": {"repoURL": daemon.url("apps"), "path": "api", "targetRevision": "main"},
-            "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
-            "syncPolicy": {"automated": {"prune": true}},
-        }
-    });
-    apply(&client, &app).await;
+        &[],
+    )
+    .await;
+    let (client, repo) = (world.client.clone(), &world.repo);
+    world
+        .application("api", "api", json!({"automated": {"prune": true}}))
+        .await;
     until_app(
         &client,
         "api",

@@ -87,18 +87,31 @@ async fn the_progress_deadline_degrades_and_aborts_only_when_asked() {
         probe.set_image("web:2-crash").await;
     }
     for (probe, abort) in &probes {
-        let degraded = probe.wait_phase(RolloutPhase::Degraded, WAIT).await;
-        let progressing = degraded
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Progressing").cloned())
-            .unwrap();
+        // As in Argo, the deadline is written first (ProgressDeadlineExceeded, with `abort` set
+        // when `progressDeadlineAbort` asks for it) and the abort on the next reconcile: wait for
+        // where each ends.
         let expected = if *abort {
             "RolloutAborted"
         } else {
             "ProgressDeadlineExceeded"
         };
-        assert_eq!(progressing.reason.as_deref(), Some(expected));
+        let reason = |r: &crds::Rollout| {
+            r.status
+                .as_ref()
+                .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Progressing"))
+                .and_then(|c| c.reason.clone())
+        };
+        let degraded = probe
+            .wait(&format!("Degraded, {expected}"), WAIT, |r, _| {
+                phase_of(r) == Some(RolloutPhase::Degraded) && reason(r).as_deref() == Some(expected)
+            })
+            .await;
+        assert_eq!(reason(&degraded).as_deref(), Some(expected));
+        assert_eq!(
+            degraded.status.as_ref().and_then(|s| s.abort) == Some(true),
+            *abort,
+            "aborted only when asked"
+        );
         let name = degraded.metadata.name.clone().unwrap_or_default();
         let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(cluster.client.clone(), NS);
         let reasons: Vec<String> = events

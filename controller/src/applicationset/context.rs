@@ -15,6 +15,9 @@ use crate::runtime::GitOps;
 pub struct AppSetContext {
     /// The GitOps runtime, shared with the Application reconciler.
     pub runtime: Arc<GitOps>,
+    /// AppProjects in the namespace (its own watch: a set is woken when one changes, and reads
+    /// the store that watch fills).
+    pub projects: Store<crds::gitops::AppProject>,
     /// Cluster Secrets (`argocd.argoproj.io/secret-type: cluster`) in the namespace.
     pub clusters: Store<Secret>,
     /// Applications in the namespace, by controlling owner.

@@ -19,7 +19,7 @@ pub mod status;
 
 use std::sync::Arc;
 
-use crds::gitops::{ApplicationSet, StoredApplication};
+use crds::gitops::{AppProject, ApplicationSet, StoredApplication};
 use futures::StreamExt as _;
 use gitops::appset::clusters::SECRET_TYPE_LABEL;
 use k8s_openapi::api::core::v1::Secret;
@@ -51,13 +51,23 @@ pub async fn run(runtime: Arc<GitOps>, shutdown: Shutdown) {
         crate::watches::APPLICATION_RECONCILES_IN_FLIGHT,
     );
     let sets = controller.store();
+    // A set's rendered Applications are checked against the AppProjects (a project created after
+    // the set, or changed, must be seen without waiting for the idle recheck): its own light watch,
+    // since the runtime's project stream feeds the Application reconciler.
+    let (projects, project_stream) = reflect(
+        Api::<AppProject>::namespaced(runtime.base.client.clone(), &namespace),
+        watcher::Config::default(),
+    );
+    let by_project = sets.clone();
     let context = Arc::new(AppSetContext {
         runtime,
+        projects,
         clusters,
         applications,
     });
     controller
         .watches_stream(cluster_stream, move |_: Secret| every(&sets))
+        .watches_stream(project_stream, move |_: AppProject| every(&by_project))
         .watches_stream(app_stream, |app: StoredApplication| owner(&app))
         .graceful_shutdown_on(shutdown.wait())
         .run(reconcile::reconcile, reconcile::error_policy, context)

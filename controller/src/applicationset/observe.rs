@@ -48,7 +48,6 @@ pub async fn snapshot(ctx: &Arc<AppSetContext>, set: &ApplicationSet) -> Snapsho
         .map(|a| a.name_any())
         .collect();
     let projects = ctx
-        .runtime
         .projects
         .state()
         .iter()

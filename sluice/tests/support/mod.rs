@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a part
 
 pub mod gitops;
+pub mod scenario;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

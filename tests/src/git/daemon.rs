@@ -1,4 +1,7 @@
 //! `git daemon --enable=receive-pack --listen=127.0.0.1` serving a folder over `git://`.
+//!
+//! The daemon binary (`git-daemon` in git's exec path) is started itself, not through the `git`
+//! wrapper: killing the wrapper would leave the daemon running after the test.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,9 +17,10 @@ impl GitDaemon {
     /// Serves every repository under `root` (read and push).
     pub fn start(root: &Path) -> Self {
         let port = super::free_port();
-        let child = Command::new("git")
+        let exec_path = Command::new("git").arg("--exec-path").output().expect("git runs");
+        let exec_path = String::from_utf8_lossy(&exec_path.stdout).trim().to_owned();
+        let child = Command::new(Path::new(&exec_path).join("git-daemon"))
             .args([
-                "daemon",
                 "--reuseaddr",
                 "--export-all",
                 "--enable=receive-pack",
