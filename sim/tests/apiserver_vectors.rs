@@ -5,7 +5,9 @@
 //! The vectors the simulator does not reproduce yet are listed, with the reason, in
 //! `tests/apiserver_vectors.gaps`. The test fails when a vector outside that list differs (a
 //! regression) and when a listed one is reproduced (the list must shrink with the work), so the
-//! list is always the truth. `SLUICE_VECTORS_REPORT=1` prints every difference.
+//! list is always the truth; a vector whose reason starts with `flaky:` (a race the simulator
+//! cannot rule out yet, said why) may go either way. `SLUICE_VECTORS_REPORT=1` prints every
+//! difference.
 
 // Test code: a failed unwrap is a failed test, which is what it should be.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -79,7 +81,7 @@ async fn the_simulator_answers_as_kube_apiserver_does() {
         entry.1 += 1;
         if problems.is_empty() {
             entry.0 += 1;
-            if known.contains_key(id) {
+            if known.get(id).is_some_and(|why| !why.starts_with("flaky:")) {
                 fixed.push(id.clone());
             }
         } else {
@@ -114,5 +116,6 @@ async fn the_simulator_answers_as_kube_apiserver_does() {
         fixed.is_empty(),
         "reproduced now, remove from tests/apiserver_vectors.gaps: {fixed:?}"
     );
-    assert_eq!(failing.len(), known.len());
+    let flaky = known.values().filter(|why| why.starts_with("flaky:")).count();
+    assert!(failing.len() + flaky >= known.len() && failing.len() <= known.len());
 }

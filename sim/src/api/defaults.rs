@@ -33,6 +33,22 @@ fn container(c: &mut Value) {
             set_default(port, "protocol", json!("TCP"));
         }
     }
+    for key in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        if let Some(probe) = map.get_mut(key).and_then(Value::as_object_mut) {
+            self::probe(probe);
+        }
+    }
+}
+
+/// `SetDefaults_Probe` and `SetDefaults_HTTPGetAction`.
+fn probe(probe: &mut Map<String, Value>) {
+    set_default(probe, "timeoutSeconds", json!(1));
+    set_default(probe, "periodSeconds", json!(10));
+    set_default(probe, "successThreshold", json!(1));
+    set_default(probe, "failureThreshold", json!(3));
+    if let Some(get) = probe.get_mut("httpGet").and_then(Value::as_object_mut) {
+        set_default(get, "scheme", json!("HTTP"));
+    }
 }
 
 /// Defaults of a pod spec (also inside templates).
@@ -86,11 +102,19 @@ pub fn apply(rt: &ResourceType, obj: &mut Value) {
                 set_default(spec, "replicas", json!(1));
                 set_default(spec, "revisionHistoryLimit", json!(10));
                 set_default(spec, "progressDeadlineSeconds", json!(600));
-                set_default(
-                    spec,
-                    "strategy",
-                    json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
-                );
+                // `SetDefaults_Deployment`: a RollingUpdate strategy (the type when none is
+                // given) fills in whichever of maxSurge and maxUnavailable is missing.
+                let strategy = spec.entry("strategy").or_insert_with(|| json!({}));
+                if let Some(strategy) = strategy.as_object_mut() {
+                    set_default(strategy, "type", json!("RollingUpdate"));
+                    if strategy.get("type") == Some(&json!("RollingUpdate")) {
+                        let rolling = strategy.entry("rollingUpdate").or_insert_with(|| json!({}));
+                        if let Some(rolling) = rolling.as_object_mut() {
+                            set_default(rolling, "maxSurge", json!("25%"));
+                            set_default(rolling, "maxUnavailable", json!("25%"));
+                        }
+                    }
+                }
             }
             template(&mut obj["spec"], "Always");
         }

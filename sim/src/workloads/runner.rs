@@ -125,6 +125,10 @@ where
 }
 
 async fn reconcile_replicaset(rs: Arc<ReplicaSet>, client: Arc<Client>) -> Result<Action, WorkloadError> {
+    // kube's `syncReplicaSet` manages replicas only while the ReplicaSet is not being deleted.
+    if rs.metadata.deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
     let ns = rs.namespace().ok_or(WorkloadError::Missing("namespace"))?;
     let pods_api: Api<Pod> = Api::namespaced((*client).clone(), &ns);
     let selector = crds::meta::selector_string(&rs.spec.selector);
@@ -147,6 +151,11 @@ async fn reconcile_replicaset(rs: Arc<ReplicaSet>, client: Arc<Client>) -> Resul
 }
 
 async fn reconcile_deployment(deploy: Arc<Deployment>, client: Arc<Client>) -> Result<Action, WorkloadError> {
+    // A Deployment being deleted creates and scales nothing (kube's `syncDeployment` only syncs
+    // its status then): a foreground deletion that took its ReplicaSet must not see a new one.
+    if deploy.metadata.deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
     let ns = deploy.namespace().ok_or(WorkloadError::Missing("namespace"))?;
     let uid = deploy.uid().ok_or(WorkloadError::Missing("uid"))?;
     let rs_api: Api<ReplicaSet> = Api::namespaced((*client).clone(), &ns);
