@@ -136,7 +136,7 @@ pub fn get(app: &StoredApplication) -> String {
         app.metadata.namespace.clone().unwrap_or_default()
     );
     let _ = writeln!(out, "Project:     {}", app.spec.project.as_deref().unwrap_or("default"));
-    if let Some(source) = app.spec.source.as_ref().or_else(|| app.spec.sources.first()) {
+    if let Some(source) = app.spec.primary_source() {
         let _ = writeln!(
             out,
             "Source:      {} {} @ {}",

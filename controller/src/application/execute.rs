@@ -182,7 +182,7 @@ async fn revert(
     reverts: &[gitops::revert::Revert],
     squash: Option<&str>,
 ) -> (bool, String) {
-    let Some(url) = super::observe::source_of(&snap.app).map(|s| s.repo_url.clone()) else {
+    let Some(url) = snap.app.spec.primary_source().map(|s| s.repo_url.clone()) else {
         return (false, "no source".into());
     };
     // Pushing prefers write credentials (`repository-write`); the fetch afterwards reads.

@@ -15,7 +15,6 @@ use serde_json::Value;
 
 use super::context::AppContext;
 use super::decide::revert::HEALTHY_REVISION_ANNOTATION;
-use super::observe::source_of;
 use super::snapshot::{Observed, RevertInputs};
 
 /// How far back history is searched for earlier reverts.
@@ -36,7 +35,7 @@ pub async fn inputs(ctx: &Arc<AppContext>, app: &StoredApplication, revision: &s
     if known_good.as_deref() == Some(revision) {
         return None;
     }
-    let source = source_of(app)?;
+    let source = app.spec.primary_source()?;
     let (url, target, path) = (
         source.repo_url.clone(),
         source.target_revision.clone().unwrap_or_else(|| "HEAD".into()),

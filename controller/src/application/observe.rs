@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crds::gitops::{AppProjectSpec, ApplicationSource, StoredApplication};
+use crds::gitops::{AppProjectSpec, StoredApplication};
 use futures::StreamExt as _;
 use kube::ResourceExt as _;
 use serde_json::Value;
@@ -18,12 +18,6 @@ use crds::keys::{MANIFEST_GENERATE_PATHS_ANNOTATION, REFRESH_ANNOTATION};
 
 /// How many dry runs one reconcile has in flight.
 const CONCURRENT_DRY_RUNS: usize = 16;
-
-/// The source an Application syncs (the first of `sources` when `source` is absent).
-#[must_use]
-pub fn source_of(app: &StoredApplication) -> Option<&ApplicationSource> {
-    app.spec.primary_source()
-}
 
 fn project(ctx: &AppContext, app: &StoredApplication) -> Result<AppProjectSpec, InvalidSpec> {
     let name = app
@@ -210,8 +204,10 @@ async fn observe_source(
     refresh: Option<&str>,
     watched: &mut Vec<(Kind, Option<String>)>,
 ) -> Result<Observed, Unobserved> {
-    let source =
-        source_of(app).ok_or_else(|| Unobserved::Invalid("spec.source: the Application has no source".into()))?;
+    let source = app
+        .spec
+        .primary_source()
+        .ok_or_else(|| Unobserved::Invalid("spec.source: the Application has no source".into()))?;
     let revision = target_revision(app, source);
     let got = render::observe(
         &ctx.runtime,

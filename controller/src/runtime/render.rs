@@ -75,14 +75,6 @@ impl From<repo::GitError> for SourceError {
 }
 
 impl SourceError {
-    /// The message, for a condition.
-    #[must_use]
-    pub fn message(&self) -> &str {
-        match self {
-            Self::Unreadable(m) | Self::Invalid(m) => m,
-        }
-    }
-
     /// The message, owned.
     #[must_use]
     pub fn into_message(self) -> String {

@@ -62,9 +62,8 @@ async fn access_for(client: &Client, namespace: &str, url: &str, write: bool) ->
 async fn render(app: &StoredApplication, access: Access) -> Result<Vec<Value>, CliError> {
     let source = app
         .spec
-        .source
-        .clone()
-        .or_else(|| app.spec.sources.first().cloned())
+        .primary_source()
+        .cloned()
         .ok_or_else(|| CliError::Other("the Application has no source".into()))?;
     let revision = app
         .status

@@ -28,9 +28,8 @@ pub async fn revert(
     let app = read(client, namespace, name).await?;
     let source = app
         .spec
-        .source
-        .clone()
-        .or_else(|| app.spec.sources.first().cloned())
+        .primary_source()
+        .cloned()
         .ok_or_else(|| other("the Application has no source"))?;
     let status = app.status.clone().unwrap_or_default();
     let current = status

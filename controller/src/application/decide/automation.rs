@@ -6,7 +6,6 @@
 
 use crds::gitops::{Operation, OperationInitiator, SyncOperation};
 
-use super::super::observe::source_of;
 use super::super::plan::{Action, Decision};
 use super::super::snapshot::{Observed, Snapshot};
 use super::backoff::self_heal_delay_ms;
@@ -34,7 +33,7 @@ pub(super) fn maybe_start(snap: &Snapshot, observed: &Observed, d: &mut Decision
     let same = last.is_some_and(|s| {
         s.sync_result
             .as_ref()
-            .is_some_and(|r| r.revision == observed.revision && r.source.as_ref() == source_of(&snap.app))
+            .is_some_and(|r| r.revision == observed.revision && r.source.as_ref() == snap.app.spec.primary_source())
     });
     let prune = auto.prune.unwrap_or(false);
     if same {

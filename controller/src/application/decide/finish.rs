@@ -7,7 +7,6 @@ use crds::gitops::RevisionHistory;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::Value;
 
-use super::super::observe::source_of;
 use super::super::plan::{Action, Decision};
 use super::super::snapshot::Snapshot;
 use super::backoff;
@@ -37,7 +36,7 @@ pub(super) fn succeed(snap: &Snapshot, d: &mut Decision) {
         revision: revision.clone(),
         deployed_at: Some(Time(snap.now)),
         deploy_started_at: started,
-        source: source_of(&snap.app).cloned(),
+        source: snap.app.spec.primary_source().cloned(),
     });
     let limit = snap.app.spec.revision_history_limit.unwrap_or(HISTORY_LIMIT).max(1);
     let excess = history

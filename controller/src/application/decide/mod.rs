@@ -17,7 +17,6 @@ use crds::keys::REFRESH_ANNOTATION;
 use gitops::project::{self, Destination, Violation};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use super::observe::source_of;
 use super::plan::{Action, Decision, Outcome};
 use super::snapshot::{InvalidSpec, Observed, Snapshot};
 
@@ -61,7 +60,7 @@ fn invalid_spec(snap: &Snapshot) -> Vec<String> {
             )
         }
     };
-    if source_of(&snap.app).is_none() {
+    if snap.app.spec.primary_source().is_none() {
         problems.push("spec.source: the Application has no source".into());
     }
     if spec.sources.len() > 1 {
@@ -70,7 +69,7 @@ fn invalid_spec(snap: &Snapshot) -> Vec<String> {
     match &snap.project {
         Err(InvalidSpec(message)) => problems.push(message.clone()),
         Ok(rules) => {
-            if let Some(source) = source_of(&snap.app)
+            if let Some(source) = snap.app.spec.primary_source()
                 && !project::source_permitted(rules, &source.repo_url)
             {
                 problems.push(

@@ -17,7 +17,6 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::Value;
 
-use super::super::observe::source_of;
 use super::super::plan::{Action, Decision, Propagation};
 use super::super::snapshot::{Observed, Snapshot};
 use super::hooks::{self, HookPhase};
@@ -44,7 +43,7 @@ pub(super) fn start(snap: &Snapshot, observed: &Observed, d: &mut Decision, mut 
         sync_result: Some(SyncOperationResult {
             revision: observed.revision.clone(),
             resources: Vec::new(),
-            source: source_of(&snap.app).cloned(),
+            source: snap.app.spec.primary_source().cloned(),
         }),
         retry_count: Some(0),
         started_at: Some(Time(snap.now)),

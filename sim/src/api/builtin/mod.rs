@@ -39,14 +39,7 @@ pub fn validate(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
     if !rt.custom && rt.group.is_empty() && rt.plural == "secrets" {
         causes.extend(secret::validate(obj));
     }
-    if causes.is_empty() {
-        return Ok(());
-    }
-    let name = obj
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    Err(ApiError::invalid_causes(&rt.group, &rt.kind, name, &causes))
+    refuse(rt, obj, &causes)
 }
 
 /// Validates an update of `old` to `new` (after [`validate`]): what kube-apiserver's
@@ -58,15 +51,19 @@ pub fn validate_update(rt: &ResourceType, old: &Value, new: &Value) -> Result<()
     if rt.custom {
         return Ok(());
     }
-    let causes = update::validate(&rt.group, &rt.plural, old, new);
+    refuse(rt, new, &update::validate(&rt.group, &rt.plural, old, new))
+}
+
+/// The 422 naming `obj` with `causes`, if there are any.
+fn refuse(rt: &ResourceType, obj: &Value, causes: &[Cause]) -> Result<(), ApiError> {
     if causes.is_empty() {
         return Ok(());
     }
-    let name = new
+    let name = obj
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    Err(ApiError::invalid_causes(&rt.group, &rt.kind, name, &causes))
+    Err(ApiError::invalid_causes(&rt.group, &rt.kind, name, causes))
 }
 
 /// `IsConfigMapKey` (the keys of ConfigMaps and Secrets): the messages of what is wrong.
